@@ -1,0 +1,61 @@
+# plantsite: `make run` starts the service, `make test` runs the test suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help install install-dev run test chromium migrate superuser bench clean
+
+help:
+	@echo "make run          start the service on http://127.0.0.1:$(PORT)/ (installs on first use)"
+	@echo "make test         run the whole test suite (installs the dev requirements)"
+	@echo "make superuser    create an admin account"
+	@echo "make bench        run the benchmarks in bench/ (needs ../shared/datasets)"
+	@echo "make clean        remove the virtual environment (your data in var/ stays)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a requirements file changed: a second `make run` starts in seconds.
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v 0
+	exec $(PY) -m plantsite.launcher --port $(PORT)
+
+superuser: migrate
+	$(PY) manage.py createsuperuser
+
+# Browser tests need Debian's chromium: installed here when we are root, else those tests skip.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: browser tests will be skipped"; \
+	  else echo "no /usr/bin/chromium and not root: browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+test: install-dev chromium
+	$(PY) -m plantsite.broker -- $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(PY) -m plantsite.broker -- bash -c 'for b in bench/*.py; do $(PY) $$b || exit 1; done'
+
+clean:
+	rm -rf $(VENV)

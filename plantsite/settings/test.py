@@ -1,0 +1,23 @@
+"""Test settings: fast hashing, isolated data and a broker queue of this test run's own."""
+import os
+import tempfile
+
+from .base import *  # noqa: F403
+from .base import DATABASES, DATA_DIR, env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = env("MEDIA_ROOT", default=tempfile.mkdtemp(prefix="plantsite-media-"))
+
+# A worker subprocess must see the rows a test writes, so SQLite tests use a
+# file, not the in-memory database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+
+# Test runs on one machine share one Redis: each run gets its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"plantsite-test-{os.getpid()}")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15)}
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RecognitionConfig(AppConfig):
+    """Uploads, identifications and their history."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "recognition"
+    verbose_name = "Recognition"

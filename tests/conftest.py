@@ -1,0 +1,79 @@
+"""Fixtures shared by every test package: real workers, real browsers, real data when present."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.workers import WorkerProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = Path(os.environ.get("PLANTSITE_DATASETS", ROOT.parent / "shared" / "datasets"))
+CHROMIUM = os.environ.get("PLANTSITE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_reachable() -> None:
+    """Fail early, with the fix, when the suite runs without a Redis."""
+    from django.conf import settings
+
+    from plantsite.broker import broker_is_reachable
+
+    if not broker_is_reachable(settings.CELERY_BROKER_URL):
+        pytest.exit(
+            f"no Redis answers at {settings.CELERY_BROKER_URL}: run `make test`, which starts an embedded one, "
+            "or set REDIS_URL to a running Redis",
+            returncode=3,
+        )
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path_factory):
+    """A real Celery worker subprocess consuming this test run's queue; stopped afterwards."""
+    worker = WorkerProcess(tmp_path_factory.mktemp("worker")).start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def flowers5() -> Path:
+    """The shared flowers5 photo set; tests that need it skip when it is absent."""
+    path = DATASETS / "flowers5"
+    if not (path / "train").is_dir():
+        pytest.skip(f"real photos not found at {path} (see ../shared/datasets/README.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium driven by Playwright; skips with the reason when unavailable."""
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"browser tests need Debian chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: make install-dev")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that
+    # the live server fixtures make from it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context and page; ``page.base_url`` is the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

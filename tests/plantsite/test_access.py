@@ -1,0 +1,49 @@
+"""Every URL but the public ones needs a session."""
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"/", "/health/", "/admin/login/", "/accounts/signup/", "/accounts/login/", "/accounts/logout/", "/i18n/setlang/"}
+SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000001", "path": "x"}
+
+
+def _concrete_paths(patterns=None, prefix: str = ""):
+    """Yield one concrete path per URL pattern, with sample values for its converters."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _concrete_paths(entry.url_patterns, prefix + _fill(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield "/" + prefix + _fill(entry.pattern)
+
+
+def _fill(pattern) -> str:
+    route = getattr(pattern, "_route", None)
+    if route is None:  # a regex pattern (admin, format suffixes): take its plain prefix
+        return str(pattern).lstrip("^").split("(")[0].split("\\")[0].rstrip("$")
+    for name, converter in getattr(pattern, "converters", {}).items():
+        kind = type(converter).__name__.replace("Converter", "").lower()
+        route = route.replace(f"<{kind}:{name}>", SAMPLE.get(kind, "1")).replace(f"<{name}>", "x")
+    return route
+
+
+def test_non_public_urls_redirect_anonymous_users_to_login(client):
+    checked = []
+    for path in sorted(set(_concrete_paths())):
+        if path in PUBLIC or path.startswith("/static/"):
+            continue
+        response = client.get(path)
+        if path.startswith("/api/"):
+            assert response.status_code in (401, 403, 404), path
+            continue
+        assert response.status_code == 302, f"{path} answered {response.status_code} to an anonymous user"
+        assert "/login/" in response["Location"], f"{path} redirects to {response['Location']}"
+        checked.append(path)
+    assert "/accounts/password/" in checked
+
+
+def test_public_pages_render_for_anonymous_users(client):
+    for path in ("/", "/accounts/signup/", "/accounts/login/"):
+        assert client.get(path).status_code == 200, path

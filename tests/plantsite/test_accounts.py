@@ -1,0 +1,97 @@
+"""Sign-up, log-in, log-out and password change through the test client."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+STRONG = "Fern-Leaf-2024!"
+
+
+def signup(client, username="alice", email="alice@example.org", password1=STRONG, password2=STRONG):
+    return client.post(
+        reverse("signup"),
+        {"username": username, "email": email, "password1": password1, "password2": password2},
+    )
+
+
+def test_signup_creates_user_and_logs_in(client):
+    response = signup(client)
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="alice")
+    assert user.email == "alice@example.org"
+    assert client.get(reverse("home")).context["user"] == user
+
+
+def test_signup_rejects_duplicate_username(client, django_user_model):
+    django_user_model.objects.create_user("alice", "a@example.org", STRONG)
+    response = signup(client)
+    assert response.status_code == 400
+    assert "A user with that username already exists." in response.content.decode()
+
+
+def test_signup_rejects_weak_password(client):
+    response = signup(client, password1="123", password2="123")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This password is too short" in body
+    assert not get_user_model().objects.filter(username="alice").exists()
+
+
+def test_signup_rejects_mismatched_passwords(client):
+    response = signup(client, password2=STRONG + "x")
+    assert response.status_code == 400
+    assert "The two password fields didn" in response.content.decode()
+
+
+def test_signup_requires_email(client):
+    response = signup(client, email="")
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+
+
+def test_login_with_valid_credentials(client, django_user_model):
+    django_user_model.objects.create_user("bob", "b@example.org", STRONG)
+    response = client.post(reverse("login"), {"username": "bob", "password": STRONG})
+    assert response.status_code == 302
+    assert response.wsgi_request.user.is_authenticated
+
+
+def test_login_with_wrong_password_shows_error(client, django_user_model):
+    django_user_model.objects.create_user("bob", "b@example.org", STRONG)
+    response = client.post(reverse("login"), {"username": "bob", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_logout_is_post_only_and_ends_session(client, django_user_model):
+    user = django_user_model.objects.create_user("bob", "b@example.org", STRONG)
+    client.force_login(user)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_change_then_login_with_new_password(client, django_user_model):
+    user = django_user_model.objects.create_user("bob", "b@example.org", STRONG)
+    client.force_login(user)
+    new = "Oak-Bark-Moss-77"
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": STRONG, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    client.logout()
+    assert client.login(username="bob", password=new)
+
+
+def test_password_change_rejects_wrong_old_password(client, django_user_model):
+    user = django_user_model.objects.create_user("bob", "b@example.org", STRONG)
+    client.force_login(user)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "nope", "new_password1": "Oak-Bark-Moss-77", "new_password2": "Oak-Bark-Moss-77"},
+    )
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()
