@@ -77,3 +77,20 @@ def page(browser, live_server):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """An untrained convnextv2_atto checkpoint (3 classes, 64 px): a real model, fast on a CPU."""
+    import torch
+
+    from ml.checkpoint import ModelSpec, save_checkpoint
+
+    torch.manual_seed(0)
+    spec = ModelSpec(
+        architecture="convnextv2_atto",
+        class_names=["bellis_perennis", "rosa_canina", "helianthus_annuus"],
+        display_names=["Bellis perennis", "Rosa canina", "Helianthus annuus"],
+        input_size=64,
+    )
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", spec.build_model(), spec, metrics={"top1": 0.0})

@@ -1,0 +1,33 @@
+"""The registry of trained model versions; exactly one may be active."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class ModelVersion(models.Model):
+    """A trained checkpoint that the workers can serve."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    architecture = models.CharField(max_length=100)
+    class_names = models.JSONField(default=list)
+    display_names = models.JSONField(default=list)
+    input_size = models.PositiveIntegerField(default=224)
+    checkpoint_path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    metrics = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.architecture}, {len(self.class_names)} classes)"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)

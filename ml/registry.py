@@ -1,0 +1,145 @@
+"""Register, activate, verify and serve model versions (the Django side of ``ml``)."""
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, sha256_file, spec_of
+from .models import ModelVersion
+from .predictor import Predictor
+
+logger = logging.getLogger(__name__)
+
+
+class RegistryError(Exception):
+    """A registry operation that cannot be done; the message says what to do instead."""
+
+
+NO_ACTIVE_MODEL = (
+    "no active model: train one with `manage.py train --data DIR --activate` "
+    "or import one with `manage.py models import FILE --activate`"
+)
+
+
+def active_version() -> ModelVersion | None:
+    """Return the active ModelVersion, or None when no model is live."""
+    return ModelVersion.objects.filter(is_active=True).first()
+
+
+def _default_name(path: Path) -> str:
+    stem = re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "model"
+    return f"{stem}-{timezone.now():%Y%m%d-%H%M%S}"
+
+
+def register_checkpoint(
+    path: str | Path, name: str | None = None, *, activate: bool = False, metrics: dict | None = None
+) -> ModelVersion:
+    """Verify a checkpoint loads, copy it under MODELS_DIR and record it; return the new version."""
+    source = Path(path).resolve()
+    try:
+        payload = load_checkpoint(source)
+        model_from_checkpoint(payload)  # proves the weights fit the architecture
+    except CheckpointError as exc:
+        raise RegistryError(str(exc)) from exc
+    except RuntimeError as exc:
+        raise RegistryError(f"{source}: the weights do not fit the architecture it names ({exc})") from exc
+    spec = spec_of(payload)
+    name = name or _default_name(source)
+    if not re.fullmatch(r"[-a-zA-Z0-9_]+", name):
+        raise RegistryError(f"model name {name!r} may contain only letters, digits, '-' and '_'")
+    if ModelVersion.objects.filter(name=name).exists():
+        raise RegistryError(f"a model named {name!r} already exists: choose another --name or remove it first")
+    target = Path(settings.MODELS_DIR) / f"{name}.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source != target:
+        shutil.copyfile(source, target)
+    version = ModelVersion.objects.create(
+        name=name,
+        architecture=spec.architecture,
+        class_names=spec.class_names,
+        display_names=spec.display_names,
+        input_size=spec.input_size,
+        checkpoint_path=str(target),
+        sha256=sha256_file(target),
+        metrics=metrics if metrics is not None else payload.get("metrics", {}),
+    )
+    logger.info("registered model %s from %s", version.name, source)
+    if activate:
+        activate_version(version.name)
+        version.refresh_from_db()
+    return version
+
+
+def get_version(name: str) -> ModelVersion:
+    """Return the version called ``name`` or raise RegistryError listing the known names."""
+    try:
+        return ModelVersion.objects.get(name=name)
+    except ModelVersion.DoesNotExist:
+        known = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none yet"
+        raise RegistryError(f"no model named {name!r} (known: {known}); see `manage.py models list`") from None
+
+
+def verify(version: ModelVersion) -> None:
+    """Raise RegistryError unless the checkpoint file exists with its recorded SHA-256."""
+    path = Path(version.checkpoint_path)
+    if not path.is_file():
+        raise RegistryError(f"model {version.name}: checkpoint {path} is missing; re-import it with `manage.py models import`")
+    if sha256_file(path) != version.sha256:
+        raise RegistryError(f"model {version.name}: checkpoint {path} changed since it was registered (SHA-256 differs)")
+
+
+def activate_version(name: str) -> ModelVersion:
+    """Make ``name`` the only active version (after verifying its file); return it."""
+    version = get_version(name)
+    verify(version)
+    with transaction.atomic():
+        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.refresh_from_db()
+    logger.info("activated model %s", version.name)
+    return version
+
+
+def remove_version(name: str, delete_file: bool = True) -> None:
+    """Delete a version (and its file under MODELS_DIR); refuse the active one."""
+    version = get_version(name)
+    if version.is_active:
+        raise RegistryError(f"model {name!r} is active: activate another one before removing it")
+    path = Path(version.checkpoint_path)
+    version.delete()
+    if delete_file and path.is_file() and path.parent == Path(settings.MODELS_DIR):
+        path.unlink()
+
+
+class PredictorCache:
+    """One Predictor per process, reloaded when another version becomes active."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, str] | None = None
+        self._predictor: Predictor | None = None
+
+    def get(self, version: ModelVersion) -> Predictor:
+        """Return the Predictor for ``version``, loading it only when it differs from the cached one."""
+        key = (version.pk, version.sha256)
+        with self._lock:
+            if key != self._key:
+                verify(version)
+                self._predictor = None  # free the old model before loading the next
+                self._predictor = Predictor.from_checkpoint(version.checkpoint_path)
+                self._key = key
+            return self._predictor
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key, self._predictor = None, None
+
+
+predictors = PredictorCache()
