@@ -1,0 +1,87 @@
+"""`make run`'s launcher: serves the sign-up page and leaves no process behind on Ctrl-C or SIGTERM."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _descendants(pid: int) -> set[int]:
+    """Return the pids of every live process below ``pid``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def launcher_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_QUEUE")}
+    env.update(DJANGO_SETTINGS_MODULE="plantsite.settings.test", PLANTSITE_DATA_DIR=str(tmp_path), MEDIA_ROOT=str(tmp_path / "media"))
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    return env
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_launcher_serves_and_stops_every_process(launcher_env, stop_signal):
+    port = _free_port()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "plantsite.launcher", "--port", str(port), "--web-workers", "1"],
+        cwd=ROOT, env=launcher_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        body, deadline = "", time.monotonic() + 120
+        while time.monotonic() < deadline and launcher.poll() is None:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/signup/", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert 'name="password1"' in body, "sign-up page not served"
+        children = _descendants(launcher.pid)
+        assert len(children) >= 3  # redis-server, celery worker, gunicorn (+ their workers)
+
+        launcher.send_signal(stop_signal)
+        output, _ = launcher.communicate(timeout=60)
+        assert launcher.returncode == 0, output
+        assert "broker: embedded Redis" in output
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+            time.sleep(0.2)
+        assert not [pid for pid in children if _alive(pid)], "processes left behind"
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
