@@ -79,15 +79,19 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         label = self.targets[index]
-        candidates = [index] + [i for i in self._by_class[label] if i != index]
-        for attempt in candidates[:5]:
+        fallbacks = (i for i in self._by_class[label] if i != index)  # only walked when a read fails
+        attempt, image = index, None
+        for _ in range(5):
             try:
                 image = self.load(attempt)
                 break
             except (OSError, ValueError, SyntaxError) as exc:
                 logger.warning("cannot read %s (%s): using another image of the same class", self.samples[attempt][0], exc)
-        else:
-            raise RuntimeError(f"no readable image among 5 tries for class {label}: check the data folder")
+                attempt = next(fallbacks, None)
+                if attempt is None:
+                    break
+        if image is None:
+            raise RuntimeError(f"no readable image of class {label} near {self.samples[index][0]}: check the data folder")
         return (self.transform(image) if self.transform else image), label
 
 

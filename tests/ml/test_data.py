@@ -6,7 +6,6 @@ import logging
 
 import pytest
 import torch
-from PIL import Image
 
 from ml.training.data import ImageDataset, build_loader, load_display_names, resolve_splits, scan_image_folder
 from ml.transforms import eval_transform

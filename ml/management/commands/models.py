@@ -1,0 +1,133 @@
+"""manage.py models: list, show, activate, import and remove registered model versions."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ml.models import ModelVersion
+from ml.registry import RegistryError, activate_version, get_version, register_checkpoint, remove_version, verify
+
+# where a training run or an evaluation may have put the headline accuracy, best first
+TOP1_KEYS = ("test_top1", "top1", "best_val_top1", "val_top1")
+
+
+def headline_top1(metrics: dict) -> float | None:
+    """Return the most telling top-1 accuracy recorded in a version's metrics, or None."""
+    for source in (metrics, metrics.get("test") or {}, metrics.get("metrics") or {}):
+        for key in TOP1_KEYS:
+            value = source.get(key) if isinstance(source, dict) else None
+            if isinstance(value, (int, float)):
+                return float(value)
+    return None
+
+
+class Command(BaseCommand):
+    help = "Manage the registered model versions that the workers serve: list, show, activate, import, remove."
+
+    def add_arguments(self, parser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        actions.add_parser("list", help="table of every registered model; * marks the active one")
+        show = actions.add_parser("show", help="details and metrics of one model")
+        show.add_argument("name")
+        activate = actions.add_parser("activate", help="make NAME the model the workers serve")
+        activate.add_argument("name")
+        imported = actions.add_parser("import", help="verify a checkpoint, copy it under MODELS_DIR and register it")
+        imported.add_argument("file", type=Path)
+        imported.add_argument("--name", help="registry name (letters, digits, '-', '_'; default from the file name)")
+        imported.add_argument("--activate", action="store_true", help="make it the active model")
+        remove = actions.add_parser("remove", help="delete a model that is not active (and its copied file)")
+        remove.add_argument("name")
+        remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        remove.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
+                            help="do not ask for confirmation (same as --yes)")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            getattr(self, f"_{options['action']}")(options)
+        except RegistryError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _list(self, options: dict) -> None:
+        versions = list(ModelVersion.objects.all())
+        if not versions:
+            self.stdout.write("no models yet: `manage.py train --data DIR` or `manage.py models import FILE`")
+            return
+        header = ("", "name", "architecture", "classes", "top-1", "created", "path")
+        rows = [
+            (
+                "*" if v.is_active else "",
+                v.name,
+                v.architecture,
+                str(v.num_classes),
+                "-" if (top1 := headline_top1(v.metrics or {})) is None else f"{top1:.4f}",
+                f"{v.created:%Y-%m-%d %H:%M}",
+                v.checkpoint_path,
+            )
+            for v in versions
+        ]
+        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+        for row in (header, *rows):
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+    def _show(self, options: dict) -> None:
+        version = get_version(options["name"])
+        try:
+            verify(version)
+            integrity = "file present, SHA-256 matches"
+        except RegistryError as exc:
+            integrity = self.style.ERROR(str(exc))
+        top1 = headline_top1(version.metrics or {})
+        fields = [
+            ("name", version.name + ("  (active)" if version.is_active else "")),
+            ("architecture", version.architecture),
+            ("input size", f"{version.input_size} px"),
+            ("classes", f"{version.num_classes}: {', '.join(version.display_names[:8])}"
+                        + (" ..." if version.num_classes > 8 else "")),
+            ("top-1", "-" if top1 is None else f"{top1:.4f}"),
+            ("created", f"{version.created:%Y-%m-%d %H:%M}"),
+            ("checkpoint", version.checkpoint_path),
+            ("sha256", version.sha256),
+            ("integrity", integrity),
+        ]
+        for label, value in fields:
+            self.stdout.write(f"{label:<13} {value}")
+        scalars = {k: v for k, v in (version.metrics or {}).items() if isinstance(v, (int, float, str))}
+        if scalars:
+            self.stdout.write("metrics")
+            for key, value in sorted(scalars.items()):
+                shown = f"{value:.4f}" if isinstance(value, float) else value
+                self.stdout.write(f"  {key:<24} {shown}")
+
+    def _activate(self, options: dict) -> None:
+        version = activate_version(options["name"])
+        message = f"{version.name} is now the active model; workers load it on their next task"
+        self.stdout.write(self.style.SUCCESS(message))
+
+    def _import(self, options: dict) -> None:
+        path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"no file at {path}: pass the path of a checkpoint written by `manage.py train`")
+        version = register_checkpoint(path, options["name"], activate=options["activate"])
+        state = "active" if version.is_active else "not active: `manage.py models activate " + version.name + "`"
+        self.stdout.write(self.style.SUCCESS(
+            f"imported {version.name} ({version.architecture}, {version.num_classes} classes) from {path}; {state}"
+        ))
+
+    def _remove(self, options: dict) -> None:
+        version = get_version(options["name"])
+        if version.is_active:
+            raise CommandError(
+                f"model {version.name!r} is active: activate another one first (`manage.py models activate NAME`)"
+            )
+        if options["interactive"] and not options["yes"]:
+            self._confirm(f"Remove model {version.name} and its file {version.checkpoint_path}? [y/N] ")
+        remove_version(version.name)
+        self.stdout.write(self.style.SUCCESS(f"removed {version.name}"))
+
+    def _confirm(self, question: str) -> None:
+        if not sys.stdin or not sys.stdin.isatty():
+            raise CommandError("not removing without confirmation: run it in a terminal or pass --yes")
+        if input(question).strip().lower() not in ("y", "yes"):
+            raise CommandError("not removed (answer y to confirm, or pass --yes)")

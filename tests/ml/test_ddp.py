@@ -1,0 +1,39 @@
+"""Data-parallel training: `torchrun --nproc_per_node=2 manage.py train` on two CPU processes (gloo)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ml.checkpoint import load_checkpoint
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_two_processes_train_one_shard_each_and_rank_zero_writes(image_tree, tmp_path):
+    output = tmp_path / "run"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "plantsite.settings.test", "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "manage.py", "train",
+        "--data", str(image_tree), "--output", str(output), "--model", "convnextv2_atto", "--input-size", "32",
+        "--epochs", "1", "--head-epochs", "0", "--batch-size", "4", "--workers", "0", "--no-pretrained",
+        "--no-register", "--verbosity", "2",
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rank 0 of 2" in done.stderr and "rank 1 of 2" in done.stderr
+    assert done.stdout.count("epoch   1 [finetune]") == 1  # one summary line: only rank 0 reports
+    payload = load_checkpoint(output / "last.pt")
+    per_rank = -(-len(_train_split(output)) // 2)
+    assert payload["lr_scheduler"]["last_epoch"] == per_rank // 4  # each rank stepped over its half only (full batches)
+    assert (output / "best.pt").is_file()
+
+
+def _train_split(output: Path) -> list:
+    import json
+
+    return json.loads((output / "split.json").read_text())["train"]

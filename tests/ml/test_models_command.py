@@ -1,0 +1,117 @@
+"""manage.py models list / show / activate / import / remove against the real registry and database."""
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ml.models import ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def models_dir(settings, tmp_path) -> Path:
+    settings.MODELS_DIR = tmp_path / "models"
+    return settings.MODELS_DIR
+
+
+def models(*args: str) -> str:
+    out = StringIO()
+    call_command("models", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_list_without_models_says_how_to_get_one():
+    assert "models import FILE" in models("list")
+
+
+def test_import_registers_a_verified_copy(tiny_checkpoint, models_dir):
+    printed = models("import", str(tiny_checkpoint), "--name", "tiny-v1")
+    version = ModelVersion.objects.get(name="tiny-v1")
+    assert "imported tiny-v1 (convnextv2_atto, 3 classes)" in printed
+    assert Path(version.checkpoint_path) == models_dir / "tiny-v1.pt"
+    assert Path(version.checkpoint_path).read_bytes() == tiny_checkpoint.read_bytes()
+    assert not version.is_active
+
+
+def test_import_with_activate_makes_it_live(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "tiny-v1", "--activate")
+    assert ModelVersion.objects.get(name="tiny-v1").is_active
+
+
+def test_import_of_a_corrupt_file_is_refused_and_nothing_is_registered(tiny_checkpoint, tmp_path, models_dir):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(tiny_checkpoint.read_bytes()[:2000])  # truncated download
+    with pytest.raises(CommandError, match="not a readable checkpoint"):
+        models("import", str(corrupt), "--name", "broken")
+    assert not ModelVersion.objects.exists()
+    assert not (models_dir / "broken.pt").exists()
+
+
+def test_import_of_a_missing_file_says_what_to_pass(tmp_path):
+    with pytest.raises(CommandError, match="no file at"):
+        models("import", str(tmp_path / "nothing.pt"))
+
+
+def test_list_marks_the_active_model_and_shows_its_top1(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "first")
+    models("import", str(tiny_checkpoint), "--name", "second", "--activate")
+    lines = models("list").splitlines()
+    assert lines[0].split()[:4] == ["name", "architecture", "classes", "top-1"]
+    second = next(line for line in lines if " second " in line)
+    first = next(line for line in lines if " first " in line)
+    assert second.startswith("*") and not first.startswith("*")
+    assert "convnextv2_atto" in second and " 3 " in second and "0.0000" in second  # fixture's metrics top1 = 0.0
+
+
+def test_activating_another_leaves_exactly_one_active(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "first", "--activate")
+    models("import", str(tiny_checkpoint), "--name", "second")
+    printed = models("activate", "second")
+    assert "second is now the active model" in printed
+    assert list(ModelVersion.objects.filter(is_active=True).values_list("name", flat=True)) == ["second"]
+
+
+def test_activating_an_unknown_name_lists_the_known_ones(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "first")
+    with pytest.raises(CommandError, match=r"no model named 'nope' \(known: first\)"):
+        models("activate", "nope")
+
+
+def test_remove_of_the_active_model_is_refused(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "live", "--activate")
+    with pytest.raises(CommandError, match="is active: activate another one first"):
+        models("remove", "live", "--yes")
+    assert ModelVersion.objects.filter(name="live", is_active=True).exists()
+
+
+def test_remove_with_yes_deletes_the_row_and_its_copied_file(tiny_checkpoint, models_dir):
+    models("import", str(tiny_checkpoint), "--name", "old")
+    models("remove", "old", "--yes")
+    assert not ModelVersion.objects.filter(name="old").exists()
+    assert not (models_dir / "old.pt").exists()
+    assert tiny_checkpoint.is_file()  # the imported original is left alone
+
+
+def test_remove_without_a_terminal_or_yes_asks_and_keeps_the_model(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "old")
+    with pytest.raises(CommandError, match="pass --yes"):
+        models("remove", "old")
+    assert ModelVersion.objects.filter(name="old").exists()
+
+
+def test_remove_with_noinput_needs_no_confirmation(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "old")
+    models("remove", "old", "--noinput")
+    assert not ModelVersion.objects.filter(name="old").exists()
+
+
+def test_show_reports_a_checkpoint_that_changed_since_import(tiny_checkpoint, models_dir):
+    models("import", str(tiny_checkpoint), "--name", "tiny")
+    assert "SHA-256 matches" in models("show", "tiny")
+    with open(models_dir / "tiny.pt", "ab") as handle:
+        handle.write(b"tampered")
+    assert "changed since it was registered" in models("show", "tiny")
