@@ -42,10 +42,16 @@ def create_model(
         raise ValueError(f"unknown architecture {architecture!r}: see timm.list_models() for names, e.g. convnextv2_tiny")
     kwargs = {"drop_path_rate": drop_path_rate} if drop_path_rate else {}
     model = timm.create_model(architecture, pretrained=False, num_classes=num_classes, **kwargs)
+    name = classifier_name(model)
     if head == "mlp":
-        name = classifier_name(model)
         linear = model.get_submodule(name)
         model.set_submodule(name, mlp_head(linear.in_features, num_classes, head_hidden, head_dropout))
+    # Some timm inits (efficientnet's) draw the new classifier from +-1/sqrt(num_classes): with few
+    # classes that gives huge first logits and wastes the head-only phase. A zero final layer starts
+    # every fine-tune from uniform predictions.
+    final = [m for m in model.get_submodule(name).modules() if isinstance(m, nn.Linear)][-1]
+    nn.init.zeros_(final.weight)
+    nn.init.zeros_(final.bias)
     return model
 
 

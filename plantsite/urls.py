@@ -20,4 +20,6 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("recognition.urls")),
+    path("api/", include("recognition.api.urls")),
 ]

@@ -93,4 +93,15 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
         display_names=["Bellis perennis", "Rosa canina", "Helianthus annuus"],
         input_size=64,
     )
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", spec.build_model(), spec, metrics={"top1": 0.0})
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", random_head(spec.build_model()), spec, metrics={"top1": 0.0})
+
+
+def random_head(model):
+    """Give a new (zero-initialised) classifier random weights, so predictions depend on the image."""
+    import torch
+
+    from ml.modeling import classifier_name
+
+    for parameter in model.get_submodule(classifier_name(model)).parameters():
+        torch.nn.init.normal_(parameter, std=0.5)
+    return model

@@ -1,6 +1,7 @@
 """Settings shared by every environment; each deploy-time value comes from the environment."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -32,7 +33,8 @@ def _local_secret_key(data_dir: Path) -> str:
 
 
 # --- Core --------------------------------------------------------------------
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _local_secret_key(DATA_DIR)
+# Read raw: django-environ would treat a key that starts with "$" as a reference to another variable.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret_key(DATA_DIR)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -176,3 +178,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Recognition -------------------------------------------------------------
+# Below this top probability a result reads "no confident match" (candidates still shown).
+RECOGNITION_CONFIDENCE_THRESHOLD = env.float("RECOGNITION_CONFIDENCE_THRESHOLD", default=0.5)
+RECOGNITION_MAX_UPLOAD_BYTES = env.int("RECOGNITION_MAX_UPLOAD_MB", default=20) * 1024 * 1024
+# Larger images are refused before decoding (decompression bombs).
+RECOGNITION_MAX_PIXELS = env.int("RECOGNITION_MAX_PIXELS", default=50_000_000)
+RECOGNITION_MAX_FILES = env.int("RECOGNITION_MAX_FILES", default=5)
+RECOGNITION_TOP_K = env.int("RECOGNITION_TOP_K", default=5)
+RECOGNITION_TTA = env.bool("RECOGNITION_TTA", default=False)
+RECOGNITION_PAGE_SIZE = env.int("RECOGNITION_PAGE_SIZE", default=20)
+RECOGNITION_THUMBNAIL_PX = env.int("RECOGNITION_THUMBNAIL_PX", default=320)
+RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+        "DEFAULT_THROTTLE_RATES": {"user": env("RECOGNITION_API_RATE", default="2000/hour")},
+        "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+        "PAGE_SIZE": RECOGNITION_PAGE_SIZE,
+        "EXCEPTION_HANDLER": "recognition.api.exceptions.json_exception_handler",
+    }
+)

@@ -1,8 +1,14 @@
 """Production settings: a real secret, explicit hosts and HTTPS-only cookies."""
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+if not os.environ.get("DJANGO_SECRET_KEY"):
+    raise ImproperlyConfigured("Set the DJANGO_SECRET_KEY environment variable: production needs a secret of its own")
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 

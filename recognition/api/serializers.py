@@ -1,0 +1,88 @@
+"""API representations of identifications, their photos and candidates, and the active model."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ml.models import ModelVersion
+
+from ..forms import clean_organs
+from ..models import Candidate, Identification, IdentificationPhoto
+from ..validators import prepare_uploads
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Candidate
+        fields = ["rank", "label", "display_name", "probability"]
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IdentificationPhoto
+        fields = ["id", "organ", "width", "height", "url", "thumbnail_url"]
+
+    def _url(self, photo: IdentificationPhoto, kind: str) -> str:
+        path = reverse("api:identification-photo", args=[photo.identification_id, photo.pk, kind])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, photo: IdentificationPhoto) -> str:
+        return self._url(photo, "original")
+
+    @extend_schema_field(serializers.URLField())
+    def get_thumbnail_url(self, photo: IdentificationPhoto) -> str:
+        return self._url(photo, "thumbnail")
+
+
+class IdentificationSerializer(serializers.ModelSerializer):
+    """An identification as the API returns it; ``confident`` applies the threshold setting."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:identification-detail")
+    model_version = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    candidates = CandidateSerializer(many=True, read_only=True)
+    photos = PhotoSerializer(many=True, read_only=True)
+    confident = serializers.BooleanField(source="is_confident", read_only=True)
+    feedback = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Identification
+        fields = [
+            "id", "url", "status", "error", "created", "started", "finished", "duration_ms",
+            "model_version", "confident", "candidates", "photos", "feedback", "feedback_label", "feedback_text",
+        ]
+        read_only_fields = fields
+
+
+class IdentificationCreateSerializer(serializers.Serializer):
+    """Multipart upload: ``images`` (1-5 files) and optional ``organs`` (one per image, or one for all)."""
+
+    images = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=True, required=False, default=list)
+    organs = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
+
+    def validate(self, attrs):
+        try:
+            photos = prepare_uploads(attrs.get("images") or [])
+            organs = clean_organs(attrs.get("organs") or [], len(photos))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"images": exc.messages}) from None
+        return {"photos": photos, "organs": organs}
+
+
+class FeedbackSerializer(serializers.Serializer):
+    """Either ``label`` (one of the candidates) or ``species`` (free text)."""
+
+    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    species = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = ["name", "architecture", "num_classes", "class_names", "display_names", "input_size", "metrics", "created"]

@@ -1,0 +1,21 @@
+"""API URLs, mounted under /api/ with the namespace ``api``."""
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import SimpleRouter
+
+from .views import ActiveModelView, IdentificationViewSet
+
+app_name = "api"
+router = SimpleRouter(trailing_slash=True)
+router.register("identifications", IdentificationViewSet, basename="identification")
+
+# The schema and the docs are for account holders (session or token), like the rest of the API.
+_private = {"permission_classes": [IsAuthenticated]}
+urlpatterns = [
+    *router.urls,
+    path("models/active/", ActiveModelView.as_view(), name="active-model"),
+    path("schema/", login_not_required(SpectacularAPIView.as_view(**_private)), name="schema"),
+    path("docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api:schema", **_private)), name="docs"),
+]

@@ -1,0 +1,117 @@
+"""REST API: identifications (own only), feedback and the active model."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.utils.decorators import method_decorator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from ml import registry
+
+from .. import services
+from ..models import Identification
+from ..views import own_identifications, photo_response, search_species
+from .serializers import FeedbackSerializer, IdentificationCreateSerializer, IdentificationSerializer, ModelVersionSerializer
+from .throttles import UploadRateThrottle
+
+MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
+
+
+class NoActiveModel(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "no_active_model"
+    default_detail = registry.NO_ACTIVE_MODEL
+
+
+@method_decorator(login_not_required, name="dispatch")
+class IdentificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Your identifications: start one with photos, read, filter, delete, give feedback."""
+
+    serializer_class = IdentificationSerializer
+    lookup_value_regex = r"[0-9]+"
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Identification.objects.none()
+        queryset = own_identifications(self.request.user).select_related("model_version").prefetch_related("photos")
+        if self.action != "list":
+            return queryset
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in Identification.Status.values:
+                raise ValidationError({"status": f"unknown status {wanted!r}: use one of {', '.join(Identification.Status.values)}"})
+            queryset = queryset.filter(status=wanted)
+        return search_species(queryset, self.request.query_params.get("species", "").strip())
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        return [*throttles, UploadRateThrottle()] if self.action == "create" else throttles
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Identification.Status.values),
+            OpenApiParameter("species", OpenApiTypes.STR, description="part of the best candidate's or the feedback's name"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": IdentificationCreateSerializer},
+        responses={202: inline_serializer("Accepted", {"id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()}), 400: MESSAGE, 503: MESSAGE},
+    )
+    def create(self, request, *args, **kwargs):
+        """Upload 1-5 photos of one plant; answers 202 at once, poll ``url`` until status is done or failed."""
+        if registry.active_version() is None:
+            raise NoActiveModel()
+        serializer = IdentificationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        identification = services.create_identification(request.user, serializer.validated_data["photos"], serializer.validated_data["organs"])
+        url = reverse("api:identification-detail", args=[identification.pk], request=request)
+        return Response({"id": identification.pk, "status": identification.status, "url": url}, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    def perform_destroy(self, instance: Identification) -> None:
+        services.delete_identification(instance)
+
+    @extend_schema(request=FeedbackSerializer, responses={200: IdentificationSerializer, 400: MESSAGE})
+    @action(detail=True, methods=["post"])
+    def feedback(self, request, pk=None):
+        """Confirm a candidate (``label``) or give the correct species (``species``)."""
+        identification = self.get_object()
+        serializer = FeedbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        label, species = serializer.validated_data["label"].strip(), serializer.validated_data["species"].strip()
+        if label and label not in {c.label for c in identification.candidates.all()}:
+            raise ValidationError({"label": f"{label!r} is not one of this identification's candidates"})
+        if not label and not species:
+            raise ValidationError({"label": "give a candidate `label` to confirm or the correct `species`"})
+        services.record_feedback(identification, label, species)
+        return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_pk>[0-9]+)/(?P<kind>original|thumbnail)")
+    def photo(self, request, pk=None, photo_pk=None, kind=None):
+        """One of your photos (normalised JPEG) or its thumbnail."""
+        return photo_response(request.user, int(pk), int(photo_pk), kind)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ActiveModelView(APIView):
+    """The model that answers new identifications."""
+
+    @extend_schema(responses={200: ModelVersionSerializer, 503: MESSAGE})
+    def get(self, request):
+        version = registry.active_version()
+        if version is None:
+            raise NoActiveModel()
+        return Response(ModelVersionSerializer(version).data)

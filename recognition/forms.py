@@ -1,0 +1,87 @@
+"""Forms for the pages; uploads are checked by recognition.validators (shared with the API)."""
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import IdentificationPhoto
+from .validators import prepare_uploads
+
+ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+
+
+class MultipleImageInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """A file field that takes several photos and returns them validated and normalised."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        files = [f for f in data if f] if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return prepare_uploads(files)
+
+
+def clean_organs(organs: list[str], count: int) -> list[str]:
+    """Return one organ per photo: a single value applies to all, missing ones are 'auto'."""
+    allowed = set(IdentificationPhoto.Organ.values)
+    organs = [organ or IdentificationPhoto.Organ.AUTO for organ in organs]
+    unknown = sorted(set(organs) - allowed)
+    if unknown:
+        raise ValidationError(
+            _("Unknown organ %(organ)s: choose one of %(choices)s.") % {"organ": ", ".join(unknown), "choices": ", ".join(sorted(allowed))}
+        )
+    if len(organs) > count:
+        raise ValidationError(_("You gave %(organs)d organs for %(count)d photos: give one per photo.") % {"organs": len(organs), "count": count})
+    if len(organs) == 1:
+        return organs * count
+    return organs + [IdentificationPhoto.Organ.AUTO] * (count - len(organs))
+
+
+class IdentifyForm(forms.Form):
+    """Field ``images`` (1-5 photos of one plant) and optional ``organs`` (one per photo)."""
+
+    images = MultipleImageField(
+        label=gettext_lazy("Photos of one plant"),
+        required=False,
+        widget=MultipleImageInput(attrs={"accept": ACCEPT, "multiple": True}),
+        help_text=gettext_lazy("1 to 5 photos: JPEG, PNG, WebP or GIF. Different organs (leaf, flower, fruit, bark) help."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        photos = cleaned.get("images")
+        if photos:
+            try:
+                cleaned["organs"] = clean_organs(self.data.getlist("organs"), len(photos))
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+class FeedbackForm(forms.Form):
+    """Confirm one of the candidates (``label``) or type the correct species (``species``)."""
+
+    label = forms.CharField(required=False, max_length=200)
+    species = forms.CharField(required=False, max_length=200, label=gettext_lazy("Correct species"))
+
+    def __init__(self, *args, labels: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = labels or []
+
+    def clean(self):
+        cleaned = super().clean()
+        label, species = cleaned.get("label", "").strip(), cleaned.get("species", "").strip()
+        if label and label not in self.labels:
+            raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
+        if not label and not species:
+            raise ValidationError(_("Confirm one of the candidates or type the correct species."))
+        return cleaned
+
+
+class HistorySearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Species"))

@@ -1,0 +1,114 @@
+"""Identifications: the photos of one plant, their status and the ranked answer."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def _photo_path(instance: "IdentificationPhoto", filename: str) -> str:
+    # An unguessable name: the files are only ever served through an owner-checked view.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"identifications/{uuid.uuid4().hex}.{suffix}"
+
+
+class Identification(models.Model):
+    """One request to name a plant from 1-5 photos, answered asynchronously by a worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identifications")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    model_version = models.ForeignKey("ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text=_("Worker time: reading photos and predicting."))
+    feedback_label = models.CharField(max_length=200, blank=True, help_text=_("A candidate label the user confirmed."))
+    feedback_text = models.CharField(max_length=200, blank=True, help_text=_("The species name the user gave."))
+    feedback_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"identification {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def best(self) -> "Candidate | None":
+        """Return the top-ranked candidate (uses prefetched candidates when present)."""
+        candidates = list(self.candidates.all())
+        return candidates[0] if candidates else None
+
+    @property
+    def is_confident(self) -> bool:
+        """Return True when the best candidate reaches the confidence threshold."""
+        best = self.best
+        return best is not None and best.probability >= settings.RECOGNITION_CONFIDENCE_THRESHOLD
+
+    @property
+    def feedback(self) -> str:
+        """Return the species the user named or confirmed, or ''."""
+        if self.feedback_text:
+            return self.feedback_text
+        if self.feedback_label:
+            match = next((c for c in self.candidates.all() if c.label == self.feedback_label), None)
+            return match.display_name if match else self.feedback_label
+        return ""
+
+
+class IdentificationPhoto(models.Model):
+    """One normalised photo (RGB JPEG, upright) and its thumbnail."""
+
+    class Organ(models.TextChoices):
+        AUTO = "auto", _("Automatic")
+        LEAF = "leaf", _("Leaf")
+        FLOWER = "flower", _("Flower")
+        FRUIT = "fruit", _("Fruit")
+        BARK = "bark", _("Bark")
+        WHOLE = "whole", _("Whole plant")
+
+    identification = models.ForeignKey(Identification, on_delete=models.CASCADE, related_name="photos")
+    file = models.ImageField(upload_to=_photo_path)
+    thumbnail = models.ImageField(upload_to=_photo_path)
+    organ = models.CharField(max_length=10, choices=Organ.choices, default=Organ.AUTO)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of identification {self.identification_id}"
+
+
+class Candidate(models.Model):
+    """One ranked answer of an identification (rank 1 is the best)."""
+
+    identification = models.ForeignKey(Identification, on_delete=models.CASCADE, related_name="candidates")
+    rank = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200, db_index=True)
+    probability = models.FloatField()
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [models.UniqueConstraint(fields=["identification", "rank"], name="one_candidate_per_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.display_name} ({self.probability:.1%})"
+
+    @property
+    def percent(self) -> float:
+        return round(self.probability * 100, 1)

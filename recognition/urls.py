@@ -1,0 +1,16 @@
+"""Page URLs of the recognition app."""
+from django.urls import path
+
+from . import views
+
+app_name = "recognition"
+urlpatterns = [
+    path("identify/", views.identify, name="identify"),
+    path("identifications/<int:pk>/", views.detail, name="detail"),
+    path("identifications/<int:pk>/status/", views.status, name="status"),
+    path("identifications/<int:pk>/photos/<int:photo_pk>/<str:kind>/", views.photo, name="photo"),
+    path("identifications/<int:pk>/feedback/", views.feedback, name="feedback"),
+    path("identifications/<int:pk>/delete/", views.delete, name="delete"),
+    path("history/", views.history, name="history"),
+    path("api-token/", views.api_token, name="api_token"),
+]

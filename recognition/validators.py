@@ -1,0 +1,114 @@
+"""Check uploads on their real content with Pillow; each rejection says what to do."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from .images import encode_jpeg, thumbnail, to_rgb
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A validated upload, normalised and encoded, ready to store."""
+
+    original: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def validate_count(files: list) -> None:
+    """Raise ValidationError unless there are 1 to RECOGNITION_MAX_FILES files."""
+    if not files:
+        raise ValidationError(_("Choose at least one photo of the plant."), code="no_files")
+    limit = settings.RECOGNITION_MAX_FILES
+    if len(files) > limit:
+        raise ValidationError(
+            _("You sent %(count)d photos; send at most %(limit)d photos of one plant.") % {"count": len(files), "limit": limit},
+            code="too_many_files",
+        )
+
+
+def open_upload(upload: UploadedFile) -> Image.Image:
+    """Return the upload decoded as an upright RGB image, or raise ValidationError saying why not."""
+    name = upload.name or _("photo")
+    if not upload.size:
+        raise ValidationError(_("%(name)s is empty: choose the photo again.") % {"name": name}, code="empty")
+    if upload.size > settings.RECOGNITION_MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _("%(name)s is %(size)s; the limit is %(limit)s per photo: send a smaller photo.")
+            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(settings.RECOGNITION_MAX_UPLOAD_BYTES)},
+            code="too_large",
+        )
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+            _check_pixels(image, name)
+            if image.format not in ACCEPTED_FORMATS:
+                raise ValidationError(
+                    _("%(name)s is a %(format)s image; send a JPEG, PNG, WebP or GIF photo.") % {"name": name, "format": image.format},
+                    code="format",
+                )
+            image.load()  # decodes everything: a truncated file fails here, not later in the worker
+            return to_rgb(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(name) from None
+    except UnidentifiedImageError:
+        raise ValidationError(
+            _("%(name)s is not an image Pillow can read; send a JPEG, PNG, WebP or GIF photo.") % {"name": name},
+            code="not_an_image",
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            _("%(name)s is damaged or incomplete (%(reason)s); upload the photo again.") % {"name": name, "reason": exc},
+            code="truncated",
+        ) from None
+    finally:
+        upload.seek(0)
+
+
+def _check_pixels(image: Image.Image, name: str) -> None:
+    if image.width * image.height > settings.RECOGNITION_MAX_PIXELS:
+        raise _too_many_pixels(name)
+
+
+def _too_many_pixels(name: str) -> ValidationError:
+    limit = settings.RECOGNITION_MAX_PIXELS / 1e6
+    return ValidationError(
+        _("%(name)s has too many pixels (limit %(limit).0f megapixels); send a smaller photo.") % {"name": name, "limit": limit},
+        code="too_many_pixels",
+    )
+
+
+def prepare_uploads(files: list[UploadedFile]) -> list[PreparedPhoto]:
+    """Validate every upload (all or none) and return them normalised and encoded."""
+    validate_count(files)
+    errors, prepared = [], []
+    for upload in files:
+        try:
+            image = open_upload(upload)
+        except ValidationError as exc:
+            errors.append(exc)
+            continue
+        prepared.append(
+            PreparedPhoto(
+                original=encode_jpeg(image),
+                thumbnail=encode_jpeg(thumbnail(image, settings.RECOGNITION_THUMBNAIL_PX), quality=85),
+                width=image.width,
+                height=image.height,
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    return prepared

@@ -1,0 +1,141 @@
+"""The pages: identify, result (with live status), photos, history, feedback, delete, API token."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
+
+from ml import registry
+
+from . import services
+from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
+from .models import Candidate, Identification, IdentificationPhoto
+
+
+def own_identifications(user) -> QuerySet[Identification]:
+    """Return the user's identifications with their candidates prefetched; nobody sees anyone else's."""
+    return Identification.objects.filter(owner=user).prefetch_related(Prefetch("candidates", queryset=Candidate.objects.order_by("rank")))
+
+
+def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[Identification]:
+    """Return the identifications whose best candidate or feedback matches ``query``."""
+    if not query:
+        return queryset
+    best = Q(candidates__rank=1) & (Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query))
+    return queryset.filter(best | Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)).distinct()
+
+
+@require_http_methods(["GET", "POST"])
+def identify(request: HttpRequest) -> HttpResponse:
+    """Show the upload form, or store the photos, queue the work and go to the result page."""
+    version = registry.active_version()
+    if version is None:
+        return render(request, "recognition/identify.html", {"no_model": registry.NO_ACTIVE_MODEL}, status=503 if request.method == "POST" else 200)
+    form = IdentifyForm(request.POST, request.FILES) if request.method == "POST" else IdentifyForm()
+    if request.method == "POST" and form.is_valid():
+        identification = services.create_identification(request.user, form.cleaned_data["images"], form.cleaned_data["organs"])
+        return redirect("recognition:detail", pk=identification.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "version": version, "organs": IdentificationPhoto.Organ.choices, "max_files": settings.RECOGNITION_MAX_FILES}
+    return render(request, "recognition/identify.html", context, status=status)
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one identification: live status, then the ranked candidates, photos and feedback form."""
+    identification = get_object_or_404(own_identifications(request.user).select_related("model_version"), pk=pk)
+    candidates = list(identification.candidates.all())
+    form = FeedbackForm(initial={"label": identification.feedback_label, "species": identification.feedback_text})
+    context = {
+        "identification": identification,
+        "candidates": candidates,
+        "photos": identification.photos.all(),
+        "threshold_percent": round(settings.RECOGNITION_CONFIDENCE_THRESHOLD * 100),
+        "feedback_form": form,
+    }
+    return render(request, "recognition/detail.html", context)
+
+
+def status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Return {"status", "error", "finished"} for the result page's polling script."""
+    identification = get_object_or_404(Identification, owner=request.user, pk=pk)
+    return JsonResponse({"status": identification.status, "error": identification.error, "finished": identification.is_finished})
+
+
+def photo(request: HttpRequest, pk: int, photo_pk: int, kind: str) -> FileResponse:
+    """Serve a photo or its thumbnail to its owner only (404 for anyone else)."""
+    return photo_response(request.user, pk, photo_pk, kind)
+
+
+def photo_response(user, pk: int, photo_pk: int, kind: str) -> FileResponse:
+    """Return the stored file ``kind`` ('original' or 'thumbnail') of a photo owned by ``user``, else 404."""
+    item = get_object_or_404(IdentificationPhoto, pk=photo_pk, identification_id=pk, identification__owner=user)
+    field = {"original": item.file, "thumbnail": item.thumbnail}.get(kind)
+    if field is None or not field.name:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def history(request: HttpRequest) -> HttpResponse:
+    """List the user's identifications, newest first, searchable by species and paginated."""
+    form = HistorySearchForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    queryset = search_species(own_identifications(request.user), query).prefetch_related("photos")
+    page = Paginator(queryset, settings.RECOGNITION_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "recognition/history.html", {"page": page, "form": form, "query": query})
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for confirmation (GET), then delete the identification and its files (POST)."""
+    identification = get_object_or_404(own_identifications(request.user), pk=pk)
+    if request.method == "POST":
+        services.delete_identification(identification)
+        messages.success(request, _("The identification and its photos were deleted."))
+        return redirect("recognition:history")
+    return render(request, "recognition/confirm_delete.html", {"identification": identification})
+
+
+@require_POST
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep the user's confirmation or correction and go back to the result."""
+    identification = get_object_or_404(own_identifications(request.user), pk=pk)
+    form = FeedbackForm(request.POST, labels=[c.label for c in identification.candidates.all()])
+    if form.is_valid():
+        services.record_feedback(identification, form.cleaned_data["label"], form.cleaned_data["species"])
+        messages.success(request, _("Thank you: your answer is kept with this identification."))
+    else:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+    return redirect(reverse("recognition:detail", args=[pk]) + "#feedback")
+
+
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Show the user's API token; POST action=create makes a new one, action=revoke deletes it."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action not in ("create", "revoke"):
+            messages.error(request, _("Choose to create or to revoke the token."))
+            return redirect("recognition:api_token")
+        Token.objects.filter(user=request.user).delete()
+        if action == "create":
+            Token.objects.create(user=request.user)
+            messages.success(request, _("A new API token was created; the old one no longer works."))
+        else:
+            messages.success(request, _("Your API token was revoked."))
+        return redirect("recognition:api_token")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "recognition/api_token.html", {"token": token})

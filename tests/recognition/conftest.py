@@ -1,0 +1,105 @@
+"""Fixtures for recognition tests: users, photos made on the fly, an active tiny model, shared workers."""
+from __future__ import annotations
+
+import io
+import time
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tests.workers import WorkerProcess
+
+PASSWORD = "Sturdy-Fern-4821"
+
+
+def image_bytes(fmt: str = "JPEG", mode: str = "RGB", size: tuple[int, int] = (72, 56), color=(180, 40, 60), **save) -> bytes:
+    """Return a real encoded image of the given format and mode."""
+    if mode in ("I;16", "I"):
+        image = Image.new(mode, size, 40_000)
+    elif mode in ("P", "L", "1"):
+        image = Image.new(mode, size, 7 if mode == "P" else 128)
+    elif mode in ("RGBA", "CMYK"):
+        image = Image.new(mode, size, (*color, 200) if mode == "RGBA" else (10, 200, 30, 0))
+    else:
+        image = Image.new(mode, size, color)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+def upload(data: bytes | None = None, name: str = "plant.jpg", content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    """Return an uploaded file as a browser would send it."""
+    return SimpleUploadedFile(name, image_bytes() if data is None else data, content_type=content_type)
+
+
+def photo_of(color: tuple[int, int, int], size: int = 64, name: str = "plant.jpg") -> SimpleUploadedFile:
+    """Return a JPEG upload of a simple coloured pattern (different colours give different predictions)."""
+    image = Image.new("RGB", (size, size), color)
+    for x in range(0, size, 8):
+        image.paste((255 - color[0], color[1], 255 - color[2]), (x, 0, x + 4, size))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95)
+    return upload(buffer.getvalue(), name)
+
+
+def wait_until_finished(identification_id: int, timeout: float = 90.0):
+    """Return the identification once a worker finished it (done or failed)."""
+    from recognition.models import Identification
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        identification = Identification.objects.get(pk=identification_id)
+        if identification.is_finished:
+            return identification
+        time.sleep(0.3)
+    raise AssertionError(f"identification {identification_id} still {identification.status} after {timeout:.0f}s")
+
+
+def stored_files(media_root) -> list:
+    """Return every file under the identifications folder of MEDIA_ROOT."""
+    from pathlib import Path
+
+    folder = Path(media_root) / "identifications"
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("rowan", "rowan@example.org", PASSWORD)
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("hazel", "hazel@example.org", PASSWORD)
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A fresh MEDIA_ROOT for tests that check which files were (not) stored; in-process only."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def active_model(tiny_checkpoint, settings, tmp_path):
+    """The tiny checkpoint registered and active (its copy lives in this test's own MODELS_DIR)."""
+    from ml import registry
+
+    settings.MODELS_DIR = tmp_path / "models"
+    return registry.register_checkpoint(tiny_checkpoint, name=f"tiny-{uuid.uuid4().hex[:8]}", activate=True)
+
+
+@pytest.fixture(scope="module")
+def module_worker(django_db_setup, tmp_path_factory):
+    """One real worker for a whole test module (its tests must use the transactional database)."""
+    worker = WorkerProcess(tmp_path_factory.mktemp("worker")).start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,110 @@
+"""The REST API with token auth: upload -> real worker -> done, listing, feedback, delete, errors as JSON."""
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from recognition.models import Identification
+
+from .conftest import photo_of, stored_files, upload, wait_until_finished
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LIST = "/api/identifications/"
+
+
+@pytest.fixture
+def api(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    cache.clear()  # throttle history
+    return client
+
+
+def _done(user, model, name="Rosa canina"):
+    identification = Identification.objects.create(owner=user, status="done", model_version=model)
+    identification.candidates.create(rank=1, label=name.lower().replace(" ", "_"), display_name=name, probability=0.8)
+    identification.candidates.create(rank=2, label="bellis_perennis", display_name="Bellis perennis", probability=0.2)
+    return identification
+
+
+def test_upload_returns_202_and_a_worker_answers_with_sorted_predictions(api, active_model, module_worker):
+    response = api.post(LIST, {"images": [photo_of((230, 200, 30))], "organs": ["flower"]}, format="multipart")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "pending" and body["url"].endswith(f"/api/identifications/{body['id']}/")
+
+    wait_until_finished(body["id"])
+    result = api.get(body["url"]).json()
+    assert result["status"] == "done", result["error"]
+    probabilities = [c["probability"] for c in result["candidates"]]
+    assert probabilities == sorted(probabilities, reverse=True) and len(probabilities) == active_model.num_classes
+    assert [c["rank"] for c in result["candidates"]] == [1, 2, 3]
+    assert result["model_version"] == active_model.name
+    assert result["photos"][0]["organ"] == "flower"
+    assert api.get(result["photos"][0]["url"]).status_code == 200
+
+
+def test_without_an_active_model_the_api_answers_503_with_the_message(api, media_root):
+    from ml.registry import NO_ACTIVE_MODEL
+
+    response = api.post(LIST, {"images": [upload()]}, format="multipart")
+    assert response.status_code == 503 and response.json()["message"] == NO_ACTIVE_MODEL
+    assert api.get("/api/models/active/").json() == {"message": NO_ACTIVE_MODEL}
+    assert not Identification.objects.exists() and not stored_files(media_root)
+
+
+def test_active_model_describes_the_live_version(api, active_model):
+    body = api.get("/api/models/active/").json()
+    assert body["name"] == active_model.name and body["num_classes"] == 3
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [([], "at least one photo"), ([upload(b"", name="e.jpg")], "empty"), ([upload(b"plain text", name="t.jpg")], "not an image")],
+)
+def test_bad_uploads_get_a_json_message_and_store_nothing(api, active_model, media_root, files, message):
+    response = api.post(LIST, {"images": files}, format="multipart")
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert not Identification.objects.exists() and not stored_files(media_root)
+
+
+def test_list_is_paginated_and_filters_by_status_and_species(api, user, active_model):
+    rose, daisy = _done(user, active_model), _done(user, active_model, "Bellis perennis")
+    Identification.objects.create(owner=user, status="failed", error="x")
+    body = api.get(LIST).json()
+    assert body["count"] == 3 and "results" in body
+    assert [i["id"] for i in api.get(LIST, {"status": "done"}).json()["results"]] == [daisy.pk, rose.pk]
+    assert [i["id"] for i in api.get(LIST, {"species": "rosa"}).json()["results"]] == [rose.pk]
+    assert "unknown status" in api.get(LIST, {"status": "weird"}).json()["message"]
+
+
+def test_feedback_and_delete(api, user, active_model):
+    identification = _done(user, active_model)
+    url = f"{LIST}{identification.pk}/"
+    assert api.post(url + "feedback/", {"label": "rosa_canina"}, format="json").json()["feedback"] == "Rosa canina"
+    assert api.post(url + "feedback/", {"species": "Rosa rugosa"}, format="json").json()["feedback"] == "Rosa rugosa"
+    assert "candidates" in api.post(url + "feedback/", {"label": "quercus_robur"}, format="json").json()["message"]
+    assert api.delete(url).status_code == 204
+    assert api.get(url).json()["message"] == "No Identification matches the given query."
+
+
+def test_unauthenticated_requests_get_a_json_error(client):
+    response = client.get(LIST)
+    assert response.status_code in (401, 403) and "credentials" in response.json()["message"]
+
+
+def test_uploads_are_throttled_per_user(api, active_model, settings):
+    settings.RECOGNITION_UPLOAD_RATE = "1/hour"
+    api.post(LIST, {"images": []}, format="multipart")
+    response = api.post(LIST, {"images": []}, format="multipart")
+    assert response.status_code == 429 and "throttled" in response.json()["message"]
+
+
+def test_schema_and_offline_docs_are_served(api):
+    schema = api.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/identifications/{id}/feedback/" in schema.content
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"cdn" not in docs.content.lower()

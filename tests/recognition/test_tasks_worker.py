@@ -1,0 +1,59 @@
+"""The identify task in real worker processes: photo fusion, and surviving a worker SIGKILLed mid-task."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings
+from PIL import Image
+
+from ml.predictor import Predictor
+from recognition import services
+from recognition.models import Identification
+from recognition.validators import prepare_uploads
+from tests.workers import WorkerProcess, worker_env
+
+from .conftest import photo_of, wait_until_finished
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _wait_for_status(pk: int, status: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while Identification.objects.get(pk=pk).status != status:
+        assert time.monotonic() < deadline, f"identification {pk} never became {status}"
+        time.sleep(0.2)
+
+
+def test_several_photos_are_fused_like_the_predictor_does(user, active_model, celery_worker):
+    photos = prepare_uploads([photo_of(color) for color in ((220, 30, 30), (30, 200, 40), (40, 40, 210))])
+    identification = wait_until_finished(services.create_identification(user, photos).pk)
+    assert identification.status == "done", identification.error
+    images = [Image.open(photo.file.path) for photo in identification.photos.all()]
+    expected = Predictor.from_checkpoint(active_model.checkpoint_path, device="cpu").predict(images, top_k=settings.RECOGNITION_TOP_K)
+    stored = list(identification.candidates.all())
+    assert [c.label for c in stored] == [p.label for p in expected]
+    assert [c.probability for c in stored] == pytest.approx([p.probability for p in expected], abs=1e-5)
+
+
+def test_a_worker_killed_mid_task_leaves_the_identification_to_the_next_worker(user, active_model, tmp_path):
+    slow = WorkerProcess(tmp_path, env=worker_env(DJANGO_SETTINGS_MODULE="tests.recognition.slow_worker_settings")).start()
+    try:
+        identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
+        _wait_for_status(identification.pk, "running", timeout=60)
+        delivered = time.monotonic()
+        slow.kill()
+    finally:
+        slow.kill()
+    assert Identification.objects.get(pk=identification.pk).status == "running"
+    # Redis hands an unacknowledged message out again once it is older than the
+    # visibility timeout; a worker sweeps for such messages when it starts.
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    time.sleep(max(0.0, visibility + 2 - (time.monotonic() - delivered)))
+    fresh = WorkerProcess(tmp_path).start()
+    try:
+        finished = wait_until_finished(identification.pk, timeout=120)
+    finally:
+        fresh.stop()
+    assert finished.status == "done", finished.error
+    assert finished.candidates.count() == 3

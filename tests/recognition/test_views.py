@@ -1,0 +1,180 @@
+"""The pages: upload -> real worker -> result, history, feedback, delete, token, and their messages."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.urls import reverse
+
+from recognition.models import Candidate, Identification
+
+from .conftest import image_bytes, photo_of, stored_files, upload, wait_until_finished
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _identify(client, *files, organs=()):
+    return client.post(reverse("recognition:identify"), {"images": list(files), "organs": list(organs)})
+
+
+def test_upload_is_answered_by_a_worker_with_sorted_predictions(user_client, active_model, module_worker, settings):
+    response = _identify(user_client, photo_of((200, 40, 40)), organs=["flower"])
+    identification = Identification.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("recognition:detail", args=[identification.pk])
+
+    identification = wait_until_finished(identification.pk)
+    assert identification.status == "done", identification.error
+    probabilities = [c.probability for c in identification.candidates.all()]
+    assert len(probabilities) == min(settings.RECOGNITION_TOP_K, active_model.num_classes)
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert identification.model_version == active_model
+    assert identification.duration_ms is not None and identification.started <= identification.finished
+    assert identification.photos.get().organ == "flower"
+
+    page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    assert 'data-status="done"' in page
+    assert "https://en.wikipedia.org/w/index.php?search=" in page
+    assert active_model.name in page
+
+
+def test_upload_page_shows_the_form_with_an_active_model(user_client, active_model):
+    page = user_client.get(reverse("recognition:identify")).content.decode()
+    assert 'name="images"' in page and "multiple" in page and 'capture="environment"' in page
+
+
+def test_without_an_active_model_the_page_says_so_and_refuses_uploads(user_client, media_root):
+    from ml.registry import NO_ACTIVE_MODEL
+
+    page = user_client.get(reverse("recognition:identify"))
+    assert "no model is active" in page.content.decode()
+    assert "manage.py train" in page.content.decode()
+    assert 'name="images"' not in page.content.decode()
+    response = _identify(user_client, upload())
+    assert response.status_code == 503
+    assert NO_ACTIVE_MODEL.split(":")[0] in response.content.decode()
+    assert not Identification.objects.exists() and not stored_files(media_root)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([], "Choose at least one photo"),
+        ([upload() for _ in range(6)], "at most 5 photos"),
+        ([upload(b"", name="e.jpg")], "is empty"),
+        ([upload(b"GIF89a but not really", name="x.gif")], "not an image"),
+        ([upload(image_bytes(size=(200, 200))[:400])], "damaged or incomplete"),
+        ([upload(), upload(b"text", name="bad.png")], "bad.png"),
+    ],
+)
+def test_bad_uploads_show_their_message_and_store_nothing(user_client, active_model, media_root, files, message):
+    response = _identify(user_client, *files)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Identification.objects.exists()
+    assert not stored_files(media_root)
+
+
+def test_unknown_organ_is_refused(user_client, active_model, media_root):
+    response = _identify(user_client, upload(), organs=["root"])
+    assert response.status_code == 400 and "Unknown organ root" in response.content.decode()
+    assert not Identification.objects.exists() and not stored_files(media_root)
+
+
+def _done(user, model, probabilities, names=("Bellis perennis", "Rosa canina", "Helianthus annuus")):
+    identification = Identification.objects.create(owner=user, status="done", model_version=model, duration_ms=12)
+    for rank, (p, name) in enumerate(zip(probabilities, names), start=1):
+        Candidate.objects.create(identification=identification, rank=rank, label=name.lower().replace(" ", "_"), display_name=name, probability=p)
+    return identification
+
+
+def test_below_the_threshold_the_result_says_no_confident_match(user_client, user, active_model, settings):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.6
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    assert "No confident match" in page
+    assert page.count('class="candidate-name"') == 3
+
+
+def test_above_the_threshold_the_result_names_the_best_match(user_client, user, active_model, settings):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.4
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    assert "No confident match" not in page
+    assert "Most likely: <strong>Bellis perennis</strong>" in page
+
+
+def test_wikipedia_links_follow_the_language(user_client, user, active_model):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    user_client.cookies["django_language"] = "zh-hans"
+    page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    assert "https://zh.wikipedia.org/w/index.php?search=Bellis+perennis" in page
+
+
+def test_history_lists_newest_first_and_searches_by_species(user_client, user, active_model):
+    older = _done(user, active_model, [0.7, 0.2, 0.1])
+    newer = _done(user, active_model, [0.6, 0.3, 0.1], names=("Rosa canina", "Bellis perennis", "Helianthus annuus"))
+    page = user_client.get(reverse("recognition:history")).content.decode()
+    assert page.index(f'data-id="{newer.pk}"') < page.index(f'data-id="{older.pk}"')
+    found = user_client.get(reverse("recognition:history"), {"q": "bellis"}).content.decode()
+    assert f'data-id="{older.pk}"' in found and f'data-id="{newer.pk}"' not in found
+
+
+def test_history_is_paginated(user_client, user, active_model, settings):
+    settings.RECOGNITION_PAGE_SIZE = 2
+    for _ in range(3):
+        _done(user, active_model, [0.7, 0.2, 0.1])
+    first = user_client.get(reverse("recognition:history")).content.decode()
+    second = user_client.get(reverse("recognition:history"), {"page": 2}).content.decode()
+    assert first.count('data-testid="history-row"') == 2 and second.count('data-testid="history-row"') == 1
+
+
+def test_feedback_confirms_a_candidate_or_keeps_a_typed_species(user_client, user, active_model):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    url = reverse("recognition:feedback", args=[identification.pk])
+    user_client.post(url, {"label": "rosa_canina"})
+    identification.refresh_from_db()
+    assert identification.feedback == "Rosa canina"
+    user_client.post(url, {"species": "Malus sylvestris"})
+    identification.refresh_from_db()
+    assert identification.feedback == "Malus sylvestris"
+    assert "Malus sylvestris" in user_client.get(reverse("recognition:history")).content.decode()
+
+
+def test_feedback_with_an_unknown_label_is_refused(user_client, user, active_model):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    response = user_client.post(reverse("recognition:feedback", args=[identification.pk]), {"label": "quercus"}, follow=True)
+    assert "not one of this result" in response.content.decode()
+    identification.refresh_from_db()
+    assert identification.feedback == ""
+
+
+def test_delete_asks_first_then_removes_rows_and_files(user_client, active_model, module_worker):
+    _identify(user_client, photo_of((20, 160, 60)), photo_of((90, 60, 160)))
+    identification = wait_until_finished(Identification.objects.get().pk)
+    paths = [p.file.path for p in identification.photos.all()] + [p.thumbnail.path for p in identification.photos.all()]
+    url = reverse("recognition:delete", args=[identification.pk])
+    assert "Delete this identification?" in user_client.get(url).content.decode()
+    assert Identification.objects.exists()
+    assert user_client.post(url).status_code == 302
+    assert not Identification.objects.exists()
+    assert not any(os.path.exists(path) for path in paths)
+
+
+def test_photos_are_served_to_their_owner(user_client, user, active_model, media_root):
+    _identify(user_client, upload(image_bytes(size=(90, 60))))
+    photo = Identification.objects.get().photos.get()
+    response = user_client.get(reverse("recognition:photo", args=[photo.identification_id, photo.pk, "original"]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert "private" in response["Cache-Control"]
+    assert len(photo.file.name.split("/")[-1]) >= 32  # an unguessable name
+
+
+def test_the_token_page_creates_and_revokes_a_token(user_client, user):
+    from rest_framework.authtoken.models import Token
+
+    url = reverse("recognition:api_token")
+    user_client.post(url, {"action": "create"})
+    key = Token.objects.get(user=user).key
+    assert key in user_client.get(url).content.decode()
+    user_client.post(url, {"action": "revoke"})
+    assert not Token.objects.filter(user=user).exists()
