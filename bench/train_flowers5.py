@@ -20,9 +20,9 @@ from ml.training.run import train
 # then a short full fine-tune at a low backbone LR adds the rest, at the weights' own 224 px.
 RECIPE = dict(
     model="tf_efficientnet_lite0", pretrained=True, input_size=224, batch_size=32,
-    head_epochs=1, epochs=2, head_lr=3e-3, lr=2e-4, weight_decay=0.05, warmup_epochs=0.3,
+    head_epochs=1, epochs=4, head_lr=3e-3, lr=2e-4, weight_decay=0.05, warmup_epochs=0.3,
     sampling="balanced", per_class_cap=100_000, tau=1.0, label_smoothing=0.1, mixup=0.0, cutmix=0.0,
-    ema=True, ema_decay=0.998, patience=0, workers=1, seed=0,
+    ema=True, ema_decay=0.99, patience=0, workers=1, seed=0,
 )
 
 

@@ -151,6 +151,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_IMPORTS = ["plantsite.tasks"]
 
+# --- Cache -------------------------------------------------------------------
+# The same Redis keeps per-user API throttles, so that they hold across gunicorn
+# processes and hosts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+        "KEY_PREFIX": "plantsite",
+    }
+}
+
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

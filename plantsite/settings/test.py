@@ -3,7 +3,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import DATABASES, DATA_DIR, env
+from .base import CACHES, DATABASES, DATA_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -17,7 +17,8 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=tempfile.mkdtemp(prefix="plantsite-media-
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 
-# Test runs on one machine share one Redis: each run gets its own queue.
+# Test runs on one machine share one Redis: each run gets its own queue and cache keys.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"plantsite-test-{os.getpid()}")
+CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15)}
 WHITENOISE_USE_FINDERS = True

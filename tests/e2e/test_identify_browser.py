@@ -7,6 +7,8 @@ import uuid
 import pytest
 from PIL import Image
 
+from tests.e2e.pages import sign_up
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLASSES = ["bellis_perennis", "taraxacum_officinale", "rosa_canina", "helianthus_annuus", "tulipa_gesneriana", "iris_germanica"]
@@ -19,11 +21,12 @@ def six_class_model(settings, tmp_path):
 
     from ml import registry
     from ml.checkpoint import ModelSpec, save_checkpoint
+    from tests.conftest import random_head
 
     torch.manual_seed(0)
     names = [name.replace("_", " ").capitalize() for name in CLASSES]
     spec = ModelSpec(architecture="convnextv2_atto", class_names=CLASSES, display_names=names, input_size=64)
-    path = save_checkpoint(tmp_path / "six.pt", spec.build_model(), spec)
+    path = save_checkpoint(tmp_path / "six.pt", random_head(spec.build_model()), spec)
     settings.MODELS_DIR = tmp_path / "models"
     return registry.register_checkpoint(path, name=f"six-{uuid.uuid4().hex[:8]}", activate=True)
 
@@ -44,12 +47,7 @@ def plant_photo(tmp_path):
 
 
 def test_identify_a_photo_in_chromium(page, six_class_model, plant_photo, celery_worker):
-    page.goto("/accounts/signup/")
-    page.fill("input[name=username]", "linnaeus")
-    page.fill("input[name=email]", "carl@example.org")
-    page.fill("input[name=password1]", "Binomial-Names-1753")
-    page.fill("input[name=password2]", "Binomial-Names-1753")
-    page.click("main form >> button[type=submit]")
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
 
     page.click("nav >> text=Identify")
     page.wait_for_load_state()
