@@ -1,7 +1,6 @@
 """Self-describing checkpoints: a plain dict with a format version, readable without Django."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -12,15 +11,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from .files import CheckpointError, sha256_file  # noqa: F401 (re-exported)
 from .modeling import create_model
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
-
-
-class CheckpointError(Exception):
-    """A checkpoint file that cannot be used; the message says why and what to do."""
 
 
 @dataclass
@@ -107,12 +103,3 @@ def model_from_checkpoint(payload: dict[str, Any]) -> nn.Module:
     model = spec_of(payload).build_model()
     model.load_state_dict(payload["model"], strict=True)
     return model.eval()
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Return the hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()

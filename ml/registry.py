@@ -6,14 +6,17 @@ import re
 import shutil
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, sha256_file, spec_of
+from .files import CheckpointError, sha256_file
 from .models import ModelVersion
-from .predictor import Predictor
+
+if TYPE_CHECKING:
+    from .predictor import Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ def register_checkpoint(
     path: str | Path, name: str | None = None, *, activate: bool = False, metrics: dict | None = None
 ) -> ModelVersion:
     """Verify a checkpoint loads, copy it under MODELS_DIR and record it; return the new version."""
+    from .checkpoint import load_checkpoint, model_from_checkpoint, spec_of  # PyTorch: only when registering
+
     source = Path(path).resolve()
     try:
         payload = load_checkpoint(source)
@@ -128,6 +133,8 @@ class PredictorCache:
 
     def get(self, version: ModelVersion) -> Predictor:
         """Return the Predictor for ``version``, loading it only when it differs from the cached one."""
+        from .predictor import Predictor  # PyTorch: only in the processes that predict
+
         key = (version.pk, version.sha256)
         with self._lock:
             if key != self._key:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from ml import registry
-from ml.checkpoint import CheckpointError
+from ml.files import CheckpointError
 
 from .models import Candidate, Identification, IdentificationPhoto
 from .validators import PreparedPhoto
