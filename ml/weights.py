@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from pathlib import Path
+from urllib.parse import urlparse
 
 import timm
 import torch
@@ -42,8 +45,21 @@ def efficientnet_lite0_state_dict() -> dict[str, torch.Tensor]:
     return mapped
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Return True when the Hugging Face hub (or $HF_ENDPOINT) accepts a TCP connection."""
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def hub_state_dict(architecture: str) -> dict[str, torch.Tensor]:
     """Return the timm hub's pretrained weights for ``architecture`` (needs the network)."""
+    # Offline, huggingface_hub retries for about a minute before failing: say so at once instead.
+    if not os.environ.get("HF_HUB_OFFLINE") and not hub_reachable():
+        raise WeightsError(f"cannot download pretrained {architecture} weights: the timm hub is unreachable; {NO_WEIGHTS_FIX}")
     try:
         return timm.create_model(architecture, pretrained=True).state_dict()
     except Exception as exc:  # hub failures come as OSError, HTTP or HF errors depending on the cache state

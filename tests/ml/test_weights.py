@@ -6,6 +6,7 @@ import timm
 import torch
 from timm.models import _builder
 
+from ml import weights
 from ml.checkpoint import ModelSpec, save_checkpoint
 from ml.modeling import create_model
 from ml.weights import WeightsError, efficientnet_lite0_state_dict, load_pretrained, pretrained_normalisation
@@ -27,6 +28,7 @@ def test_pretrained_efficientnet_lite0_uses_the_offline_package_and_its_normalis
 
 
 def test_hub_weights_are_loaded_into_the_backbone(monkeypatch):
+    monkeypatch.setattr(weights, "hub_reachable", lambda: True)
     torch.manual_seed(5)
     hub = timm.create_model("convnextv2_atto", pretrained=False).state_dict()
     monkeypatch.setattr(_builder, "load_state_dict_from_hf", lambda *args, **kwargs: hub)
@@ -40,8 +42,20 @@ def test_offline_hub_stops_with_the_fix(monkeypatch):
     def offline(*args, **kwargs):
         raise OSError("cannot reach huggingface.co")
 
+    monkeypatch.setattr(weights, "hub_reachable", lambda: True)
     monkeypatch.setattr(_builder, "load_state_dict_from_hf", offline)
     with pytest.raises(WeightsError, match=r"--weights FILE.*--no-pretrained"):
+        load_pretrained(create_model("convnextv2_atto", 3), "convnextv2_atto", pretrained=True)
+
+
+def test_unreachable_hub_stops_at_once_without_trying_to_download(monkeypatch):
+    def download(*args, **kwargs):
+        raise AssertionError("no download may be tried when the hub is unreachable")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(weights, "hub_reachable", lambda: False)
+    monkeypatch.setattr(_builder, "load_state_dict_from_hf", download)
+    with pytest.raises(WeightsError, match=r"unreachable.*--weights FILE"):
         load_pretrained(create_model("convnextv2_atto", 3), "convnextv2_atto", pretrained=True)
 
 
