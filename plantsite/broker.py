@@ -21,6 +21,18 @@ def redis_server_executable() -> Path:
     return Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float) -> None:
+    """Terminate ``process`` and wait; kill it if it outlives ``timeout``. Safe on a stopped one."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def broker_is_reachable(url: str, timeout: float = 2.0) -> bool:
     """Return True when a Redis server answers PING at the Celery-style URL."""
     import redis
@@ -82,14 +94,7 @@ class EmbeddedRedis:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server if it runs; safe to call twice."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout)
         self.socket_path.unlink(missing_ok=True)
 
     def __enter__(self) -> "EmbeddedRedis":

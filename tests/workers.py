@@ -12,6 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from plantsite.broker import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -92,10 +94,4 @@ class WorkerProcess:
             self.process.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_process(self.process, timeout)
