@@ -11,6 +11,7 @@ from PIL import Image
 from torch import nn
 
 from .checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of
+from .evaluation.tta import tta_probabilities
 from .transforms import eval_transform
 
 logger = logging.getLogger(__name__)
@@ -50,13 +51,10 @@ class Predictor:
     @torch.inference_mode()
     def log_probabilities(self, images: Sequence[Image.Image], tta: bool = False) -> torch.Tensor:
         """Return an (n_images, n_classes) tensor of log-probabilities, TTA-averaged when asked."""
-        from .evaluation.tta import tta_views
-
         batch = torch.stack([self.transform(image.convert("RGB")) for image in images]).to(self.device)
-        views = tta_views(batch) if tta else [batch]
-        log_probs = torch.stack([torch.log_softmax(self.model(view).float(), dim=1) for view in views])
-        # averaging probabilities over views, then back to log space
-        return torch.logsumexp(log_probs, dim=0) - torch.log(torch.tensor(float(len(views))))
+        probabilities = tta_probabilities(self.model, batch, flips=tta)
+        # clamped so that a vanishing probability stays finite when photos are fused in log space
+        return probabilities.clamp_min(torch.finfo(probabilities.dtype).tiny).log()
 
     def predict(self, images: Sequence[Image.Image], top_k: int = 5, tta: bool = False) -> list[Prediction]:
         """Return the top-K classes for one plant; several photos are fused by averaging log-probabilities."""
