@@ -75,12 +75,16 @@ class FeedbackForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        label, species = cleaned.get("label", "").strip(), cleaned.get("species", "").strip()
-        if label and label not in self.labels:
-            raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
-        if not label and not species:
-            raise ValidationError(_("Confirm one of the candidates or type the correct species."))
+        validate_feedback(cleaned.get("label", "").strip(), cleaned.get("species", "").strip(), self.labels)
         return cleaned
+
+
+def validate_feedback(label: str, species: str, labels: list[str]) -> None:
+    """Raise ValidationError unless ``label`` is one of ``labels`` or, with no label, ``species`` is given."""
+    if label and label not in labels:
+        raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
+    if not label and not species:
+        raise ValidationError(_("Confirm one of the candidates or type the correct species."))
 
 
 class HistorySearchForm(forms.Form):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 from ml import registry
 
 from .. import services
+from ..forms import validate_feedback
 from ..models import Identification
 from ..views import own_identifications, photo_response, search_species
 from .serializers import FeedbackSerializer, IdentificationCreateSerializer, IdentificationSerializer, ModelVersionSerializer
@@ -91,10 +93,10 @@ class IdentificationViewSet(
         serializer = FeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         label, species = serializer.validated_data["label"].strip(), serializer.validated_data["species"].strip()
-        if label and label not in {c.label for c in identification.candidates.all()}:
-            raise ValidationError({"label": f"{label!r} is not one of this identification's candidates"})
-        if not label and not species:
-            raise ValidationError({"label": "give a candidate `label` to confirm or the correct `species`"})
+        try:
+            validate_feedback(label, species, [c.label for c in identification.candidates.all()])
+        except DjangoValidationError as exc:
+            raise ValidationError({"label": exc.messages}) from None
         services.record_feedback(identification, label, species)
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
 
