@@ -7,11 +7,13 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test chromium migrate superuser bench clean
+.PHONY: help install install-dev run test lint format chromium migrate superuser bench clean
 
 help:
 	@echo "make run          start the service on http://127.0.0.1:$(PORT)/ (installs on first use)"
-	@echo "make test         run the whole test suite (installs the dev requirements)"
+	@echo "make test         lint, then run the whole test suite (installs the dev requirements)"
+	@echo "make lint         ruff (lint + format check) and the import contract in pyproject.toml"
+	@echo "make format       rewrite the code with ruff's fixes and formatter"
 	@echo "make superuser    create an admin account"
 	@echo "make bench        run the benchmarks in bench/ (needs ../shared/datasets)"
 	@echo "make clean        remove the virtual environment (your data in var/ stays)"
@@ -51,7 +53,16 @@ chromium:
 	  else echo "no /usr/bin/chromium and not root: browser tests will be skipped (apt-get install chromium)"; fi; \
 	fi
 
-test: install-dev chromium
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint chromium
 	$(PY) -m plantsite.broker -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install-dev

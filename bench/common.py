@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark scripts: the dataset argument and linked subsets of an image tree."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 def parser(description: str) -> argparse.ArgumentParser:
     """Return an argument parser with the dataset path (default ../shared/datasets/flowers5)."""
     result = argparse.ArgumentParser(description=description)
-    result.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA, help=f"flowers5 folder (default {DEFAULT_DATA})")
+    result.add_argument(
+        "data", nargs="?", type=Path, default=DEFAULT_DATA, help=f"flowers5 folder (default {DEFAULT_DATA})"
+    )
     return result
 
 

@@ -3,16 +3,17 @@
 Runs against a throw-away data folder, its own Celery queue and the Redis at REDIS_URL
 (`make bench` starts an embedded one). Usage: python bench/identify_latency.py [--image JPG] [--checkpoint PT] [--runs N]
 """
+
 from __future__ import annotations
 
 import argparse
-import warnings
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,9 @@ DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "flowers5" / "test"
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", type=Path, help="photo to identify (default: the first flowers5 test photo)")
-    parser.add_argument("--checkpoint", type=Path, help="model checkpoint (default: an untrained 5-class convnextv2_atto, 64 px)")
+    parser.add_argument(
+        "--checkpoint", type=Path, help="model checkpoint (default: an untrained 5-class convnextv2_atto, 64 px)"
+    )
     parser.add_argument("--runs", type=int, default=10, help="timed runs of each (default 10)")
     args = parser.parse_args()
     if args.runs < 1:
@@ -60,7 +63,7 @@ def isolate(folder: Path) -> None:
 
 
 def tiny_checkpoint(folder: Path) -> Path:
-    from ml.checkpoint import ModelSpec, save_checkpoint
+    from plantml.checkpoint import ModelSpec, save_checkpoint
 
     names = ["bellis_perennis", "taraxacum_officinale", "rosa_canina", "helianthus_annuus", "tulipa_gesneriana"]
     spec = ModelSpec(architecture="convnextv2_atto", class_names=names, input_size=64)
@@ -96,7 +99,7 @@ def main() -> None:
         from PIL import Image
 
         from ml import registry
-        from ml.predictor import Predictor
+        from plantml.predictor import Predictor
         from tests.workers import WorkerProcess
 
         call_command("migrate", verbosity=0)

@@ -5,6 +5,7 @@ evaluated on the balanced test split; prints macro top-1 of each (target: recipe
     python bench/longtail.py [DATA]       # the full benchmark
     python bench/longtail.py --quick      # smoke test on a few images per class
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -13,12 +14,24 @@ from pathlib import Path
 
 from common import link_subset, parser, quiet_logging, require_dataset
 
-from ml.training.config import resolve_config
-from ml.training.run import train
+from plantml.training.config import resolve_config
+from plantml.training.run import train
 
 COMMON = dict(
-    model="tf_efficientnet_lite0", pretrained=True, input_size=160, batch_size=32, head_lr=3e-3, lr=2e-4,
-    warmup_epochs=0.3, label_smoothing=0.0, mixup=0.0, cutmix=0.0, ema=True, patience=0, workers=1, seed=0,
+    model="tf_efficientnet_lite0",
+    pretrained=True,
+    input_size=160,
+    batch_size=32,
+    head_lr=3e-3,
+    lr=2e-4,
+    warmup_epochs=0.3,
+    label_smoothing=0.0,
+    mixup=0.0,
+    cutmix=0.0,
+    ema=True,
+    patience=0,
+    workers=1,
+    seed=0,
 )
 ARMS = {
     "plain CE": dict(sampling="uniform", tau=0.0),
@@ -43,18 +56,31 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         held_out = 4 if args.quick else 10**9
-        data = link_subset(args.data, Path(scratch) / "longtail",
-                           lambda split, name, n: min(n, counts[name]) if split == "train" else min(n, held_out))
+        data = link_subset(
+            args.data,
+            Path(scratch) / "longtail",
+            lambda split, name, n: min(n, counts[name]) if split == "train" else min(n, held_out),
+        )
         for label, arm in ARMS.items():
-            options = {**COMMON, **arm, "epochs": args.epochs, "head_epochs": args.head_epochs,
-                       "per_class_cap": args.per_class_cap, "data": data, "output": Path(scratch) / label.replace(" ", "_")}
+            options = {
+                **COMMON,
+                **arm,
+                "epochs": args.epochs,
+                "head_epochs": args.head_epochs,
+                "per_class_cap": args.per_class_cap,
+                "data": data,
+                "output": Path(scratch) / label.replace(" ", "_"),
+            }
             if args.quick:
                 options.update(input_size=64, batch_size=8, epochs=1, head_epochs=1)
             started = time.perf_counter()
             metrics = train(resolve_config(options)).metrics
             results[label] = metrics
-            print(f"{label:>27}: macro top-1 {metrics['macro_top1']:.4f} | top-1 {metrics['top1']:.4f} | "
-                  f"{(time.perf_counter() - started) / 60:.1f} min", flush=True)
+            print(
+                f"{label:>27}: macro top-1 {metrics['macro_top1']:.4f} | top-1 {metrics['top1']:.4f} | "
+                f"{(time.perf_counter() - started) / 60:.1f} min",
+                flush=True,
+            )
     gain = 100 * (results["balanced + logit-adjusted"]["macro_top1"] - results["plain CE"]["macro_top1"])
     print(f"recipe - plain CE: {gain:+.1f} macro points (target >= +3.0: {'met' if gain >= 3 else 'NOT met'})")
 

@@ -1,23 +1,24 @@
-"""Training speed: images/s of our train step (ml.training.engine) vs a bare PyTorch loop, same model/batch/data.
+"""Training speed: images/s of our train step (plantml.training.engine) vs a bare PyTorch loop, same model/batch/data.
 
 Both run in one process on the same in-memory batches, alternating rounds; prints the best round
 of each and their ratio (target >= 0.95).
     python bench/train_speed.py [--model NAME --input-size PX --batch-size N --steps N --rounds N]
 """
+
 from __future__ import annotations
 
+import argparse
 import time
 
 import common  # noqa: F401  (puts the repository on sys.path)
-import argparse
 import torch
 import torch.nn.functional as F
 
-from ml.modeling import create_model
-from ml.training.ema import WeightEma
-from ml.training.engine import train_one_epoch
-from ml.training.losses import LogitAdjustedLoss
-from ml.training.optim import create_optimizer, warmup_cosine
+from plantml.modeling import create_model
+from plantml.training.ema import WeightEma
+from plantml.training.engine import train_one_epoch
+from plantml.training.losses import LogitAdjustedLoss
+from plantml.training.optim import create_optimizer, warmup_cosine
 
 CPU = torch.device("cpu")
 
@@ -37,8 +38,10 @@ def bare_loop(model, batches, optimizer) -> float:
 def main() -> None:
     args = arguments()
     torch.manual_seed(0)
-    batches = [(torch.randn(args.batch_size, 3, args.input_size, args.input_size), torch.randint(0, 5, (args.batch_size,)))
-               for _ in range(args.steps)]
+    batches = [
+        (torch.randn(args.batch_size, 3, args.input_size, args.input_size), torch.randint(0, 5, (args.batch_size,)))
+        for _ in range(args.steps)
+    ]
     bare_model = create_model(args.model, 5)
     ours_model = create_model(args.model, 5)
     ours_model.load_state_dict(bare_model.state_dict())
@@ -49,8 +52,18 @@ def main() -> None:
     ema = WeightEma(ours_model, 0.999)
 
     def ours() -> float:
-        return train_one_epoch(ours_model, batches, criterion, optimizer, scheduler, device=CPU, ema=ema,
-                               clip_grad=1.0, progress=True, description="ours")["img_s"]
+        return train_one_epoch(
+            ours_model,
+            batches,
+            criterion,
+            optimizer,
+            scheduler,
+            device=CPU,
+            ema=ema,
+            clip_grad=1.0,
+            progress=True,
+            description="ours",
+        )["img_s"]
 
     bare_loop(bare_model, batches[:2], bare_optimizer)  # warm-up: allocator, kernels
     ours()
@@ -59,9 +72,13 @@ def main() -> None:
         rates["bare"].append(bare_loop(bare_model, batches, bare_optimizer))
         rates["ours"].append(ours())
     bare, mine = max(rates["bare"]), max(rates["ours"])
-    print(f"{args.model} {args.input_size}px batch {args.batch_size}, {args.steps} steps x {args.rounds} rounds, "
-          f"{torch.get_num_threads()} threads")
-    print(f"bare PyTorch loop: {bare:.1f} img/s | ours (logit-adjusted loss, groups, schedule, clipping, EMA, progress): {mine:.1f} img/s")
+    print(
+        f"{args.model} {args.input_size}px batch {args.batch_size}, {args.steps} steps x {args.rounds} rounds, "
+        f"{torch.get_num_threads()} threads"
+    )
+    print(
+        f"bare PyTorch loop: {bare:.1f} img/s | ours (logit-adjusted loss, groups, schedule, clipping, EMA, progress): {mine:.1f} img/s"
+    )
     print(f"ratio ours / bare: {mine / bare:.3f} (target >= 0.95: {'met' if mine / bare >= 0.95 else 'NOT met'})")
 
 

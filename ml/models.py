@@ -1,4 +1,5 @@
 """The registry of trained model versions; exactly one may be active."""
+
 from __future__ import annotations
 
 from django.db import models

@@ -1,4 +1,5 @@
 """Register, activate, verify and serve model versions (the Django side of ``ml``)."""
+
 from __future__ import annotations
 
 import logging
@@ -12,11 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .files import CheckpointError, sha256_file
+from plantml.files import CheckpointError, sha256_file
+
 from .models import ModelVersion
 
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from plantml.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def register_checkpoint(
     path: str | Path, name: str | None = None, *, activate: bool = False, metrics: dict | None = None
 ) -> ModelVersion:
     """Verify a checkpoint loads, copy it under MODELS_DIR and record it; return the new version."""
-    from .checkpoint import load_checkpoint, model_from_checkpoint, spec_of  # PyTorch: only when registering
+    from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of  # PyTorch: only when registering
 
     source = Path(path).resolve()
     try:
@@ -95,9 +97,13 @@ def verify(version: ModelVersion) -> None:
     """Raise RegistryError unless the checkpoint file exists with its recorded SHA-256."""
     path = Path(version.checkpoint_path)
     if not path.is_file():
-        raise RegistryError(f"model {version.name}: checkpoint {path} is missing; re-import it with `manage.py models import`")
+        raise RegistryError(
+            f"model {version.name}: checkpoint {path} is missing; re-import it with `manage.py models import`"
+        )
     if sha256_file(path) != version.sha256:
-        raise RegistryError(f"model {version.name}: checkpoint {path} changed since it was registered (SHA-256 differs)")
+        raise RegistryError(
+            f"model {version.name}: checkpoint {path} changed since it was registered (SHA-256 differs)"
+        )
 
 
 def activate_version(name: str) -> ModelVersion:
@@ -133,7 +139,7 @@ class PredictorCache:
 
     def get(self, version: ModelVersion) -> Predictor:
         """Return the Predictor for ``version``, loading it only when it differs from the cached one."""
-        from .predictor import Predictor  # PyTorch: only in the processes that predict
+        from plantml.predictor import Predictor  # PyTorch: only in the processes that predict
 
         key = (version.pk, version.sha256)
         with self._lock:

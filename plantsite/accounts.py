@@ -1,4 +1,5 @@
 """Sign-up: the one account view Django does not ship."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, login

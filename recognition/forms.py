@@ -1,4 +1,5 @@
 """Forms for the pages; uploads are checked by recognition.validators (shared with the API)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -33,10 +34,14 @@ def clean_organs(organs: list[str], count: int) -> list[str]:
     unknown = sorted(set(organs) - allowed)
     if unknown:
         raise ValidationError(
-            _("Unknown organ %(organ)s: choose one of %(choices)s.") % {"organ": ", ".join(unknown), "choices": ", ".join(sorted(allowed))}
+            _("Unknown organ %(organ)s: choose one of %(choices)s.")
+            % {"organ": ", ".join(unknown), "choices": ", ".join(sorted(allowed))}
         )
     if len(organs) > count:
-        raise ValidationError(_("You gave %(organs)d organs for %(count)d photos: give one per photo.") % {"organs": len(organs), "count": count})
+        raise ValidationError(
+            _("You gave %(organs)d organs for %(count)d photos: give one per photo.")
+            % {"organs": len(organs), "count": count}
+        )
     if len(organs) == 1:
         return organs * count
     return organs + [IdentificationPhoto.Organ.AUTO] * (count - len(organs))
@@ -49,7 +54,9 @@ class IdentifyForm(forms.Form):
         label=gettext_lazy("Photos of one plant"),
         required=False,
         widget=MultipleImageInput(attrs={"accept": ACCEPT, "multiple": True}),
-        help_text=gettext_lazy("1 to 5 photos: JPEG, PNG, WebP or GIF. Different organs (leaf, flower, fruit, bark) help."),
+        help_text=gettext_lazy(
+            "1 to 5 photos: JPEG, PNG, WebP or GIF. Different organs (leaf, flower, fruit, bark) help."
+        ),
     )
 
     def clean(self):

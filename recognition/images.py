@@ -1,4 +1,5 @@
 """Turn any accepted upload into an upright RGB image, and encode it for storage."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Identifications: the photos of one plant, their status and the ranked answer."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-def _photo_path(instance: "IdentificationPhoto", filename: str) -> str:
+def _photo_path(instance: IdentificationPhoto, filename: str) -> str:
     # An unguessable name: the files are only ever served through an owner-checked view.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
     return f"identifications/{uuid.uuid4().hex}.{suffix}"
@@ -30,7 +31,9 @@ class Identification(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     model_version = models.ForeignKey("ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text=_("Worker time: reading photos and predicting."))
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Worker time: reading photos and predicting.")
+    )
     feedback_label = models.CharField(max_length=200, blank=True, help_text=_("A candidate label the user confirmed."))
     feedback_text = models.CharField(max_length=200, blank=True, help_text=_("The species name the user gave."))
     feedback_at = models.DateTimeField(null=True, blank=True)
@@ -46,7 +49,7 @@ class Identification(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
-    def best(self) -> "Candidate | None":
+    def best(self) -> Candidate | None:
         """Return the top-ranked candidate (uses prefetched candidates when present)."""
         candidates = list(self.candidates.all())
         return candidates[0] if candidates else None

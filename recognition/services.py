@@ -1,4 +1,5 @@
 """What the views, the API and the task do to identifications: create, run, answer, delete."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from ml import registry
-from ml.files import CheckpointError
+from plantml.files import CheckpointError
 
 from .models import Candidate, Identification, IdentificationPhoto
 from .validators import PreparedPhoto
@@ -36,7 +37,9 @@ def create_identification(owner, photos: Sequence[PreparedPhoto], organs: Sequen
             identification = Identification.objects.create(owner=owner)
             for index, photo in enumerate(photos):
                 organ = organs[index] if index < len(organs) and organs[index] else IdentificationPhoto.Organ.AUTO
-                row = IdentificationPhoto(identification=identification, organ=organ, width=photo.width, height=photo.height)
+                row = IdentificationPhoto(
+                    identification=identification, organ=organ, width=photo.width, height=photo.height
+                )
                 row.file.save("photo.jpg", ContentFile(photo.original), save=False)
                 written.append(row.file.name)
                 row.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
@@ -86,7 +89,9 @@ def run_identification(identification_id: int) -> str:
         return "gone"
     if identification.is_finished:
         return identification.status  # a re-delivered message: never recompute a finished answer
-    Identification.objects.filter(pk=identification_id).update(status=Identification.Status.RUNNING, started=timezone.now())
+    Identification.objects.filter(pk=identification_id).update(
+        status=Identification.Status.RUNNING, started=timezone.now()
+    )
     try:
         version, predictions, duration_ms = _predict(identification)
     except PermanentFailure as exc:
@@ -138,11 +143,21 @@ def _store_answer(identification_id: int, version, predictions, duration_ms: int
             return  # deleted by its owner while the model was running
         Candidate.objects.filter(identification_id=identification_id).delete()
         Candidate.objects.bulk_create(
-            Candidate(identification_id=identification_id, rank=rank, label=p.label, display_name=p.display_name, probability=p.probability)
+            Candidate(
+                identification_id=identification_id,
+                rank=rank,
+                label=p.label,
+                display_name=p.display_name,
+                probability=p.probability,
+            )
             for rank, p in enumerate(predictions, start=1)
         )
         Identification.objects.filter(pk=identification_id).update(
-            status=Identification.Status.DONE, error="", finished=timezone.now(), model_version=version, duration_ms=duration_ms
+            status=Identification.Status.DONE,
+            error="",
+            finished=timezone.now(),
+            model_version=version,
+            duration_ms=duration_ms,
         )
 
 

@@ -1,4 +1,5 @@
 """The Celery task that answers an identification: a thin shell over services.run_identification."""
+
 from __future__ import annotations
 
 import logging

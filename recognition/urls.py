@@ -1,4 +1,5 @@
 """Page URLs of the recognition app."""
+
 from django.urls import path
 
 from . import views

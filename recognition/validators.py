@@ -1,4 +1,5 @@
 """Check uploads on their real content with Pillow; each rejection says what to do."""
+
 from __future__ import annotations
 
 import warnings
@@ -33,7 +34,8 @@ def validate_count(files: list) -> None:
     limit = settings.RECOGNITION_MAX_FILES
     if len(files) > limit:
         raise ValidationError(
-            _("You sent %(count)d photos; send at most %(limit)d photos of one plant.") % {"count": len(files), "limit": limit},
+            _("You sent %(count)d photos; send at most %(limit)d photos of one plant.")
+            % {"count": len(files), "limit": limit},
             code="too_many_files",
         )
 
@@ -46,7 +48,11 @@ def open_upload(upload: UploadedFile) -> Image.Image:
     if upload.size > settings.RECOGNITION_MAX_UPLOAD_BYTES:
         raise ValidationError(
             _("%(name)s is %(size)s; the limit is %(limit)s per photo: send a smaller photo.")
-            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(settings.RECOGNITION_MAX_UPLOAD_BYTES)},
+            % {
+                "name": name,
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(settings.RECOGNITION_MAX_UPLOAD_BYTES),
+            },
             code="too_large",
         )
     upload.seek(0)
@@ -57,7 +63,8 @@ def open_upload(upload: UploadedFile) -> Image.Image:
             _check_pixels(image, name)
             if image.format not in ACCEPTED_FORMATS:
                 raise ValidationError(
-                    _("%(name)s is a %(format)s image; send a JPEG, PNG, WebP or GIF photo.") % {"name": name, "format": image.format},
+                    _("%(name)s is a %(format)s image; send a JPEG, PNG, WebP or GIF photo.")
+                    % {"name": name, "format": image.format},
                     code="format",
                 )
             image.load()  # decodes everything: a truncated file fails here, not later in the worker
@@ -71,7 +78,8 @@ def open_upload(upload: UploadedFile) -> Image.Image:
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(
-            _("%(name)s is damaged or incomplete (%(reason)s); upload the photo again.") % {"name": name, "reason": exc},
+            _("%(name)s is damaged or incomplete (%(reason)s); upload the photo again.")
+            % {"name": name, "reason": exc},
             code="truncated",
         ) from None
     finally:
@@ -86,7 +94,8 @@ def _check_pixels(image: Image.Image, name: str) -> None:
 def _too_many_pixels(name: str) -> ValidationError:
     limit = settings.RECOGNITION_MAX_PIXELS / 1e6
     return ValidationError(
-        _("%(name)s has too many pixels (limit %(limit).0f megapixels); send a smaller photo.") % {"name": name, "limit": limit},
+        _("%(name)s has too many pixels (limit %(limit).0f megapixels); send a smaller photo.")
+        % {"name": name, "limit": limit},
         code="too_many_pixels",
     )
 

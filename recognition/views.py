@@ -1,4 +1,5 @@
 """The pages: identify, result (with live status), photos, history, feedback, delete, API token."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -21,14 +22,18 @@ from .models import Candidate, Identification, IdentificationPhoto
 
 def own_identifications(user) -> QuerySet[Identification]:
     """Return the user's identifications with their candidates prefetched; nobody sees anyone else's."""
-    return Identification.objects.filter(owner=user).prefetch_related(Prefetch("candidates", queryset=Candidate.objects.order_by("rank")))
+    return Identification.objects.filter(owner=user).prefetch_related(
+        Prefetch("candidates", queryset=Candidate.objects.order_by("rank"))
+    )
 
 
 def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[Identification]:
     """Return the identifications whose best candidate or feedback matches ``query``."""
     if not query:
         return queryset
-    best = Q(candidates__rank=1) & (Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query))
+    best = Q(candidates__rank=1) & (
+        Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
+    )
     return queryset.filter(best | Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)).distinct()
 
 
@@ -37,13 +42,25 @@ def identify(request: HttpRequest) -> HttpResponse:
     """Show the upload form, or store the photos, queue the work and go to the result page."""
     version = registry.active_version()
     if version is None:
-        return render(request, "recognition/identify.html", {"no_model": registry.NO_ACTIVE_MODEL}, status=503 if request.method == "POST" else 200)
+        return render(
+            request,
+            "recognition/identify.html",
+            {"no_model": registry.NO_ACTIVE_MODEL},
+            status=503 if request.method == "POST" else 200,
+        )
     form = IdentifyForm(request.POST, request.FILES) if request.method == "POST" else IdentifyForm()
     if request.method == "POST" and form.is_valid():
-        identification = services.create_identification(request.user, form.cleaned_data["images"], form.cleaned_data["organs"])
+        identification = services.create_identification(
+            request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
+        )
         return redirect("recognition:detail", pk=identification.pk)
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "version": version, "organs": IdentificationPhoto.Organ.choices, "max_files": settings.RECOGNITION_MAX_FILES}
+    context = {
+        "form": form,
+        "version": version,
+        "organs": IdentificationPhoto.Organ.choices,
+        "max_files": settings.RECOGNITION_MAX_FILES,
+    }
     return render(request, "recognition/identify.html", context, status=status)
 
 
@@ -65,7 +82,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def status(request: HttpRequest, pk: int) -> JsonResponse:
     """Return {"status", "error", "finished"} for the result page's polling script."""
     identification = get_object_or_404(Identification, owner=request.user, pk=pk)
-    return JsonResponse({"status": identification.status, "error": identification.error, "finished": identification.is_finished})
+    return JsonResponse(
+        {"status": identification.status, "error": identification.error, "finished": identification.is_finished}
+    )
 
 
 def photo(request: HttpRequest, pk: int, photo_pk: int, kind: str) -> FileResponse:

@@ -1,4 +1,5 @@
 """Fixtures shared by every test package: real workers, real browsers, real data when present."""
+
 from __future__ import annotations
 
 import os
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.images import make_image_tree
 from tests.workers import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +62,13 @@ def browser():
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield browser
@@ -84,7 +91,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     """An untrained convnextv2_atto checkpoint (3 classes, 64 px): a real model, fast on a CPU."""
     import torch
 
-    from ml.checkpoint import ModelSpec, save_checkpoint
+    from plantml.checkpoint import ModelSpec, save_checkpoint
 
     torch.manual_seed(0)
     spec = ModelSpec(
@@ -93,15 +100,33 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
         display_names=["Bellis perennis", "Rosa canina", "Helianthus annuus"],
         input_size=64,
     )
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", random_head(spec.build_model()), spec, metrics={"top1": 0.0})
+    return save_checkpoint(
+        tmp_path_factory.mktemp("ckpt") / "tiny.pt", random_head(spec.build_model()), spec, metrics={"top1": 0.0}
+    )
 
 
 def random_head(model):
     """Give a new (zero-initialised) classifier random weights, so predictions depend on the image."""
     import torch
 
-    from ml.modeling import classifier_name
+    from plantml.modeling import classifier_name
 
     for parameter in model.get_submodule(classifier_name(model)).parameters():
         torch.nn.init.normal_(parameter, std=0.5)
     return model
+
+
+@pytest.fixture(scope="session")
+def image_tree(tmp_path_factory) -> Path:
+    """A flat ImageFolder tree of 3 classes (12, 8, 6 images): no train/val/test sub-folders."""
+    return make_image_tree(tmp_path_factory.mktemp("flat"), {"bellis": 12, "rosa": 8, "viola": 6})
+
+
+@pytest.fixture(scope="session")
+def split_tree(tmp_path_factory) -> Path:
+    """A PlantNet-style tree with train/ val/ test/ sub-folders, 3 classes, a few images each."""
+    root = tmp_path_factory.mktemp("split")
+    counts = {"train": 8, "val": 3, "test": 3}
+    for seed, (split, n) in enumerate(counts.items()):
+        make_image_tree(root / split, {"bellis": n, "rosa": n, "viola": n}, seed=seed)
+    return root

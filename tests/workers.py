@@ -1,4 +1,5 @@
 """Real Celery worker subprocesses for tests, wired to the test database, media and queue."""
+
 from __future__ import annotations
 
 import os
@@ -60,11 +61,26 @@ class WorkerProcess:
         self.log_path = Path(log_dir) / f"{self.name.split('@')[0]}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 90.0) -> "WorkerProcess":
+    def start(self, timeout: float = 90.0) -> WorkerProcess:
         command = [
-            sys.executable, "-m", "celery", "-A", "plantsite", "worker",
-            "--pool", self.pool, "--concurrency", "1", "--loglevel", "INFO",
-            "-Q", self.env["CELERY_QUEUE"], "-n", self.name, "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "plantsite",
+            "worker",
+            "--pool",
+            self.pool,
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "-Q",
+            self.env["CELERY_QUEUE"],
+            "-n",
+            self.name,
+            "--without-gossip",
+            "--without-mingle",
         ]
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,4 +1,5 @@
 """Settings shared by every environment; each deploy-time value comes from the environment."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Production settings: a real secret, explicit hosts and HTTPS-only cookies."""
+
 import os
 
 from django.core.exceptions import ImproperlyConfigured

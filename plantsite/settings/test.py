@@ -1,9 +1,10 @@
 """Test settings: fast hashing, isolated data and a broker queue of this test run's own."""
+
 import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, DATA_DIR, env
+from .base import CACHES, DATA_DIR, DATABASES, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

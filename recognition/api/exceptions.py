@@ -1,4 +1,5 @@
 """Every API error is JSON with a human-readable ``message`` (and the field ``errors`` when any)."""
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,10 @@ def json_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)
-        return Response({"message": "internal server error: the administrators can find the cause in the log"}, status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return Response(
+            {"message": "internal server error: the administrators can find the cause in the log"},
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     data = response.data
     body = {"message": _first_message(data.get("detail", data) if isinstance(data, dict) else data)}
     if isinstance(data, dict) and "detail" not in data:

@@ -1,4 +1,5 @@
 """API representations of identifications, their photos and candidates, and the active model."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -54,8 +55,21 @@ class IdentificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Identification
         fields = [
-            "id", "url", "status", "error", "created", "started", "finished", "duration_ms",
-            "model_version", "confident", "candidates", "photos", "feedback", "feedback_label", "feedback_text",
+            "id",
+            "url",
+            "status",
+            "error",
+            "created",
+            "started",
+            "finished",
+            "duration_ms",
+            "model_version",
+            "confident",
+            "candidates",
+            "photos",
+            "feedback",
+            "feedback_label",
+            "feedback_text",
         ]
         read_only_fields = fields
 
@@ -63,7 +77,9 @@ class IdentificationSerializer(serializers.ModelSerializer):
 class IdentificationCreateSerializer(serializers.Serializer):
     """Multipart upload: ``images`` (1-5 files) and optional ``organs`` (one per image, or one for all)."""
 
-    images = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=True, required=False, default=list)
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), allow_empty=True, required=False, default=list
+    )
     organs = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
 
     def validate(self, attrs):
@@ -85,4 +101,13 @@ class FeedbackSerializer(serializers.Serializer):
 class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
-        fields = ["name", "architecture", "num_classes", "class_names", "display_names", "input_size", "metrics", "created"]
+        fields = [
+            "name",
+            "architecture",
+            "num_classes",
+            "class_names",
+            "display_names",
+            "input_size",
+            "metrics",
+            "created",
+        ]

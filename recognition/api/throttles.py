@@ -1,4 +1,5 @@
 """Per-user throttle for uploads, read from settings at request time."""
+
 from __future__ import annotations
 
 from django.conf import settings

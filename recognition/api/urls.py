@@ -1,4 +1,5 @@
 """API URLs, mounted under /api/ with the namespace ``api``."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

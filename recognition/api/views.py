@@ -1,4 +1,5 @@
 """REST API: identifications (own only), feedback and the active model."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
@@ -20,7 +21,12 @@ from .. import services
 from ..forms import validate_feedback
 from ..models import Identification
 from ..views import own_identifications, photo_response, search_species
-from .serializers import FeedbackSerializer, IdentificationCreateSerializer, IdentificationSerializer, ModelVersionSerializer
+from .serializers import (
+    FeedbackSerializer,
+    IdentificationCreateSerializer,
+    IdentificationSerializer,
+    ModelVersionSerializer,
+)
 from .throttles import UploadRateThrottle
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
@@ -51,7 +57,9 @@ class IdentificationViewSet(
         wanted = self.request.query_params.get("status")
         if wanted:
             if wanted not in Identification.Status.values:
-                raise ValidationError({"status": f"unknown status {wanted!r}: use one of {', '.join(Identification.Status.values)}"})
+                raise ValidationError(
+                    {"status": f"unknown status {wanted!r}: use one of {', '.join(Identification.Status.values)}"}
+                )
             queryset = queryset.filter(status=wanted)
         return search_species(queryset, self.request.query_params.get("species", "").strip())
 
@@ -62,7 +70,9 @@ class IdentificationViewSet(
     @extend_schema(
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Identification.Status.values),
-            OpenApiParameter("species", OpenApiTypes.STR, description="part of the best candidate's or the feedback's name"),
+            OpenApiParameter(
+                "species", OpenApiTypes.STR, description="part of the best candidate's or the feedback's name"
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -70,7 +80,14 @@ class IdentificationViewSet(
 
     @extend_schema(
         request={"multipart/form-data": IdentificationCreateSerializer},
-        responses={202: inline_serializer("Accepted", {"id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()}), 400: MESSAGE, 503: MESSAGE},
+        responses={
+            202: inline_serializer(
+                "Accepted",
+                {"id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()},
+            ),
+            400: MESSAGE,
+            503: MESSAGE,
+        },
     )
     def create(self, request, *args, **kwargs):
         """Upload 1-5 photos of one plant; answers 202 at once, poll ``url`` until status is done or failed."""
@@ -78,9 +95,15 @@ class IdentificationViewSet(
             raise NoActiveModel()
         serializer = IdentificationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        identification = services.create_identification(request.user, serializer.validated_data["photos"], serializer.validated_data["organs"])
+        identification = services.create_identification(
+            request.user, serializer.validated_data["photos"], serializer.validated_data["organs"]
+        )
         url = reverse("api:identification-detail", args=[identification.pk], request=request)
-        return Response({"id": identification.pk, "status": identification.status, "url": url}, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+        return Response(
+            {"id": identification.pk, "status": identification.status, "url": url},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )
 
     def perform_destroy(self, instance: Identification) -> None:
         services.delete_identification(instance)

@@ -1,4 +1,5 @@
 """Template helpers for the recognition pages."""
+
 from __future__ import annotations
 
 from django import template

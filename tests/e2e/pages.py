@@ -1,4 +1,5 @@
 """Steps that several browser tests take."""
+
 from __future__ import annotations
 
 

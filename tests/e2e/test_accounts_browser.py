@@ -1,4 +1,5 @@
 """Chromium signs up, logs out, logs in and sees its user name."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Chromium signs up, identifies a real photo through a real worker, finds it in history and deletes it."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,14 @@ from tests.e2e.pages import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CLASSES = ["bellis_perennis", "taraxacum_officinale", "rosa_canina", "helianthus_annuus", "tulipa_gesneriana", "iris_germanica"]
+CLASSES = [
+    "bellis_perennis",
+    "taraxacum_officinale",
+    "rosa_canina",
+    "helianthus_annuus",
+    "tulipa_gesneriana",
+    "iris_germanica",
+]
 
 
 @pytest.fixture
@@ -20,7 +28,7 @@ def six_class_model(settings, tmp_path):
     import torch
 
     from ml import registry
-    from ml.checkpoint import ModelSpec, save_checkpoint
+    from plantml.checkpoint import ModelSpec, save_checkpoint
     from tests.conftest import random_head
 
     torch.manual_seed(0)

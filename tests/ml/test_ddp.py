@@ -1,4 +1,5 @@
 """Data-parallel training: `torchrun --nproc_per_node=2 manage.py train` on two CPU processes (gloo)."""
+
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.checkpoint import load_checkpoint
+from plantml.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,10 +19,33 @@ def test_two_processes_train_one_shard_each_and_rank_zero_writes(image_tree, tmp
     output = tmp_path / "run"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "plantsite.settings.test", "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "manage.py", "train",
-        "--data", str(image_tree), "--output", str(output), "--model", "convnextv2_atto", "--input-size", "32",
-        "--epochs", "1", "--head-epochs", "0", "--batch-size", "4", "--workers", "0", "--no-pretrained",
-        "--no-register", "--verbosity", "2",
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "manage.py",
+        "train",
+        "--data",
+        str(image_tree),
+        "--output",
+        str(output),
+        "--model",
+        "convnextv2_atto",
+        "--input-size",
+        "32",
+        "--epochs",
+        "1",
+        "--head-epochs",
+        "0",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+        "--no-pretrained",
+        "--no-register",
+        "--verbosity",
+        "2",
     ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

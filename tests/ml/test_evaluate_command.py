@@ -1,4 +1,5 @@
 """manage.py evaluate end to end: a real checkpoint, real images, JSON, plots and the printed table."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from ml.evaluation.evaluate import EvaluationError, evaluation_samples
-from tests.ml.conftest import make_image_tree
+from plantml.evaluation.evaluate import EvaluationError, evaluation_samples
+from tests.images import make_image_tree
 
 CLASSES = ["bellis_perennis", "rosa_canina", "helianthus_annuus"]
 DISPLAY = ["Bellis perennis", "Rosa canina", "Helianthus annuus"]
@@ -48,8 +49,17 @@ def test_evaluate_writes_metrics_json_and_plots_and_prints_the_table(tiny_checkp
 
 
 def test_evaluate_with_tta_records_its_scales(tiny_checkpoint, data_dir, tmp_path):
-    evaluate(str(tiny_checkpoint), "--data", str(data_dir), "--output", str(tmp_path / "eval"),
-             "--tta", "--tta-scales", "1.0", "1.2")
+    evaluate(
+        str(tiny_checkpoint),
+        "--data",
+        str(data_dir),
+        "--output",
+        str(tmp_path / "eval"),
+        "--tta",
+        "--tta-scales",
+        "1.0",
+        "1.2",
+    )
     record = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     assert record["tta"] == {"enabled": True, "scales": [1.0, 1.2], "flips": True}
     assert record["metrics"]["num_samples"] == 6
@@ -113,7 +123,7 @@ def test_a_missing_data_folder_is_refused(tiny_checkpoint, tmp_path):
 
 
 def test_a_plain_class_tree_is_evaluated_on_the_split_its_training_run_saved(tiny_checkpoint, tmp_path):
-    from ml.training.data import resolve_splits
+    from plantml.data import resolve_splits
 
     data = make_tree(tmp_path / "data", list(reversed(CLASSES)), per_class=4)
     split_file = tmp_path / "run" / "split.json"
@@ -121,9 +131,11 @@ def test_a_plain_class_tree_is_evaluated_on_the_split_its_training_run_saved(tin
     samples, _ = evaluation_samples(data, CLASSES, "test", split_file=split_file)
     # folder-sorted labels of the split file are mapped onto the checkpoint's class order
     assert sorted((p, CLASSES[label]) for p, label in samples) == sorted(
-        (p, splits.class_names[label]) for p, label in splits.test)
-    printed = evaluate(str(tiny_checkpoint), "--data", str(data), "--split-file", str(split_file),
-                       "--output", str(tmp_path / "eval"))
+        (p, splits.class_names[label]) for p, label in splits.test
+    )
+    printed = evaluate(
+        str(tiny_checkpoint), "--data", str(data), "--split-file", str(split_file), "--output", str(tmp_path / "eval")
+    )
     assert f"images {len(splits.test)}" in printed
 
 

@@ -1,4 +1,5 @@
 """manage.py models list / show / activate / import / remove against the real registry and database."""
+
 from __future__ import annotations
 
 from io import StringIO

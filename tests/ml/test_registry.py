@@ -1,4 +1,5 @@
 """The model registry: verified registration, one active version, integrity checks, the predictor cache."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,6 @@ import pytest
 import torch
 from django.db import IntegrityError, transaction
 
-from ml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, sha256_file
 from ml.models import ModelVersion
 from ml.registry import (
     PredictorCache,
@@ -18,6 +18,7 @@ from ml.registry import (
     remove_version,
     verify,
 )
+from plantml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, sha256_file
 
 pytestmark = pytest.mark.django_db
 

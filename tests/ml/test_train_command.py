@@ -1,4 +1,5 @@
 """manage.py train option handling: validation with the fix, --config defaults, no registration."""
+
 from __future__ import annotations
 
 from io import StringIO
@@ -40,16 +41,32 @@ def test_pretrained_weights_that_cannot_be_had_stop_the_run(image_tree, tmp_path
 
     monkeypatch.setattr(_builder, "load_state_dict_from_hf", offline)
     with pytest.raises(CommandError, match="--weights FILE.*--no-pretrained"):
-        call_command("train", data=image_tree, output=tmp_path / "run", model="convnextv2_atto", input_size=32, workers=0)
+        call_command(
+            "train", data=image_tree, output=tmp_path / "run", model="convnextv2_atto", input_size=32, workers=0
+        )
     assert not (tmp_path / "run" / "last.pt").exists()
 
 
 @pytest.mark.slow
 def test_config_file_supplies_defaults_and_the_command_line_wins(image_tree, tmp_path):
     config = tmp_path / "recipe.yaml"
-    config.write_text(yaml.safe_dump({"model": "convnextv2_atto", "input-size": 32, "epochs": 3, "head_epochs": 0,
-                                      "batch_size": 8, "workers": 0, "pretrained": False, "tau": 0.5}))
-    call_command("train", config=config, data=image_tree, output=tmp_path / "run", epochs=1, register=False, stdout=StringIO())
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "model": "convnextv2_atto",
+                "input-size": 32,
+                "epochs": 3,
+                "head_epochs": 0,
+                "batch_size": 8,
+                "workers": 0,
+                "pretrained": False,
+                "tau": 0.5,
+            }
+        )
+    )
+    call_command(
+        "train", config=config, data=image_tree, output=tmp_path / "run", epochs=1, register=False, stdout=StringIO()
+    )
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert saved["tau"] == 0.5 and saved["epochs"] == 1 and saved["input_size"] == 32
     assert not ModelVersion.objects.exists()

@@ -1,4 +1,5 @@
 """manage.py train end to end: a real short run, registered, activated and served by the Predictor."""
+
 from __future__ import annotations
 
 from io import StringIO
@@ -16,8 +17,18 @@ def test_train_registers_and_activates_a_model_that_predicts(image_tree, tmp_pat
     settings.MODELS_DIR = tmp_path / "models"
     out = StringIO()
     call_command(
-        "train", data=image_tree, model="convnextv2_atto", epochs=1, head_epochs=0, output=tmp_path / "run-1",
-        input_size=32, batch_size=8, workers=0, pretrained=False, activate=True, stdout=out,
+        "train",
+        data=image_tree,
+        model="convnextv2_atto",
+        epochs=1,
+        head_epochs=0,
+        output=tmp_path / "run-1",
+        input_size=32,
+        batch_size=8,
+        workers=0,
+        pretrained=False,
+        activate=True,
+        stdout=out,
     )
     assert "epoch   1 [finetune]" in out.getvalue() and "registered model run-1 (active)" in out.getvalue()
     version = active_version()

@@ -1,4 +1,5 @@
 """Every URL but the public ones needs a session."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"/", "/health/", "/admin/login/", "/accounts/signup/", "/accounts/login/", "/accounts/logout/", "/i18n/setlang/"}
+PUBLIC = {
+    "/",
+    "/health/",
+    "/admin/login/",
+    "/accounts/signup/",
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/i18n/setlang/",
+}
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000001", "path": "x"}
 
 

@@ -1,4 +1,5 @@
 """Sign-up, log-in, log-out and password change through the test client."""
+
 from __future__ import annotations
 
 import pytest

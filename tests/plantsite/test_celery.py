@@ -1,4 +1,5 @@
 """A real worker consumes a real task through the real Redis broker."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,7 @@ from plantsite.tasks import ping
 @pytest.mark.django_db(transaction=True)
 def test_worker_consumes_task_through_redis(celery_worker):
     result = ping.delay("hello")
-    assert result.get(timeout=60) ["payload"] == "hello"
+    assert result.get(timeout=60)["payload"] == "hello"
 
 
 def test_celery_is_configured_for_safe_delivery(settings):

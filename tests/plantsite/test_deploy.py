@@ -1,4 +1,5 @@
 """Production settings pass Django's deployment checklist."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,10 @@ def test_check_deploy_is_clean_on_production_settings(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

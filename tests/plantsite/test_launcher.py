@@ -1,4 +1,5 @@
 """`make run`'s launcher: serves the sign-up page and leaves no process behind on Ctrl-C or SIGTERM."""
+
 from __future__ import annotations
 
 import os
@@ -50,7 +51,11 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def launcher_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_QUEUE")}
-    env.update(DJANGO_SETTINGS_MODULE="plantsite.settings.test", PLANTSITE_DATA_DIR=str(tmp_path), MEDIA_ROOT=str(tmp_path / "media"))
+    env.update(
+        DJANGO_SETTINGS_MODULE="plantsite.settings.test",
+        PLANTSITE_DATA_DIR=str(tmp_path),
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     return env
 
@@ -60,7 +65,11 @@ def test_launcher_serves_and_stops_every_process(launcher_env, stop_signal):
     port = _free_port()
     launcher = subprocess.Popen(
         [sys.executable, "-m", "plantsite.launcher", "--port", str(port), "--web-workers", "1"],
-        cwd=ROOT, env=launcher_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=launcher_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         body, deadline = "", time.monotonic() + 120

@@ -1,4 +1,5 @@
 """The web processes start light: serving pages never imports PyTorch (only workers and commands do)."""
+
 from __future__ import annotations
 
 import os

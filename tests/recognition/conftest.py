@@ -1,4 +1,5 @@
 """Fixtures for recognition tests: users, photos made on the fly, an active tiny model, shared workers."""
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,9 @@ from tests.workers import WorkerProcess
 PASSWORD = "Sturdy-Fern-4821"
 
 
-def image_bytes(fmt: str = "JPEG", mode: str = "RGB", size: tuple[int, int] = (72, 56), color=(180, 40, 60), **save) -> bytes:
+def image_bytes(
+    fmt: str = "JPEG", mode: str = "RGB", size: tuple[int, int] = (72, 56), color=(180, 40, 60), **save
+) -> bytes:
     """Return a real encoded image of the given format and mode."""
     if mode in ("I;16", "I"):
         image = Image.new(mode, size, 40_000)

@@ -1,4 +1,5 @@
 """The REST API with token auth: upload -> real worker -> done, listing, feedback, delete, errors as JSON."""
+
 from __future__ import annotations
 
 import pytest
@@ -63,7 +64,11 @@ def test_active_model_describes_the_live_version(api, active_model):
 
 @pytest.mark.parametrize(
     ("files", "message"),
-    [([], "at least one photo"), ([upload(b"", name="e.jpg")], "empty"), ([upload(b"plain text", name="t.jpg")], "not an image")],
+    [
+        ([], "at least one photo"),
+        ([upload(b"", name="e.jpg")], "empty"),
+        ([upload(b"plain text", name="t.jpg")], "not an image"),
+    ],
 )
 def test_bad_uploads_get_a_json_message_and_store_nothing(api, active_model, media_root, files, message):
     response = api.post(LIST, {"images": files}, format="multipart")

@@ -1,4 +1,5 @@
 """The interface in Simplified Chinese: a complete catalogue, chosen from the browser's language."""
+
 from __future__ import annotations
 
 import re

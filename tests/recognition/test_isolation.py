@@ -1,4 +1,5 @@
 """Nobody reaches another user's identification or photo: every page, API route and photo URL is 404."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,11 @@ def test_pages_and_photo_urls_of_another_user_are_404(client, other_user, victim
     photo = victim.photos.get()
     pk = victim.pk
     for name, args in [
-        ("detail", [pk]), ("status", [pk]), ("delete", [pk]),
-        ("photo", [pk, photo.pk, "original"]), ("photo", [pk, photo.pk, "thumbnail"]),
+        ("detail", [pk]),
+        ("status", [pk]),
+        ("delete", [pk]),
+        ("photo", [pk, photo.pk, "original"]),
+        ("photo", [pk, photo.pk, "thumbnail"]),
     ]:
         assert client.get(reverse(f"recognition:{name}", args=args)).status_code == 404, name
     assert client.post(reverse("recognition:delete", args=[pk])).status_code == 404

@@ -1,4 +1,5 @@
 """The identify task run in this process: idempotency, permanent and exhausted failures."""
+
 from __future__ import annotations
 
 import pytest
@@ -63,7 +64,11 @@ def test_a_missing_checkpoint_marks_it_failed(user, active_model):
     __import__("os").remove(active_model.checkpoint_path)
     identify.apply(args=[identification.pk])
     identification.refresh_from_db()
-    assert identification.status == "failed" and "cannot be loaded" in identification.error and "missing" in identification.error
+    assert (
+        identification.status == "failed"
+        and "cannot be loaded" in identification.error
+        and "missing" in identification.error
+    )
 
 
 @pytest.mark.parametrize("content", [b"garbage, not a photo", None], ids=["garbage", "truncated"])

@@ -1,4 +1,5 @@
 """The identify task in real worker processes: photo fusion, and surviving a worker SIGKILLed mid-task."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,7 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from ml.predictor import Predictor
+from plantml.predictor import Predictor
 from recognition import services
 from recognition.models import Identification
 from recognition.validators import prepare_uploads
@@ -30,14 +31,18 @@ def test_several_photos_are_fused_like_the_predictor_does(user, active_model, ce
     identification = wait_until_finished(services.create_identification(user, photos).pk)
     assert identification.status == "done", identification.error
     images = [Image.open(photo.file.path) for photo in identification.photos.all()]
-    expected = Predictor.from_checkpoint(active_model.checkpoint_path, device="cpu").predict(images, top_k=settings.RECOGNITION_TOP_K)
+    expected = Predictor.from_checkpoint(active_model.checkpoint_path, device="cpu").predict(
+        images, top_k=settings.RECOGNITION_TOP_K
+    )
     stored = list(identification.candidates.all())
     assert [c.label for c in stored] == [p.label for p in expected]
     assert [c.probability for c in stored] == pytest.approx([p.probability for p in expected], abs=1e-5)
 
 
 def test_a_worker_killed_mid_task_leaves_the_identification_to_the_next_worker(user, active_model, tmp_path):
-    slow = WorkerProcess(tmp_path, env=worker_env(DJANGO_SETTINGS_MODULE="tests.recognition.slow_worker_settings")).start()
+    slow = WorkerProcess(
+        tmp_path, env=worker_env(DJANGO_SETTINGS_MODULE="tests.recognition.slow_worker_settings")
+    ).start()
     try:
         identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
         _wait_for_status(identification.pk, "running", timeout=60)

@@ -1,4 +1,5 @@
 """Upload validation on the real content: every bad input is refused with its message."""
+
 from __future__ import annotations
 
 import io
@@ -20,11 +21,14 @@ def _decoded(photo) -> Image.Image:
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares width x height pixels but carries almost no data (a decompression bomb)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def _message(files) -> str:
@@ -41,7 +45,9 @@ def test_accepted_formats_become_rgb_jpeg(fmt):
     assert (photo.width, photo.height) == (72, 56)
 
 
-@pytest.mark.parametrize(("fmt", "mode"), [("JPEG", "CMYK"), ("PNG", "P"), ("PNG", "RGBA"), ("PNG", "I;16"), ("PNG", "L"), ("TIFF", "CMYK")])
+@pytest.mark.parametrize(
+    ("fmt", "mode"), [("JPEG", "CMYK"), ("PNG", "P"), ("PNG", "RGBA"), ("PNG", "I;16"), ("PNG", "L"), ("TIFF", "CMYK")]
+)
 def test_other_colour_modes_are_converted_to_rgb(fmt, mode):
     data = image_bytes(fmt, mode)
     if fmt == "TIFF":

@@ -1,4 +1,5 @@
 """The pages: upload -> real worker -> result, history, feedback, delete, token, and their messages."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,9 @@ def _identify(client, *files, organs=()):
 def test_upload_is_answered_by_a_worker_with_sorted_predictions(user_client, active_model, module_worker, settings):
     response = _identify(user_client, photo_of((200, 40, 40)), organs=["flower"])
     identification = Identification.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("recognition:detail", args=[identification.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "recognition:detail", args=[identification.pk]
+    )
 
     identification = wait_until_finished(identification.pk)
     assert identification.status == "done", identification.error
@@ -83,7 +86,13 @@ def test_unknown_organ_is_refused(user_client, active_model, media_root):
 def _done(user, model, probabilities, names=("Bellis perennis", "Rosa canina", "Helianthus annuus")):
     identification = Identification.objects.create(owner=user, status="done", model_version=model, duration_ms=12)
     for rank, (p, name) in enumerate(zip(probabilities, names), start=1):
-        Candidate.objects.create(identification=identification, rank=rank, label=name.lower().replace(" ", "_"), display_name=name, probability=p)
+        Candidate.objects.create(
+            identification=identification,
+            rank=rank,
+            label=name.lower().replace(" ", "_"),
+            display_name=name,
+            probability=p,
+        )
     return identification
 
 
@@ -142,7 +151,9 @@ def test_feedback_confirms_a_candidate_or_keeps_a_typed_species(user_client, use
 
 def test_feedback_with_an_unknown_label_is_refused(user_client, user, active_model):
     identification = _done(user, active_model, [0.5, 0.3, 0.2])
-    response = user_client.post(reverse("recognition:feedback", args=[identification.pk]), {"label": "quercus"}, follow=True)
+    response = user_client.post(
+        reverse("recognition:feedback", args=[identification.pk]), {"label": "quercus"}, follow=True
+    )
     assert "not one of this result" in response.content.decode()
     identification.refresh_from_db()
     assert identification.feedback == ""

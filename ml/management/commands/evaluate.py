@@ -1,4 +1,5 @@
 """manage.py evaluate: metrics, plots and a table for a checkpoint on an ImageFolder split."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,9 +7,9 @@ from pathlib import Path
 import torch
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.checkpoint import CheckpointError
-from ml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint, format_report
 from ml.registry import RegistryError, get_version, verify
+from plantml.checkpoint import CheckpointError
+from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint, format_report
 
 
 class Command(BaseCommand):
@@ -21,22 +22,37 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("checkpoint", help="checkpoint file (.pt) or a registered model's name (`models list`)")
         data = parser.add_argument_group("data")
-        data.add_argument("--data", required=True, type=Path,
-                          help="ImageFolder tree: train/ val/ test/ folders, or one folder per class")
+        data.add_argument(
+            "--data",
+            required=True,
+            type=Path,
+            help="ImageFolder tree: train/ val/ test/ folders, or one folder per class",
+        )
         data.add_argument("--split", default="test", help=f"images to evaluate: {', '.join(SPLITS)} (default test)")
-        data.add_argument("--split-file", type=Path,
-                          help="split.json saved by the training run, for a tree without train/ val/ test/")
-        data.add_argument("--allow-missing-classes", action="store_true",
-                          help="evaluate even when some of the checkpoint's classes have no folder in the data")
+        data.add_argument(
+            "--split-file", type=Path, help="split.json saved by the training run, for a tree without train/ val/ test/"
+        )
+        data.add_argument(
+            "--allow-missing-classes",
+            action="store_true",
+            help="evaluate even when some of the checkpoint's classes have no folder in the data",
+        )
         data.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
         data.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (default 2; 0 = none)")
         tta = parser.add_argument_group("test-time augmentation")
         tta.add_argument("--tta", action="store_true", help="average predictions over horizontal flips and scales")
-        tta.add_argument("--tta-scales", type=float, nargs="+", default=[1.0], metavar="S",
-                         help="zoom factors for --tta, e.g. 1.0 1.15 (default 1.0)")
+        tta.add_argument(
+            "--tta-scales",
+            type=float,
+            nargs="+",
+            default=[1.0],
+            metavar="S",
+            help="zoom factors for --tta, e.g. 1.0 1.15 (default 1.0)",
+        )
         output = parser.add_argument_group("output")
-        output.add_argument("--output", type=Path,
-                            help="folder for evaluation.json and the plots (default: beside the checkpoint)")
+        output.add_argument(
+            "--output", type=Path, help="folder for evaluation.json and the plots (default: beside the checkpoint)"
+        )
         output.add_argument("--top-k", type=int, default=5, help="K of the macro-average top-K accuracy (default 5)")
         output.add_argument("--rows", type=int, default=20, help="per-class rows to print: the worst N (default 20)")
         parser.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when there is one)")
@@ -78,11 +94,15 @@ class Command(BaseCommand):
             (options["workers"] >= 0, "--workers must be 0 or more (0 loads images in the main process)"),
             (options["top_k"] >= 1, "--top-k must be at least 1 (e.g. 5)"),
             (options["rows"] >= 1, "--rows must be at least 1 (e.g. 20)"),
-            (all(0.25 <= s <= 4.0 for s in options["tta_scales"]),
-             "--tta-scales must lie between 0.25 and 4.0, e.g. 1.0 1.15"),
+            (
+                all(0.25 <= s <= 4.0 for s in options["tta_scales"]),
+                "--tta-scales must lie between 0.25 and 4.0, e.g. 1.0 1.15",
+            ),
             (options["tta"] or options["tta_scales"] == [1.0], "--tta-scales only applies with --tta: add --tta"),
-            (options["split_file"] is None or options["split_file"].is_file(),
-             f"--split-file {options['split_file']} does not exist: pass the training run's split.json"),
+            (
+                options["split_file"] is None or options["split_file"].is_file(),
+                f"--split-file {options['split_file']} does not exist: pass the training run's split.json",
+            ),
         ]
         for ok, message in checks:
             if not ok:

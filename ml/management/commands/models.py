@@ -1,4 +1,5 @@
 """manage.py models: list, show, activate, import and remove registered model versions."""
+
 from __future__ import annotations
 
 import sys
@@ -40,8 +41,13 @@ class Command(BaseCommand):
         remove = actions.add_parser("remove", help="delete a model that is not active (and its copied file)")
         remove.add_argument("name")
         remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        remove.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
-                            help="do not ask for confirmation (same as --yes)")
+        remove.add_argument(
+            "--noinput",
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help="do not ask for confirmation (same as --yes)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -83,8 +89,11 @@ class Command(BaseCommand):
             ("name", version.name + ("  (active)" if version.is_active else "")),
             ("architecture", version.architecture),
             ("input size", f"{version.input_size} px"),
-            ("classes", f"{version.num_classes}: {', '.join(version.display_names[:8])}"
-                        + (" ..." if version.num_classes > 8 else "")),
+            (
+                "classes",
+                f"{version.num_classes}: {', '.join(version.display_names[:8])}"
+                + (" ..." if version.num_classes > 8 else ""),
+            ),
             ("top-1", "-" if top1 is None else f"{top1:.4f}"),
             ("created", f"{version.created:%Y-%m-%d %H:%M}"),
             ("checkpoint", version.checkpoint_path),
@@ -111,9 +120,11 @@ class Command(BaseCommand):
             raise CommandError(f"no file at {path}: pass the path of a checkpoint written by `manage.py train`")
         version = register_checkpoint(path, options["name"], activate=options["activate"])
         state = "active" if version.is_active else "not active: `manage.py models activate " + version.name + "`"
-        self.stdout.write(self.style.SUCCESS(
-            f"imported {version.name} ({version.architecture}, {version.num_classes} classes) from {path}; {state}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"imported {version.name} ({version.architecture}, {version.num_classes} classes) from {path}; {state}"
+            )
+        )
 
     def _remove(self, options: dict) -> None:
         version = get_version(options["name"])

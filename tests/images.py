@@ -1,0 +1,25 @@
+"""Small generated image trees: real JPEG files made with PIL, for the library and command tests."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PIL import Image
+
+COLOURS = {"bellis": (220, 220, 60), "rosa": (200, 30, 40), "viola": (90, 40, 170)}
+
+
+def make_image_tree(root: Path, counts: dict[str, int], size: int = 40, seed: int = 0) -> Path:
+    """Write ``counts[class]`` noisy solid-colour JPEGs per class under root/<class>/; return root."""
+    rng = random.Random(seed)
+    for index, (name, count) in enumerate(counts.items()):
+        base = COLOURS.get(name, ((index * 80) % 256, (index * 150) % 256, (index * 40) % 256))
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            colour = tuple(min(255, max(0, c + rng.randint(-25, 25))) for c in base)
+            image = Image.new("RGB", (size + rng.randint(0, 8), size), colour)
+            image.putpixel((rng.randrange(size), rng.randrange(size)), (255, 255, 255))
+            image.save(folder / f"{name}_{i:03d}.jpg", quality=90)
+    return root

@@ -1,0 +1,53 @@
+"""The Predictor: a real forward pass from a checkpoint to ranked predictions."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from plantml.checkpoint import CheckpointError
+from plantml.predictor import Predictor
+
+
+def _image(color: tuple[int, int, int], size: int = 80) -> Image.Image:
+    return Image.new("RGB", (size, size), color)
+
+
+def test_predict_returns_k_sorted_probabilities(tiny_checkpoint):
+    predictions = Predictor.from_checkpoint(tiny_checkpoint, device="cpu").predict([_image((200, 30, 30))], top_k=3)
+    probabilities = [p.probability for p in predictions]
+    assert len(predictions) == 3
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+    assert {p.display_name for p in predictions} == {"Bellis perennis", "Rosa canina", "Helianthus annuus"}
+
+
+def test_top_k_is_capped_at_the_number_of_classes(tiny_checkpoint):
+    predictions = Predictor.from_checkpoint(tiny_checkpoint, device="cpu").predict([_image((0, 0, 0))], top_k=10)
+    assert len(predictions) == 3
+
+
+def test_several_photos_fuse_by_averaging_log_probabilities(tiny_checkpoint):
+    import torch
+
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    images = [_image((200, 30, 30)), _image((30, 200, 30))]
+    expected = torch.softmax(predictor.log_probabilities(images).mean(dim=0), dim=0)
+    fused = predictor.predict(images, top_k=3)
+    for prediction in fused:
+        index = predictor.spec.class_names.index(prediction.label)
+        assert prediction.probability == pytest.approx(float(expected[index]), abs=1e-6)
+
+
+def test_tta_changes_nothing_for_a_symmetric_image_but_runs(tiny_checkpoint):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    plain = predictor.predict([_image((90, 90, 90))], top_k=3)
+    with_tta = predictor.predict([_image((90, 90, 90))], top_k=3, tta=True)
+    assert [p.label for p in plain] == [p.label for p in with_tta]
+
+
+def test_a_foreign_file_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "not-a-checkpoint.pt"
+    path.write_bytes(b"hello")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        Predictor.from_checkpoint(path)

@@ -1,0 +1,102 @@
+"""The training service train(config) (plantml/training/run.py): outputs, phases, early stopping, exact resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from plantml.checkpoint import load_checkpoint
+from plantml.training.config import resolve_config
+from plantml.training.run import train
+
+pytestmark = pytest.mark.slow
+
+
+def _config(data, output, **overrides):
+    options = dict(
+        data=data,
+        output=output,
+        model="convnextv2_atto",
+        input_size=32,
+        batch_size=8,
+        workers=0,
+        pretrained=False,
+        epochs=1,
+        head_epochs=1,
+        mixup=0.4,
+        seed=3,
+    )
+    options.update(overrides)
+    return resolve_config(options)
+
+
+@pytest.fixture(scope="module")
+def run_dir(image_tree, tmp_path_factory):
+    output = tmp_path_factory.mktemp("run")
+    train(_config(image_tree, output, hires_epochs=1, hires_size=40))
+    return output
+
+
+def test_a_run_writes_checkpoints_metrics_config_and_plots(run_dir):
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"best.pt", "last.pt", "metrics.json", "config.yaml", "split.json"} <= names
+    assert {"training_curves.png", "confusion_matrix.png", "per_class_accuracy.png", "roc_curves.png"} <= names
+
+
+def test_metrics_json_has_one_row_per_epoch_through_the_phases(run_dir):
+    report = json.loads((run_dir / "metrics.json").read_text())
+    assert [row["phase"] for row in report["history"]] == ["head", "finetune", "hires"]
+    assert report["summary"]["split"] == "test" and 0 <= report["summary"]["top1"] <= 1
+
+
+def test_best_checkpoint_describes_itself(run_dir):
+    payload = load_checkpoint(run_dir / "best.pt")
+    assert payload["spec"]["class_names"] == ["bellis", "rosa", "viola"]
+    assert payload["spec"]["input_size"] in (32, 40)
+    assert payload["config"]["model"] == "convnextv2_atto"
+    assert "top1" in payload["metrics"] and payload["kept"] in ("raw", "ema")
+
+
+def test_early_stopping_ends_a_phase_after_patience(image_tree, tmp_path):
+    # a zero learning rate cannot improve the score, so the phase stops after min_epochs
+    result = train(
+        _config(
+            image_tree, tmp_path, head_epochs=0, epochs=6, lr=1e-12, head_lr=1e-12, patience=1, min_epochs=2, ema=False
+        )
+    )
+    assert len(result.history) == 2
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt_after(epochs: int):
+    def callback(row: dict) -> None:
+        if row["epoch"] == epochs:
+            raise Interrupted
+
+    return callback
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(image_tree, tmp_path):
+    whole = train(_config(image_tree, tmp_path / "whole", epochs=2))
+    with pytest.raises(Interrupted):
+        train(_config(image_tree, tmp_path / "cut", epochs=2), on_epoch_end=_interrupt_after(2))  # mid fine-tune
+    resumed = train(_config(image_tree, tmp_path / "cut", epochs=2, resume=tmp_path / "cut" / "last.pt"))
+    assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
+    expected = load_checkpoint(tmp_path / "whole" / "last.pt")
+    actual = load_checkpoint(tmp_path / "cut" / "last.pt")
+    for key, tensor in expected["model"].items():
+        assert torch.equal(tensor, actual["model"][key]), key
+    for key, tensor in expected["model_ema"]["module"].items():
+        assert torch.equal(tensor, actual["model_ema"]["module"][key]), key
+
+
+def test_resume_refuses_a_checkpoint_without_training_state(run_dir, image_tree, tmp_path):
+    from plantml.checkpoint import CheckpointError
+
+    with pytest.raises(CheckpointError, match="resume from RUN_DIR/last.pt"):
+        train(_config(image_tree, tmp_path, resume=run_dir / "best.pt"))
