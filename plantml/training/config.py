@@ -73,6 +73,7 @@ class TrainConfig:
     resume: Path | None = None
     # registry (used by the command only)
     name: str | None = None
+    title: str = ""
     activate: bool = False
     register: bool = True
 

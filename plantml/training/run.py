@@ -30,7 +30,7 @@ from .mixup import MixupSchedule
 from .optim import create_optimizer, warmup_cosine
 from .phases import EarlyStopping, Phase, plan_phases
 from .resume import load_resume_state, seed_epoch
-from .sampling import ClassBalancedSampler
+from .sampling import ClassBalancedSampler, class_counts
 
 logger = logging.getLogger(__name__)
 SUMMARY_KEYS = ("top1", "top5", "macro_top1", "macro_top5", "macro_f1", "num_samples")
@@ -332,6 +332,8 @@ class TrainingRun:
             "split": split,
             **{k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
             **payload.get("metrics", {}),
+            # the species page shows how many photos each class was trained on
+            "train_counts": class_counts([label for _, label in self.splits.train], len(self.splits.class_names)),
         }
         extra = {k: v for k, v in payload.items() if k not in ("format_version", "spec", "model", "metrics")}
         save_checkpoint(self.out / "best.pt", model, spec, metrics=summary, **extra)

@@ -150,6 +150,7 @@ class Command(BaseCommand):
         runtime.add_argument("--resume", type=Path, default=S, help="continue exactly from RUN_DIR/last.pt")
         registry = parser.add_argument_group("registry")
         registry.add_argument("--name", default=S, help="model version name (default: from the run directory)")
+        registry.add_argument("--title", default=S, help="the model's title that users read (default: its name)")
         registry.add_argument(
             "--activate", action=argparse.BooleanOptionalAction, default=S, help="make the new version live"
         )
@@ -183,7 +184,7 @@ class Command(BaseCommand):
         name = config.name or _default_name(Path(config.output))
         try:
             version = register_checkpoint(
-                result.best_checkpoint, name=name, activate=config.activate, metrics=result.metrics
+                result.best_checkpoint, name=name, title=config.title, activate=config.activate, metrics=result.metrics
             )
         except RegistryError as exc:
             raise CommandError(
