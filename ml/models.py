@@ -10,7 +10,9 @@ class ModelVersion(models.Model):
     """A trained checkpoint that the workers can serve."""
 
     name = models.SlugField(max_length=100, unique=True)
-    title = models.CharField(max_length=200, blank=True, help_text="what users read, e.g. 'Garden flowers, spring 2026'")
+    title = models.CharField(
+        max_length=200, blank=True, help_text="what users read, e.g. 'Garden flowers, spring 2026'"
+    )
     architecture = models.CharField(max_length=100)
     class_names = models.JSONField(default=list)
     display_names = models.JSONField(default=list)
