@@ -243,6 +243,8 @@ class TrainingRun:
             row, kept_model = self.validate(val_loader, phase, stats)
             self.epoch += 1
             stop = stopper.step(row["score"]) if row["score"] is not None else False
+            if stop:
+                row["early_stop"] = True  # marked on the training curves
             done = stop or phase_epoch + 1 == phase.epochs
             if self.context.is_main:
                 self.save(phase, phase_epoch + 1, done, row, kept_model, optimizer, scheduler, scaler, stopper)
