@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from PIL import Image
 
 from plantml.predictor import Predictor
@@ -55,17 +56,18 @@ def _restore(path: str, data: bytes) -> None:
 
 
 def test_a_worker_killed_mid_task_leaves_the_identification_to_the_next_worker(user, active_model, tmp_path):
-    identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
-    path = identification.photos.get().file.path
-    data = _hang_on_open(path)  # queued with no worker yet: the first one to take it blocks mid-task
-    stuck = WorkerProcess(tmp_path).start()
+    stuck, hanging = WorkerProcess(tmp_path).start(), None
     try:
+        with transaction.atomic():  # the task is queued when this commits: once the photo hangs
+            identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
+            path = identification.photos.get().file.path
+            hanging = _hang_on_open(path)
         _wait_for_status(identification.pk, "running", timeout=60)
         delivered = time.monotonic()
-        stuck.kill()
     finally:
         stuck.kill()
-        _restore(path, data)
+        if hanging is not None:  # never leave a pipe that would block the next worker
+            _restore(path, hanging)
     assert Identification.objects.get(pk=identification.pk).status == "running"
     # Redis hands an unacknowledged message out again once it is older than the
     # visibility timeout; a worker sweeps for such messages when it starts.
