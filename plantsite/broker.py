@@ -123,8 +123,8 @@ def configured_broker_url(embedded_dir: Path) -> str:
 
 
 @contextmanager
-def running_broker(embedded_dir: Path) -> Iterator[str]:
-    """Yield a broker URL that answers: REDIS_URL, else an embedded Redis started in ``embedded_dir`` and stopped on exit."""
+def running_broker(embedded_dir: Path | None = None) -> Iterator[str]:
+    """Yield a broker URL that answers: REDIS_URL, else an embedded Redis in ``embedded_dir`` (or a temp folder)."""
     url = os.environ.get("REDIS_URL")
     if url:
         if not broker_is_reachable(url):
@@ -134,7 +134,7 @@ def running_broker(embedded_dir: Path) -> Iterator[str]:
         logger.info("broker: Redis at REDIS_URL=%s", url)
         yield url
         return
-    with EmbeddedRedis(embedded_dir) as server:
+    with EmbeddedRedis(embedded_dir or Path(tempfile.mkdtemp(prefix="plantsite-redis-"))) as server:
         yield server.url
 
 
@@ -153,9 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("give the command to run after --, e.g. python -m plantsite.broker -- pytest")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    directory = args.dir or Path(tempfile.mkdtemp(prefix="plantsite-redis-"))
     try:
-        with running_broker(directory) as url:
+        with running_broker(args.dir) as url:
             return subprocess.call(command, env={**os.environ, "REDIS_URL": url})
     except BrokerUnreachable as exc:
         logger.error("%s", exc)
