@@ -31,6 +31,17 @@ class ConfigError(ValueError):
 AT_LEAST_0: Check = (lambda v: v >= 0, "must be 0 or more")
 AT_LEAST_1: Check = (lambda v: v >= 1, "must be at least 1")
 OPEN_UNIT: Check = (lambda v: 0 < v < 1, "must be in (0, 1)")
+UNIT: Check = (lambda v: 0 <= v < 1, "must be in [0, 1)")
+
+
+def existing_dir(fix: str) -> Check:
+    """Return the check that a path is a folder; ``fix`` says what to pass instead."""
+    return (Path.is_dir, "{value} is not a folder: " + fix)
+
+
+def existing_file(fix: str) -> Check:
+    """Return the check that a path is a file; ``fix`` says what to pass instead."""
+    return (Path.is_file, "{value} does not exist: " + fix)
 
 
 def option(

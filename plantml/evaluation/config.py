@@ -7,7 +7,7 @@ from pathlib import Path
 
 from plantml.data import SPLIT_NAMES
 from plantml.device import is_device
-from plantml.options import AT_LEAST_0, AT_LEAST_1, ConfigError, option
+from plantml.options import AT_LEAST_0, AT_LEAST_1, ConfigError, existing_dir, existing_file, option
 
 SPLITS = (*SPLIT_NAMES, "all")
 
@@ -24,13 +24,13 @@ class EvaluateConfig:
         help="ImageFolder tree: train/ val/ test/ folders, or one folder per class",
         group="data",
         required="the ImageFolder tree to evaluate",
-        check=(Path.is_dir, "{value} is not a folder: pass the ImageFolder tree to use"),
+        check=existing_dir("pass the ImageFolder tree to use"),
     )
     split: str = option("test", "images to evaluate", group="data", choices=SPLITS)
     split_file: Path | None = option(
         help="split.json saved by the training run, for a tree without train/ val/ test/",
         group="data",
-        check=(Path.is_file, "{value} does not exist: pass the training run's split.json"),
+        check=existing_file("pass the training run's split.json"),
     )
     allow_missing_classes: bool = option(
         False, "evaluate even when some of the checkpoint's classes have no folder in the data", group="data"

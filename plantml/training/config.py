@@ -10,21 +10,25 @@ import yaml
 
 from plantml.device import is_device
 from plantml.modeling import HEADS
-from plantml.options import AT_LEAST_0, AT_LEAST_1, OPEN_UNIT, ConfigError, option, resolve, to_plain_dict
+from plantml.options import (
+    AT_LEAST_0,
+    AT_LEAST_1,
+    OPEN_UNIT,
+    UNIT,
+    ConfigError,
+    existing_dir,
+    existing_file,
+    option,
+    resolve,
+    to_plain_dict,
+)
 
 from .amp import PRECISIONS
 from .sampling import SAMPLING_MODES
 
 __all__ = ["ConfigError", "TrainConfig", "resolve_config", "save_config"]
 
-LEARNING_RATE = (lambda v: 0 < v < 1, "must be in (0, 1)")
 FRACTION = (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)")
-BELOW_1 = (lambda v: 0 <= v < 1, "must be in [0, 1)")
-
-
-def _exists(kind: str, fix: str) -> tuple:
-    test = Path.is_dir if kind == "dir" else Path.is_file
-    return (test, f"{{value}} does not exist: {fix}" if kind == "file" else f"{{value}} is not a directory: {fix}")
 
 
 @dataclass
@@ -36,7 +40,7 @@ class TrainConfig:
         help="image folder: class sub-folders, or train/ val/ test/",
         group="data",
         required="the folder of class sub-folders (or train/ val/ test/)",
-        check=_exists("dir", "pass a folder of class sub-folders"),
+        check=existing_dir("pass a folder of class sub-folders"),
     )
     output: Path | None = option(
         help="run directory for checkpoints, metrics, plots",
@@ -45,7 +49,7 @@ class TrainConfig:
         check=(lambda p: not p.exists() or p.is_dir(), "{value} is a file: pass a directory"),
     )
     class_names: Path | None = option(
-        help="JSON {folder name: display name}", group="data", check=_exists("file", "pass a JSON file")
+        help="JSON {folder name: display name}", group="data", check=existing_file("pass a JSON file")
     )
     val_fraction: float = option(0.15, "share held out for validation without val/", group="data", check=FRACTION)
     test_fraction: float = option(0.15, "share held out for testing without test/", group="data", check=FRACTION)
@@ -57,11 +61,11 @@ class TrainConfig:
     )
     head: str = option("linear", "classifier head", group="model", choices=tuple(HEADS))
     head_hidden: int = option(512, "MLP head width", group="model", check=(lambda v: v >= 1, "must be positive"))
-    drop_path: float = option(0.0, "stochastic depth rate", group="model", check=BELOW_1)
+    drop_path: float = option(0.0, "stochastic depth rate", group="model", check=UNIT)
     weights: Path | None = option(
         help="start from this state dict or plantsite checkpoint",
         group="model",
-        check=_exists("file", "check the path or use --no-pretrained"),
+        check=existing_file("check the path or use --no-pretrained"),
     )
     pretrained: bool = option(
         True, "start from ImageNet weights (timm hub; offline package for tf_efficientnet_lite0)", group="model"
@@ -77,7 +81,7 @@ class TrainConfig:
     )
     class_weights: bool = option(False, "effective-number class weights", group="recipe")
     class_weights_beta: float = option(0.999, "beta of the effective number", group="recipe", check=OPEN_UNIT)
-    label_smoothing: float = option(0.1, "label smoothing", group="recipe", check=BELOW_1)
+    label_smoothing: float = option(0.1, "label smoothing", group="recipe", check=UNIT)
     mixup: float = option(
         0.2, "Mixup alpha, 0 = off", group="recipe", check=(lambda v: v >= 0, "is a Beta alpha: 0 (off) or more")
     )
@@ -101,8 +105,8 @@ class TrainConfig:
         group="optimisation",
         check=(lambda v: v >= 2, "must be at least 2 (Mixup pairs images)"),
     )
-    lr: float = option(1e-4, "backbone learning rate", group="optimisation", check=LEARNING_RATE)
-    head_lr: float = option(1e-3, "head learning rate", group="optimisation", check=LEARNING_RATE)
+    lr: float = option(1e-4, "backbone learning rate", group="optimisation", check=OPEN_UNIT)
+    head_lr: float = option(1e-3, "head learning rate", group="optimisation", check=OPEN_UNIT)
     weight_decay: float = option(0.05, "AdamW decay, not on bias/norm", group="optimisation", check=AT_LEAST_0)
     warmup_epochs: float = option(1.0, "linear warm-up per phase, then cosine", group="optimisation", check=AT_LEAST_0)
     min_lr_ratio: float = option(
@@ -137,7 +141,7 @@ class TrainConfig:
     resume: Path | None = option(
         help="continue exactly from RUN_DIR/last.pt",
         group="runtime",
-        check=_exists("file", "pass RUN_DIR/last.pt of the run to continue"),
+        check=existing_file("pass RUN_DIR/last.pt of the run to continue"),
     )
     # registry (used by the command only)
     name: str | None = option(help="model version name (default: from the run directory)", group="registry")

@@ -81,7 +81,8 @@ class TrainingState:
         restored, self._restored_phase = self._restored_phase, None
         if restored is not None and restored["phase_index"] == index:
             for name in PHASE_PARTS:
-                getattr(self, name).load_state_dict(restored[name])
+                if restored[name]:  # a disabled loss scaler (CPU, bf16) saves {}, which an enabled one refuses
+                    getattr(self, name).load_state_dict(restored[name])
             self.phase_epoch = int(restored["phase_epoch"])
         return self.phase_epoch
 
