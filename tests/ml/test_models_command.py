@@ -136,3 +136,14 @@ def test_title_of_an_unknown_model_lists_the_known_ones(tiny_checkpoint):
     models("import", str(tiny_checkpoint), "--name", "first")
     with pytest.raises(CommandError, match="known: first"):
         models("title", "nothing", "Meadow herbs")
+
+
+def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
+    from ml.registry import register_checkpoint
+    from plantml.evaluation.record import MetricsRecord
+
+    record = MetricsRecord(split="test", num_samples=40, top1=0.875, macro_top1=0.8, epoch=3, kept="ema")
+    register_checkpoint(tiny_checkpoint, "trained", metrics=record.to_dict())
+    assert "0.8750" in next(line for line in models("list").splitlines() if " trained " in line)
+    shown = models("show", "trained")
+    assert "top-1         0.8750 (test split)" in shown and "kept                     ema" in shown
