@@ -40,15 +40,21 @@ class OnnxModule(nn.Module):
         return torch.from_numpy(self.session.run(None, {self.input_name: array})[0]).to(batch.device)
 
 
-def open_session(path: str | Path):
-    """Return an ONNX Runtime InferenceSession for ``path`` (raises CheckpointError with the fix)."""
+def open_session(path: str | Path, threads: int | None = None):
+    """Return an ONNX Runtime InferenceSession for ``path`` using ``threads`` CPU threads (default: ONNX Runtime's).
+
+    Raises CheckpointError with the fix for a missing or unreadable file.
+    """
     import onnxruntime
 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no ONNX file at {path}: export it with `manage.py models export NAME`")
     try:
-        return onnxruntime.InferenceSession(str(path), providers=providers())
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        return onnxruntime.InferenceSession(str(path), options, providers=providers())
     except Exception as exc:  # ONNX Runtime raises its own types for a damaged or foreign file
         raise CheckpointError(f"{path} is not a readable ONNX model ({exc.__class__.__name__}: {exc})") from exc
 
