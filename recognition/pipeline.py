@@ -63,7 +63,7 @@ def _predict(identification: Identification):
 
 
 def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:
-    """Return the stored photo decoded at about the model's size; missing or corrupt is permanent, other OSErrors transient."""
+    """Return the stored photo decoded at about the model's size; missing or corrupt is permanent, else transient."""
     try:
         with photo.file.open("rb") as handle:
             return predictor.open_image(handle)

@@ -154,7 +154,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"wrote {result.int8_path}: ")
                 + f"test top-1 {report.reference_top1:.2%} (PyTorch) -> {report.int8_top1:.2%} (int8), "
-                f"drop {report.drop_points:.2f} points, top-1 agreement {report.agreement:.2%} on {report.images} images"
+                f"drop {report.drop_points:.2f} points, top-1 agreement {report.agreement:.2%} "
+                f"on {report.images} images"
             )
         runtime = "onnx-int8" if result.int8 is not None else "onnx"
         self.stdout.write(f"serve it with RECOGNITION_RUNTIME={runtime} in the workers' environment")
