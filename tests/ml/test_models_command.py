@@ -148,3 +148,14 @@ def test_remove_deletes_the_onnx_exports_too(tiny_checkpoint, models_dir):
     models("export", "tiny")
     models("remove", "tiny", "--yes")
     assert list(models_dir.iterdir()) == []
+
+
+def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
+    from ml.registry import register_checkpoint
+    from plantml.evaluation.record import MetricsRecord
+
+    record = MetricsRecord(split="test", num_samples=40, top1=0.875, macro_top1=0.8, epoch=3, kept="ema")
+    register_checkpoint(tiny_checkpoint, "trained", metrics=record.to_dict())
+    assert "0.8750" in next(line for line in models("list").splitlines() if " trained " in line)
+    shown = models("show", "trained")
+    assert "top-1         0.8750 (test split)" in shown and "kept                     ema" in shown
