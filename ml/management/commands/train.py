@@ -57,7 +57,7 @@ class Command(BaseCommand):
             version = register_checkpoint(
                 result.best_checkpoint,
                 name=name,
-                title=config.title,
+                title=config.title or "",
                 activate=config.activate,
                 metrics=result.metrics.to_dict(),
             )
