@@ -12,6 +12,8 @@ import torch
 
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.data import SPLIT_NAMES, ImageDataset, Sample, build_loader, resolve_splits, scan_image_folder
+from plantml.datasets.imagefolder import class_folders
+from plantml.datasets.plantnet import find_plantnet
 from plantml.device import default_device
 from plantml.transforms import eval_transform
 from plantml.tta import DEFAULT_SCALES
@@ -38,11 +40,6 @@ class EvaluationResult:
     output_dir: Path
     files: list[Path]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
-
-
-def class_folders(root: Path) -> list[str]:
-    """Return the names of the class sub-folders of an ImageFolder root."""
-    return sorted(p.name for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def check_classes(found: Sequence[str], expected: Sequence[str], where: Path, allow_missing: bool = False) -> None:
@@ -85,6 +82,8 @@ def evaluation_samples(
         raise EvaluationError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     if not data_dir.is_dir():
         raise EvaluationError(f"no data folder at {data_dir}: pass an ImageFolder tree with --data")
+    if find_plantnet(data_dir) is not None:
+        return _dataset_split_samples(data_dir, class_names, split, allow_missing)
     if (data_dir / "train").is_dir():
         present = [name for name in SPLIT_NAMES if (data_dir / name).is_dir()]
         if split != "all" and split not in present:
@@ -114,6 +113,18 @@ def evaluation_samples(
     return [(path, index[splits.class_names[label]]) for path, label in getattr(splits, split)], splits.skipped
 
 
+def _dataset_split_samples(
+    data_dir: Path, class_names: list[str], split: str, allow_missing: bool
+) -> tuple[list[Sample], list[tuple[Path, str]]]:
+    """Return one split (or ``all``) of a dataset that defines its own splits, labelled in ``class_names`` order."""
+    splits = resolve_splits(data_dir)
+    check_classes(splits.class_names, class_names, data_dir, allow_missing)
+    index = {name: i for i, name in enumerate(class_names)}
+    parts = SPLIT_NAMES if split == "all" else [split]
+    samples = [(path, index[splits.class_names[label]]) for part in parts for path, label in getattr(splits, part)]
+    return samples, splits.skipped
+
+
 def evaluate_checkpoint(
     checkpoint: Path,
     data_dir: Path,
@@ -141,12 +152,18 @@ def evaluate_checkpoint(
     device = torch.device(device) if device is not None else default_device()
     model = model_from_checkpoint(payload).to(device)
     del payload  # the weights now live in the model; free the copy before the loop
-    dataset = ImageDataset(samples, eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct))
+    dataset = ImageDataset(
+        samples,
+        eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct),
+        draft_size=round(spec.input_size / spec.crop_pct),
+        replace_bad=False,
+    )
     loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
     logger.info("evaluating %s on %d images of %s (%s split)", checkpoint, len(samples), data_dir, split)
     targets, probs = predict_loader(
         model, loader, device, tta=tta, tta_scales=tta_scales, description=f"evaluate {split}"
     )
+    skipped = skipped + dataset.bad_files()
     metrics = compute_metrics(targets, probs, spec.class_names, ks=sorted({1, 5, top_k}))
     for row, display_name in zip(metrics["per_class"], spec.display_names):
         row["display_name"] = display_name

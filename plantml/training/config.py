@@ -29,7 +29,7 @@ class TrainConfig:
     class_names: Path | None = None
     val_fraction: float = 0.15
     test_fraction: float = 0.15
-    workers: int = 2
+    workers: int | None = None  # None: the machine's cores, bounded (plantml.data.resolve_workers)
     # model
     model: str = "convnextv2_tiny"
     input_size: int = 224
@@ -70,6 +70,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
+    compile: bool = False
     resume: Path | None = None
     # registry (used by the command only)
     name: str | None = None
@@ -133,7 +134,7 @@ def validate(c: TrainConfig) -> None:
     )
     for name in ("val_fraction", "test_fraction"):
         _check(0 <= getattr(c, name) < 0.5, f"--{name.replace('_', '-')} must be in [0, 0.5), got {getattr(c, name)}")
-    _check(c.workers >= 0, f"--workers must be 0 or more, got {c.workers}")
+    _check(c.workers is None or c.workers >= 0, f"--workers must be 0 or more, got {c.workers}")
     _check(c.input_size >= 16, f"--input-size must be at least 16 pixels, got {c.input_size}")
     _check(c.head in HEADS, f"--head must be one of {', '.join(HEADS)}, got {c.head!r}")
     _check(c.head_hidden >= 1, f"--head-hidden must be positive, got {c.head_hidden}")

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint
-from plantml.data import ImageDataset, build_loader, load_display_names, resolve_splits
+from plantml.data import ImageDataset, build_loader, load_display_names, resolve_splits, resolve_workers
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.runner import predict_loader
@@ -33,6 +33,7 @@ from .resume import load_resume_state, seed_epoch
 from .sampling import ClassBalancedSampler
 
 logger = logging.getLogger(__name__)
+CROP_PCT = 0.875  # the resize before the centre crop, as ModelSpec.crop_pct
 SUMMARY_KEYS = ("top1", "top5", "macro_top1", "macro_top5", "macro_f1", "num_samples")
 
 
@@ -70,6 +71,7 @@ class TrainingRun:
         self.best_score: float | None = None
         self.epoch = 0  # epochs completed over all phases
         self.phase_index, self.resume_state, self.phase_state = 0, None, None
+        self.datasets: list[ImageDataset] = []  # every loader's dataset, for the count of unreadable files
 
     # -- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -83,7 +85,10 @@ class TrainingRun:
         )
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
-        self.display_names = load_display_names(c.class_names, self.splits.class_names)
+        self.display_names = (
+            load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
+        )
+        self.unreadable: dict[str, str] = {str(path): reason for path, reason in self.splits.skipped}
         self.mean, self.std = pretrained_normalisation(c.model)
         num_classes = len(self.splits.class_names)
         torch.manual_seed(c.seed)  # the same head initialisation on every rank and every re-run
@@ -143,18 +148,27 @@ class TrainingRun:
             self.std,
             head=c.head,
             head_hidden=c.head_hidden,
+            species=[info.to_dict() for info in self.splits.species],
         )
 
-    def loader(self, samples: list, transform, *, sampler=None, drop_last: bool = False):
-        dataset = ImageDataset(samples, transform)
+    def loader(self, samples: list, transform, size: int, *, sampler=None, drop_last: bool = False, train=True):
+        # JPEGs are decoded at about the resize size; evaluation leaves unreadable files out instead of replacing them
+        dataset = ImageDataset(samples, transform, draft_size=round(size / CROP_PCT), replace_bad=train)
+        self.datasets.append(dataset)
         return build_loader(
             dataset,
             batch_size=self.c.batch_size,
-            workers=self.c.workers,
+            workers=resolve_workers(self.c.workers),
             sampler=sampler,
             drop_last=drop_last,
             device=self.device,
         )
+
+    def count_unreadable(self) -> int:
+        """Collect the files the loaders found unreadable so far; return how many there are."""
+        for dataset in self.datasets:
+            self.unreadable.update({str(path): reason for path, reason in dataset.bad_files()})
+        return len(self.unreadable)
 
     # -- phases ---------------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -191,11 +205,14 @@ class TrainingRun:
         train_loader = self.loader(
             self.splits.train,
             train_transform(size, self.mean, self.std),
+            size,
             sampler=self.sampler,
             drop_last=len(self.sampler) >= 2 * c.batch_size,
         )
         val_loader = (
-            self.loader(self.splits.val, eval_transform(size, self.mean, self.std)) if self.splits.val else None
+            self.loader(self.splits.val, eval_transform(size, self.mean, self.std), size, train=False)
+            if self.splits.val
+            else None
         )
         steps = len(train_loader)
         total = phase.epochs * steps
@@ -218,7 +235,11 @@ class TrainingRun:
                 scaler.load_state_dict(state["scaler"])
             stopper.load_state_dict(state["early_stopping"])
             start = int(state["phase_epoch"])
+        if self.device.type == "cuda":
+            self.model.to(memory_format=torch.channels_last)  # faster convolutions on tensor cores
         model = distributed.wrap(self.model, self.context)
+        if c.compile:
+            model = torch.compile(model)
         for phase_epoch in range(start, phase.epochs):
             seed_epoch(c.seed, self.epoch, self.context.rank)
             self.sampler.set_epoch(self.epoch)
@@ -240,6 +261,7 @@ class TrainingRun:
                 progress=self.context.is_main,
             )
             stats["train_loss"] = distributed.mean_across(stats["train_loss"], self.context)
+            stats["unreadable_images"] = self.count_unreadable()
             row, kept_model = self.validate(val_loader, phase, stats)
             self.epoch += 1
             stop = stopper.step(row["score"]) if row["score"] is not None else False
@@ -322,7 +344,10 @@ class TrainingRun:
         payload = load_checkpoint(self.out / "best.pt")
         model, spec = model_from_checkpoint(payload).to(self.device), self.spec(payload["spec"]["input_size"])
         loader = self.loader(
-            getattr(self.splits, split), eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+            getattr(self.splits, split),
+            eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct),
+            spec.input_size,
+            train=False,
         )
         with autocast(self.device, self.precision):
             targets, probs = predict_loader(model, loader, self.device, description=f"evaluate {split}")
@@ -330,11 +355,18 @@ class TrainingRun:
         write_evaluation_plots(targets, probs, metrics, self.display_names, self.out)
         summary = {
             "split": split,
+            "unreadable_images": self.count_unreadable(),
             **{k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
             **payload.get("metrics", {}),
         }
         extra = {k: v for k, v in payload.items() if k not in ("format_version", "spec", "model", "metrics")}
         save_checkpoint(self.out / "best.pt", model, spec, metrics=summary, **extra)
-        report = {"history": self.history, "best_epoch": payload.get("epoch"), "summary": summary, split: metrics}
+        report = {
+            "history": self.history,
+            "best_epoch": payload.get("epoch"),
+            "summary": summary,
+            "unreadable_files": [[path, reason] for path, reason in sorted(self.unreadable.items())],
+            split: metrics,
+        }
         (self.out / "metrics.json").write_text(json.dumps(report, indent=1))
         return summary

@@ -23,8 +23,8 @@ D = TrainConfig()
 
 class Command(BaseCommand):
     help = (
-        "Fine-tune a timm classifier on an ImageFolder tree (train/ val/ test/ sub-folders, or one folder "
-        "split for you) with the long-tail recipe; writes RUN_DIR/{best,last}.pt, metrics.json, config.yaml "
+        "Fine-tune a timm classifier on PlantNet-300K (v1.1 or v2, as downloaded) or an ImageFolder tree "
+        "(train/ val/ test/ sub-folders, or one folder split for you) with the long-tail recipe; writes RUN_DIR/{best,last}.pt, metrics.json, config.yaml "
         "and plots, then registers best.pt. Data-parallel: torchrun --nproc_per_node=N manage.py train ..."
     )
 
@@ -33,7 +33,9 @@ class Command(BaseCommand):
             "--config", type=Path, default=S, help="YAML file of option defaults (command-line options win)"
         )
         data = parser.add_argument_group("data")
-        data.add_argument("--data", type=Path, default=S, help="image folder: class sub-folders, or train/ val/ test/")
+        data.add_argument(
+            "--data", type=Path, default=S, help="PlantNet-300K root, or class sub-folders, or train/ val/ test/"
+        )
         data.add_argument("--output", type=Path, default=S, help="run directory for checkpoints, metrics, plots")
         data.add_argument("--class-names", type=Path, default=S, help="JSON {folder name: display name}")
         data.add_argument(
@@ -48,7 +50,9 @@ class Command(BaseCommand):
             default=S,
             help=f"share held out for testing without test/ (default {D.test_fraction})",
         )
-        data.add_argument("--workers", type=int, default=S, help=f"DataLoader worker processes (default {D.workers})")
+        data.add_argument(
+            "--workers", type=int, default=S, help="DataLoader worker processes (default: the CPU cores, at most 8)"
+        )
         model = parser.add_argument_group("model")
         model.add_argument("--model", default=S, help=f"timm architecture (default {D.model})")
         model.add_argument(
@@ -146,6 +150,12 @@ class Command(BaseCommand):
             choices=("auto", "fp32", "bf16", "fp16"),
             default=S,
             help="auto: bf16/fp16 on GPU, fp32 on CPU (bf16 on CPU is much slower)",
+        )
+        runtime.add_argument(
+            "--compile",
+            action=argparse.BooleanOptionalAction,
+            default=S,
+            help="torch.compile the model: slower start, faster epochs on a GPU (default off)",
         )
         runtime.add_argument("--resume", type=Path, default=S, help="continue exactly from RUN_DIR/last.pt")
         registry = parser.add_argument_group("registry")
