@@ -21,6 +21,7 @@ from plantml.tta import DEFAULT_SCALES
 from .metrics import compute_metrics
 from .plots import write_evaluation_plots
 from .runner import predict_loader
+from .set_valued import average_k_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,10 @@ def evaluate_checkpoint(
     )
     skipped = skipped + dataset.bad_files()
     metrics = compute_metrics(targets, probs, spec.class_names, ks=sorted({1, 5, top_k}))
+    if split == "test":
+        metrics.update(
+            _average_k_from_val(model, spec, data_dir, split_file, targets, probs, batch_size, workers, device)
+        )
     for row, display_name in zip(metrics["per_class"], spec.display_names):
         row["display_name"] = display_name
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(checkpoint, split, tta)
@@ -183,6 +188,21 @@ def evaluate_checkpoint(
     metrics_path.write_text(json.dumps(record, indent=1))
     files = [metrics_path, *write_evaluation_plots(targets, probs, metrics, spec.display_names, output_dir)]
     return EvaluationResult(metrics=metrics, output_dir=output_dir, files=files, skipped=skipped)
+
+
+def _average_k_from_val(model, spec, data_dir, split_file, targets, probs, batch_size, workers, device) -> dict:
+    """Return average-K figures with thresholds fitted on the data's own val split; {} when it has none."""
+    try:
+        val, _ = evaluation_samples(data_dir, spec.class_names, "val", split_file=split_file, allow_missing=True)
+    except EvaluationError:
+        return {}
+    if not val:
+        return {}
+    transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+    dataset = ImageDataset(val, transform, draft_size=round(spec.input_size / spec.crop_pct), replace_bad=False)
+    loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
+    _, val_probs = predict_loader(model, loader, device, description="fit average-K on val")
+    return average_k_metrics(val_probs, targets, probs)
 
 
 def default_output_dir(checkpoint: Path, split: str, tta: bool) -> Path:
@@ -204,6 +224,16 @@ def format_report(metrics: dict, top_k: int = 5, rows: int = 20) -> str:
         f"macro top-1 {metrics['macro_top1']:.4f}   macro top-{top_k} {metrics[f'macro_{k}']:.4f}   "
         f"macro F1 {_cell(metrics['macro_f1']).strip()}   macro AUC {_cell(macro_auc).strip()}",
     ]
+    average = [(name, v) for name, v in metrics.items() if name.startswith("average_")]
+    if average:
+        lines.append(
+            "average-K (threshold fitted on val): "
+            + "   ".join(
+                f"K={name.split('_')[1]} {v['accuracy']:.4f} (macro {v['macro_accuracy']:.4f}, "
+                f"{v['mean_set_size']:.2f} classes)"
+                for name, v in average
+            )
+        )
     per_class = metrics["per_class"]
     ordered = sorted(per_class, key=lambda r: (r["accuracy"] is None, r["accuracy"] or 0.0, r["name"]))
     shown = ordered[:rows] if len(per_class) > rows else per_class

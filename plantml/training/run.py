@@ -16,6 +16,7 @@ from plantml.data import ImageDataset, build_loader, load_display_names, resolve
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.runner import predict_loader
+from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
@@ -333,6 +334,14 @@ class TrainingRun:
         )
         (self.out / "metrics.json").write_text(json.dumps({"history": self.history}, indent=1))
 
+    def average_k(self, model, spec: ModelSpec, targets, probs) -> dict[str, dict]:
+        """Return PlantNet-300K's average-K figures on the test split, thresholds fitted on val."""
+        transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+        loader = self.loader(self.splits.val, transform, spec.input_size, train=False)
+        with autocast(self.device, self.precision):
+            _, val_probs = predict_loader(model, loader, self.device, description="fit average-K on val")
+        return average_k_metrics(val_probs, targets, probs)
+
     # -- the end --------------------------------------------------------------------------------
     def final_evaluation(self) -> dict[str, Any]:
         """Evaluate best.pt on the test split (else val), write metrics.json and the plots; return a summary."""
@@ -352,11 +361,14 @@ class TrainingRun:
         with autocast(self.device, self.precision):
             targets, probs = predict_loader(model, loader, self.device, description=f"evaluate {split}")
         metrics = compute_metrics(targets, probs, self.display_names)
+        if split == "test" and self.splits.val:
+            metrics.update(self.average_k(model, spec, targets, probs))
         write_evaluation_plots(targets, probs, metrics, self.display_names, self.out)
         summary = {
             "split": split,
             "unreadable_images": self.count_unreadable(),
             **{k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
+            **{f"{k}_accuracy": v["accuracy"] for k, v in metrics.items() if k.startswith("average_")},
             **payload.get("metrics", {}),
         }
         extra = {k: v for k, v in payload.items() if k not in ("format_version", "spec", "model", "metrics")}
