@@ -41,7 +41,7 @@ class ScanCache:
 
     def __init__(self, root: Path, cache_file: Path | None = None) -> None:
         """Use ``cache_file`` to keep the listing between runs; None keeps it in memory only."""
-        self.root = Path(root).resolve()
+        self.root = os.path.abspath(root)
         self.cache_file = Path(cache_file) if cache_file is not None else None
         self.folders: dict[str, dict] = {}
         self.hits = self.misses = 0
@@ -63,7 +63,7 @@ class ScanCache:
         except (OSError, ValueError) as exc:
             logger.warning("ignoring the unreadable scan cache %s (%s)", self.cache_file, exc)
             return
-        if data.get("version") == CACHE_VERSION and data.get("root") == str(self.root):
+        if data.get("version") == CACHE_VERSION and data.get("root") == self.root:
             self.folders = data.get("folders", {})
 
     def entry(self, folder: Path) -> dict:
@@ -73,7 +73,7 @@ class ScanCache:
             mtime = folder.stat().st_mtime_ns
         except FileNotFoundError:
             return {"files": [], "dirs": []}
-        key = os.path.relpath(folder.resolve(), self.root)
+        key = os.path.relpath(os.path.abspath(folder), self.root)  # abspath: no system calls per folder
         entry = self.folders.get(key)
         if entry is not None and entry["mtime_ns"] == mtime:
             self.hits += 1
@@ -97,7 +97,7 @@ class ScanCache:
         """Write the cache atomically when it changed; a cache that cannot be written only costs time."""
         if not self._dirty or self.cache_file is None:
             return
-        payload = {"version": CACHE_VERSION, "root": str(self.root), "folders": self.folders}
+        payload = {"version": CACHE_VERSION, "root": self.root, "folders": self.folders}
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=self.cache_file.parent, suffix=".tmp", delete=False) as out:
