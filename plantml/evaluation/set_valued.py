@@ -24,10 +24,13 @@ def fit_average_k_threshold(probs: np.ndarray, k: float) -> float:
 def average_k_metrics(
     fit_probs: np.ndarray, targets: np.ndarray, probs: np.ndarray, ks: Sequence[float] = AVERAGE_KS
 ) -> dict[str, dict]:
-    """Return {"average_{k}": threshold (fitted on ``fit_probs``), accuracy, macro accuracy, mean set size}."""
+    """Return {"average_{k}": threshold (fitted on ``fit_probs``), accuracy, macro accuracy, mean set size}.
+
+    Only K below the number of classes are reported: returning every class on average says nothing.
+    """
     targets, probs = np.asarray(targets, dtype=np.int64), np.asarray(probs, dtype=np.float64)
     result = {}
-    for k in ks:
+    for k in (k for k in ks if k < probs.shape[1]):
         threshold = fit_average_k_threshold(fit_probs, k)
         hit = probs[np.arange(len(targets)), targets] >= threshold
         support = np.bincount(targets, minlength=probs.shape[1])

@@ -26,3 +26,8 @@ def test_accuracy_counts_samples_whose_class_is_in_the_returned_set():
 def test_an_impossible_k_is_refused():
     with pytest.raises(ValueError, match="average K must be in"):
         fit_average_k_threshold(np.full((2, 3), 1 / 3), 4)
+
+
+def test_k_values_not_below_the_number_of_classes_are_left_out():
+    probs = np.full((4, 3), 1 / 3)
+    assert list(average_k_metrics(probs, np.array([0, 1, 2, 0]), probs)) == ["average_1"]
