@@ -121,15 +121,16 @@ def scale_check(args) -> None:
         result = train(config)
         wall = time.perf_counter() - started
         own, child = peak_memory_mb()
-        m = result.metrics
+        report = json.loads((result.run_dir / "metrics.json").read_text())
+        m = report["test"]
         print(
             f"train 1 epoch + evaluate at {args.classes} classes: {wall:.1f} s wall; peak memory {own:.0f} MiB "
             f"(main process), {child:.0f} MiB (largest loader worker)"
         )
         print(
-            f"  {m.get('num_samples')} test images, top-1 {m.get('top1', 0):.4f}, macro top-1 "
-            f"{m.get('macro_top1', 0):.4f}, average-5 {m.get('average_5_accuracy', 0):.4f}; "
-            f"plots: {sorted(p.name for p in result.run_dir.iterdir() if p.suffix in ('.png', '.csv'))}"
+            f"  {m['num_samples']} test images, top-1 {m['top1']:.4f}, macro top-1 {m['macro_top1']:.4f}, "
+            f"average-5 {m.get('average_5', {}).get('accuracy', 0):.4f}; "
+            f"outputs: {sorted(p.name for p in result.run_dir.iterdir() if p.suffix in ('.png', '.csv'))}"
         )
 
 
