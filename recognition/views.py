@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from ml import registry
 
 from . import services
+from .api.throttles import UploadRateThrottle
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
 from .models import Candidate, Identification, IdentificationPhoto
 
@@ -49,12 +50,20 @@ def identify(request: HttpRequest) -> HttpResponse:
             status=503 if request.method == "POST" else 200,
         )
     form = IdentifyForm(request.POST, request.FILES) if request.method == "POST" else IdentifyForm()
-    if request.method == "POST" and form.is_valid():
+    throttle = UploadRateThrottle()
+    status = 200
+    if request.method == "POST" and not throttle.allow_request(request, None):
+        # the same per-user budget as the API's uploads, so neither door bypasses the other
+        form = IdentifyForm()
+        messages.error(request, upload_throttled_message(throttle.wait()))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         identification = services.create_identification(
             request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
         )
         return redirect("recognition:detail", pk=identification.pk)
-    status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
     context = {
         "form": form,
         "version": version,
@@ -62,6 +71,15 @@ def identify(request: HttpRequest) -> HttpResponse:
         "max_files": settings.RECOGNITION_MAX_FILES,
     }
     return render(request, "recognition/identify.html", context, status=status)
+
+
+def upload_throttled_message(wait: float | None) -> str:
+    """Return the message for an upload refused by the per-user rate, naming when to try again."""
+    seconds = max(1, round(wait or 1))
+    return _("Too many uploads: you may start %(rate)s identifications. Try again in %(seconds)d seconds.") % {
+        "rate": settings.RECOGNITION_UPLOAD_RATE,
+        "seconds": seconds,
+    }
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
