@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
 from . import services
 
 logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
+# soft: raised in the task; hard: the pool child was killed and the worker reports it
+TIME_LIMITS = (SoftTimeLimitExceeded, TimeLimitExceeded)
 
 
 class IdentifyTask(Task):
@@ -20,7 +22,7 @@ class IdentifyTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         if not args:
             return
-        if isinstance(exc, SoftTimeLimitExceeded):
+        if isinstance(exc, TIME_LIMITS):
             message = "the identification took too long and was stopped: try again, or with fewer photos"
         else:
             message = f"the identification failed after {self.request.retries} retries ({exc.__class__.__name__}: {exc}): try again later"
