@@ -16,9 +16,9 @@ from rest_framework.authtoken.models import Token
 from ml import registry
 
 from . import services
-from .api.throttles import UploadRateThrottle
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
 from .models import Candidate, Identification, IdentificationPhoto
+from .throttles import UploadRateThrottle
 
 
 def own_identifications(user) -> QuerySet[Identification]:

@@ -20,6 +20,7 @@ from ml import registry
 from .. import services
 from ..forms import validate_feedback
 from ..models import Identification
+from ..throttles import UploadRateThrottle
 from ..views import own_identifications, photo_response, search_species
 from .serializers import (
     FeedbackSerializer,
@@ -27,7 +28,6 @@ from .serializers import (
     IdentificationSerializer,
     ModelVersionSerializer,
 )
-from .throttles import UploadRateThrottle
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
 
