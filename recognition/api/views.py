@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -18,10 +17,10 @@ from rest_framework.views import APIView
 from ml import registry
 
 from .. import services
-from ..forms import validate_feedback
 from ..models import Identification
+from ..responses import photo_response
+from ..selectors import own_identifications, search_species
 from ..throttles import UploadRateThrottle
-from ..views import own_identifications, photo_response, search_species
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
@@ -113,14 +112,12 @@ class IdentificationViewSet(
     def feedback(self, request, pk=None):
         """Confirm a candidate (``label``) or give the correct species (``species``)."""
         identification = self.get_object()
-        serializer = FeedbackSerializer(data=request.data)
+        labels = [c.label for c in identification.candidates.all()]
+        serializer = FeedbackSerializer(data=request.data, context={"labels": labels})
         serializer.is_valid(raise_exception=True)
-        label, species = serializer.validated_data["label"].strip(), serializer.validated_data["species"].strip()
-        try:
-            validate_feedback(label, species, [c.label for c in identification.candidates.all()])
-        except DjangoValidationError as exc:
-            raise ValidationError({"label": exc.messages}) from None
-        services.record_feedback(identification, label, species)
+        services.record_feedback(
+            identification, serializer.validated_data["label"], serializer.validated_data["species"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})

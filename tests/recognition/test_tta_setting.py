@@ -1,4 +1,4 @@
-"""RECOGNITION_TTA turns on flip averaging where identifications are answered (services.run_identification)."""
+"""RECOGNITION_TTA turns on flip averaging where identifications are answered (pipeline.run_identification)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from plantml.predictor import Predictor
-from recognition import services
+from recognition import pipeline, services
 from recognition.validators import prepare_uploads
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def _answer(user, settings, tta: bool):
     """Return the answered identification of the lopsided photo with RECOGNITION_TTA = ``tta``."""
     settings.RECOGNITION_TTA = tta
     identification = services.create_identification(user, prepare_uploads([_lopsided_photo()]))
-    assert services.run_identification(identification.pk) == "done"
+    assert pipeline.run_identification(identification.pk) == "done"
     return identification
 
 
