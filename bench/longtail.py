@@ -80,12 +80,12 @@ def main() -> None:
             metrics = train(resolve_config(options)).metrics
             results[(label, seed)] = metrics
             print(
-                f"{label:>27} seed {seed}: macro top-1 {metrics['macro_top1']:.4f} | top-1 {metrics['top1']:.4f} | "
+                f"{label:>27} seed {seed}: macro top-1 {metrics.macro_top1:.4f} | top-1 {metrics.top1:.4f} | "
                 f"{(time.perf_counter() - started) / 60:.1f} min",
                 flush=True,
             )
     gains = [
-        100 * (results[("balanced + logit-adjusted", seed)]["macro_top1"] - results[("plain CE", seed)]["macro_top1"])
+        100 * (results[("balanced + logit-adjusted", seed)].macro_top1 - results[("plain CE", seed)].macro_top1)
         for seed in range(args.seeds)
     ]
     mean, low, high = mean_interval(gains)

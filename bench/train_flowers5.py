@@ -64,9 +64,9 @@ def main() -> None:
         result = train(config, on_epoch_end=lambda row: print(format_epoch(row), flush=True))
         minutes = (time.perf_counter() - started) / 60
     m = result.metrics
-    print(f"tf_efficientnet_lite0 on flowers5 ({m['split']} split, {m['num_samples']} images)")
-    print(f"test top-1 {m['top1']:.4f} | macro top-1 {m['macro_top1']:.4f} | {minutes:.1f} minutes")
-    low, high = wilson_interval(round(m["top1"] * m["num_samples"]), m["num_samples"])
+    print(f"tf_efficientnet_lite0 on flowers5 ({m.split} split, {m.num_samples} images)")
+    print(f"test top-1 {m.top1:.4f} | macro top-1 {m.macro_top1:.4f} | {minutes:.1f} minutes")
+    low, high = wilson_interval(round(m.top1 * m.num_samples), m.num_samples)
     print(f"test top-1 95% interval: [{low:.4f}, {high:.4f}]")
     if minutes > 20:
         print(f"target: NOT met ({minutes:.1f} minutes > 20)")

@@ -116,3 +116,14 @@ def test_show_reports_a_checkpoint_that_changed_since_import(tiny_checkpoint, mo
     with open(models_dir / "tiny.pt", "ab") as handle:
         handle.write(b"tampered")
     assert "changed since it was registered" in models("show", "tiny")
+
+
+def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
+    from ml.registry import register_checkpoint
+    from plantml.evaluation.record import MetricsRecord
+
+    record = MetricsRecord(split="test", num_samples=40, top1=0.875, macro_top1=0.8, epoch=3, kept="ema")
+    register_checkpoint(tiny_checkpoint, "trained", metrics=record.to_dict())
+    assert "0.8750" in next(line for line in models("list").splitlines() if " trained " in line)
+    shown = models("show", "trained")
+    assert "top-1         0.8750 (test split)" in shown and "kept                     ema" in shown
