@@ -20,13 +20,13 @@ from .. import services
 from ..models import Identification
 from ..responses import photo_response
 from ..selectors import own_identifications, search_species
+from ..throttles import UploadRateThrottle
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
     IdentificationSerializer,
     ModelVersionSerializer,
 )
-from .throttles import UploadRateThrottle
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
 
