@@ -17,10 +17,13 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from plantsite.celery import app as celery_app
+
 from .models import Identification
 
 logger = logging.getLogger(__name__)
 
+IDENTIFY_TASK = "recognition.identify"
 PUBLISH_ERRORS = (BrokerError, RedisError, OSError)
 # A fresh upload is queued by its own request right after it commits: the sweeper leaves it that long.
 UPLOAD_GRACE = timedelta(seconds=5)
@@ -39,12 +42,10 @@ def _claim(identification_id: int, previous: datetime | None) -> datetime | None
 
 
 def _publish(identification_id: int, stamp: datetime) -> bool:
-    from .tasks import identify
-
     try:
-        # Time limits named by the sender travel in the message and override the worker's own:
-        # send none, so that CELERY_TASK_*TIME_LIMIT set on the worker is what applies.
-        identify.apply_async((identification_id,), retry=False, time_limit=None, soft_time_limit=None)
+        # By name, not through the task object: a task's time limits would travel in the message and
+        # override the worker's own; sent this way, CELERY_TASK_*TIME_LIMIT set on the worker applies.
+        celery_app.send_task(IDENTIFY_TASK, args=(identification_id,), retry=False)
     except PUBLISH_ERRORS as exc:
         Identification.objects.filter(pk=identification_id, queued=stamp).update(queued=None)
         logger.warning(
