@@ -24,3 +24,5 @@ urlpatterns = [
     path("", include("recognition.urls")),
     path("api/", include("recognition.api.urls")),
 ]
+
+handler404 = views.not_found
