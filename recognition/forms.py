@@ -1,14 +1,12 @@
-"""Forms for the pages; uploads are checked by recognition.validators (shared with the API)."""
+"""Forms for the pages; their rules live in recognition.validators, shared with the API."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import IdentificationPhoto
-from .validators import prepare_uploads
+from .validators import clean_organs, prepare_uploads, validate_feedback
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 
@@ -25,26 +23,6 @@ class MultipleImageField(forms.FileField):
     def clean(self, data, initial=None):
         files = [f for f in data if f] if isinstance(data, (list, tuple)) else ([data] if data else [])
         return prepare_uploads(files)
-
-
-def clean_organs(organs: list[str], count: int) -> list[str]:
-    """Return one organ per photo: a single value applies to all, missing ones are 'auto'."""
-    allowed = set(IdentificationPhoto.Organ.values)
-    organs = [organ or IdentificationPhoto.Organ.AUTO for organ in organs]
-    unknown = sorted(set(organs) - allowed)
-    if unknown:
-        raise ValidationError(
-            _("Unknown organ %(organ)s: choose one of %(choices)s.")
-            % {"organ": ", ".join(unknown), "choices": ", ".join(sorted(allowed))}
-        )
-    if len(organs) > count:
-        raise ValidationError(
-            _("You gave %(organs)d organs for %(count)d photos: give one per photo.")
-            % {"organs": len(organs), "count": count}
-        )
-    if len(organs) == 1:
-        return organs * count
-    return organs + [IdentificationPhoto.Organ.AUTO] * (count - len(organs))
 
 
 class IdentifyForm(forms.Form):
@@ -84,14 +62,6 @@ class FeedbackForm(forms.Form):
         cleaned = super().clean()
         validate_feedback(cleaned.get("label", "").strip(), cleaned.get("species", "").strip(), self.labels)
         return cleaned
-
-
-def validate_feedback(label: str, species: str, labels: list[str]) -> None:
-    """Raise ValidationError unless ``label`` is one of ``labels`` or, with no label, ``species`` is given."""
-    if label and label not in labels:
-        raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
-    if not label and not species:
-        raise ValidationError(_("Confirm one of the candidates or type the correct species."))
 
 
 class HistorySearchForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Check uploads on their real content with Pillow; each rejection says what to do."""
+"""The rules forms and serializers share: uploads checked on their real content, organs, feedback."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from .images import encode_jpeg, thumbnail, to_rgb
+from .models import IdentificationPhoto
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
@@ -121,3 +122,31 @@ def prepare_uploads(files: list[UploadedFile]) -> list[PreparedPhoto]:
     if errors:
         raise ValidationError(errors)
     return prepared
+
+
+def clean_organs(organs: list[str], count: int) -> list[str]:
+    """Return one organ per photo: a single value applies to all, missing ones are 'auto'."""
+    allowed = set(IdentificationPhoto.Organ.values)
+    organs = [organ or IdentificationPhoto.Organ.AUTO for organ in organs]
+    unknown = sorted(set(organs) - allowed)
+    if unknown:
+        raise ValidationError(
+            _("Unknown organ %(organ)s: choose one of %(choices)s.")
+            % {"organ": ", ".join(unknown), "choices": ", ".join(sorted(allowed))}
+        )
+    if len(organs) > count:
+        raise ValidationError(
+            _("You gave %(organs)d organs for %(count)d photos: give one per photo.")
+            % {"organs": len(organs), "count": count}
+        )
+    if len(organs) == 1:
+        return organs * count
+    return organs + [IdentificationPhoto.Organ.AUTO] * (count - len(organs))
+
+
+def validate_feedback(label: str, species: str, labels: list[str]) -> None:
+    """Raise ValidationError unless ``label`` is one of ``labels`` or, with no label, ``species`` is given."""
+    if label and label not in labels:
+        raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
+    if not label and not species:
+        raise ValidationError(_("Confirm one of the candidates or type the correct species."))

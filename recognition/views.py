@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,24 +16,9 @@ from ml import registry
 
 from . import services
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
-from .models import Candidate, Identification, IdentificationPhoto
-
-
-def own_identifications(user) -> QuerySet[Identification]:
-    """Return the user's identifications with their candidates prefetched; nobody sees anyone else's."""
-    return Identification.objects.filter(owner=user).prefetch_related(
-        Prefetch("candidates", queryset=Candidate.objects.order_by("rank"))
-    )
-
-
-def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[Identification]:
-    """Return the identifications whose best candidate or feedback matches ``query``."""
-    if not query:
-        return queryset
-    best = Q(candidates__rank=1) & (
-        Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
-    )
-    return queryset.filter(best | Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)).distinct()
+from .models import Identification, IdentificationPhoto
+from .responses import photo_response
+from .selectors import own_identifications, search_species
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,21 +74,6 @@ def status(request: HttpRequest, pk: int) -> JsonResponse:
 def photo(request: HttpRequest, pk: int, photo_pk: int, kind: str) -> FileResponse:
     """Serve a photo or its thumbnail to its owner only (404 for anyone else)."""
     return photo_response(request.user, pk, photo_pk, kind)
-
-
-def photo_response(user, pk: int, photo_pk: int, kind: str) -> FileResponse:
-    """Return the stored file ``kind`` ('original' or 'thumbnail') of a photo owned by ``user``, else 404."""
-    item = get_object_or_404(IdentificationPhoto, pk=photo_pk, identification_id=pk, identification__owner=user)
-    field = {"original": item.file, "thumbnail": item.thumbnail}.get(kind)
-    if field is None or not field.name:
-        raise Http404
-    try:
-        handle = field.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 def history(request: HttpRequest) -> HttpResponse:

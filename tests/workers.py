@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from plantsite.broker import stop_process
+from plantsite.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,4 +110,4 @@ class WorkerProcess:
             self.process.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
-        stop_process(self.process, timeout)
+        stop_process(self.process, timeout=timeout)

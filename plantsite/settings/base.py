@@ -9,6 +9,8 @@ import environ
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
+from plantsite.broker import configured_broker_url, embedded_redis_dir
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
@@ -19,8 +21,6 @@ DATA_DIR = Path(env("PLANTSITE_DATA_DIR", default=str(BASE_DIR / "var"))).resolv
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media"))).resolve()
 STATIC_ROOT = DATA_DIR / "static"
 MODELS_DIR = Path(env("PLANTSITE_MODELS_DIR", default=str(DATA_DIR / "models"))).resolve()
-EMBEDDED_REDIS_DIR = DATA_DIR / "redis"
-EMBEDDED_REDIS_URL = f"redis+socket://{EMBEDDED_REDIS_DIR / 'redis.sock'}"
 
 
 def _local_secret_key(data_dir: Path) -> str:
@@ -128,7 +128,8 @@ STORAGES = {
 }
 
 # --- Celery ------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default=None) or EMBEDDED_REDIS_URL
+# REDIS_URL, else the embedded Redis that `make run` starts in DATA_DIR.
+REDIS_URL = configured_broker_url(embedded_redis_dir(DATA_DIR))
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600

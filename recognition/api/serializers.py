@@ -10,9 +10,8 @@ from rest_framework import serializers
 
 from ml.models import ModelVersion
 
-from ..forms import clean_organs
 from ..models import Candidate, Identification, IdentificationPhoto
-from ..validators import prepare_uploads
+from ..validators import clean_organs, prepare_uploads, validate_feedback
 
 
 class CandidateSerializer(serializers.ModelSerializer):
@@ -114,10 +113,18 @@ class IdentificationFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    """Either ``label`` (one of the candidates) or ``species`` (free text)."""
+    """Either ``label`` (one of ``context["labels"]``, the candidates) or ``species`` (free text)."""
 
     label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     species = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    def validate(self, attrs):
+        label, species = attrs["label"].strip(), attrs["species"].strip()
+        try:
+            validate_feedback(label, species, self.context.get("labels", []))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"label": exc.messages}) from None
+        return {"label": label, "species": species}
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

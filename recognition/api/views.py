@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -18,9 +17,9 @@ from rest_framework.views import APIView
 from ml import registry
 
 from .. import services
-from ..forms import validate_feedback
 from ..models import Identification
-from ..views import own_identifications, photo_response, search_species
+from ..responses import photo_response
+from ..selectors import own_identifications, search_species
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
@@ -125,14 +124,12 @@ class IdentificationViewSet(
     def feedback(self, request, pk=None):
         """Confirm a candidate (``label``) or give the correct species (``species``)."""
         identification = self.get_object()
-        serializer = FeedbackSerializer(data=request.data)
+        labels = [c.label for c in identification.candidates.all()]
+        serializer = FeedbackSerializer(data=request.data, context={"labels": labels})
         serializer.is_valid(raise_exception=True)
-        label, species = serializer.validated_data["label"].strip(), serializer.validated_data["species"].strip()
-        try:
-            validate_feedback(label, species, [c.label for c in identification.candidates.all()])
-        except DjangoValidationError as exc:
-            raise ValidationError({"label": exc.messages}) from None
-        services.record_feedback(identification, label, species)
+        services.record_feedback(
+            identification, serializer.validated_data["label"], serializer.validated_data["species"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})

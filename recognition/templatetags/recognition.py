@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import template
 from django.utils.translation import get_language
 
-from ..services import wikipedia_url
-
 register = template.Library()
+
+
+def wikipedia_url(name: str, language_code: str | None) -> str:
+    """Return a Wikipedia search URL for ``name`` in the user's language (zh for Chinese, else en)."""
+    lang = "zh" if (language_code or "").lower().startswith("zh") else "en"
+    return f"https://{lang}.wikipedia.org/w/index.php?{urlencode({'search': name})}"
 
 
 @register.simple_tag

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from plantsite.broker import EmbeddedRedis, broker_is_reachable
-from plantsite.launcher import Launcher
+from plantsite.broker import BrokerUnreachable, EmbeddedRedis, broker_is_reachable, embedded_redis_dir, running_broker
 from tests.workers import WorkerProcess, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +41,8 @@ def test_embedded_redis_starts_answers_and_stops(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_task_round_trips_through_the_embedded_broker(tmp_path, monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
-    launcher = Launcher("127.0.0.1", 0, 1, tmp_path)
-    url = launcher.start_broker()
-    try:
-        assert url.startswith("redis+socket://")
+    with running_broker(embedded_redis_dir(tmp_path)) as url:
+        assert url == f"redis+socket://{tmp_path / 'redis' / 'redis.sock'}"
         client = Celery("embedded-client", broker=url, backend=url, set_as_current=False)
         client.conf.update(task_default_queue="embedded", task_serializer="json", accept_content=["json"])
         worker = WorkerProcess(tmp_path, env=worker_env(REDIS_URL=url, CELERY_QUEUE="embedded"), app=client)
@@ -55,5 +52,18 @@ def test_task_round_trips_through_the_embedded_broker(tmp_path, monkeypatch):
             assert result.get(timeout=60)["payload"] == "via embedded"
         finally:
             worker.stop()
-    finally:
-        launcher.embedded.stop()
+    assert not broker_is_reachable(url)
+
+
+def test_a_reachable_redis_url_is_used_as_it_is(tmp_path, monkeypatch, settings):
+    monkeypatch.setenv("REDIS_URL", settings.CELERY_BROKER_URL)
+    with running_broker(tmp_path) as url:
+        assert url == settings.CELERY_BROKER_URL
+    assert not (tmp_path / "redis.sock").exists()
+
+
+def test_an_unreachable_redis_url_is_refused_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", f"redis+socket://{tmp_path / 'nobody.sock'}")
+    with pytest.raises(BrokerUnreachable, match="does not answer: start that Redis, or unset REDIS_URL"):
+        with running_broker(tmp_path):
+            pass

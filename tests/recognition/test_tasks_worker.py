@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from PIL import Image
 
 from plantml.predictor import Predictor
 from recognition import services
 from recognition.models import Identification
 from recognition.validators import prepare_uploads
-from tests.workers import WorkerProcess, worker_env
+from tests.workers import WorkerProcess
 
 from .conftest import photo_of, wait_until_finished
 
@@ -39,17 +42,32 @@ def test_several_photos_are_fused_like_the_predictor_does(user, active_model, ce
     assert [c.probability for c in stored] == pytest.approx([p.probability for p in expected], abs=1e-5)
 
 
+def _hang_on_open(path: str) -> bytes:
+    """Replace the stored photo with a named pipe: a worker that opens it blocks, as on a stalled mount."""
+    data = Path(path).read_bytes()
+    os.remove(path)
+    os.mkfifo(path)
+    return data
+
+
+def _restore(path: str, data: bytes) -> None:
+    os.remove(path)
+    Path(path).write_bytes(data)
+
+
 def test_a_worker_killed_mid_task_leaves_the_identification_to_the_next_worker(user, active_model, tmp_path):
-    slow = WorkerProcess(
-        tmp_path, env=worker_env(DJANGO_SETTINGS_MODULE="tests.recognition.slow_worker_settings")
-    ).start()
+    stuck, hanging = WorkerProcess(tmp_path).start(), None
     try:
-        identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
+        with transaction.atomic():  # the task is queued when this commits: once the photo hangs
+            identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
+            path = identification.photos.get().file.path
+            hanging = _hang_on_open(path)
         _wait_for_status(identification.pk, "running", timeout=60)
         delivered = time.monotonic()
-        slow.kill()
     finally:
-        slow.kill()
+        stuck.kill()
+        if hanging is not None:  # never leave a pipe that would block the next worker
+            _restore(path, hanging)
     assert Identification.objects.get(pk=identification.pk).status == "running"
     # Redis hands an unacknowledged message out again once it is older than the
     # visibility timeout; a worker sweeps for such messages when it starts.

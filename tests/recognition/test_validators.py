@@ -1,4 +1,4 @@
-"""Upload validation on the real content: every bad input is refused with its message."""
+"""The shared rules: uploads checked on their real content, organs, feedback; each refusal says why."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import Image
 
-from recognition.validators import prepare_uploads
+from recognition.validators import clean_organs, prepare_uploads, validate_feedback
 
 from .conftest import image_bytes, upload
 
@@ -133,3 +133,25 @@ def test_a_decompression_bomb_is_refused_before_decoding():
 def test_one_bad_file_rejects_the_whole_upload_with_its_name():
     message = _message([upload(), upload(b"nope", name="second.jpg")])
     assert "second.jpg" in message
+
+
+def test_one_organ_applies_to_every_photo_and_missing_ones_are_auto():
+    assert clean_organs(["leaf"], 3) == ["leaf", "leaf", "leaf"]
+    assert clean_organs(["leaf", ""], 3) == ["leaf", "auto", "auto"]
+
+
+@pytest.mark.parametrize(
+    ("organs", "message"), [(["petal"], "Unknown organ petal"), (["leaf", "bark", "fruit"], "give one per photo")]
+)
+def test_unknown_or_surplus_organs_are_refused(organs, message):
+    with pytest.raises(ValidationError, match=message):
+        clean_organs(organs, 2)
+
+
+@pytest.mark.parametrize(
+    ("label", "species", "message"),
+    [("viola", "", "not one of this result's candidates"), ("", "", "Confirm one of the candidates")],
+)
+def test_feedback_needs_a_candidate_label_or_a_species(label, species, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_feedback(label, species, ["rosa", "bellis"])

@@ -1,0 +1,39 @@
+"""The queries that pages and API share; each one sees only what its user owns."""
+
+from __future__ import annotations
+
+from django.core.files import File
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from .models import Candidate, Identification, IdentificationPhoto
+
+
+def own_identifications(user) -> QuerySet[Identification]:
+    """Return the user's identifications with their candidates prefetched; nobody sees anyone else's."""
+    return Identification.objects.filter(owner=user).prefetch_related(
+        Prefetch("candidates", queryset=Candidate.objects.order_by("rank"))
+    )
+
+
+def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[Identification]:
+    """Return the identifications whose best candidate or feedback matches ``query``."""
+    if not query:
+        return queryset
+    best = Q(candidates__rank=1) & (
+        Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
+    )
+    return queryset.filter(best | Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)).distinct()
+
+
+def open_own_photo(user, pk: int, photo_pk: int, kind: str) -> File:
+    """Return the opened file ``kind`` ('original' or 'thumbnail') of a photo owned by ``user``; Http404 otherwise."""
+    item = get_object_or_404(IdentificationPhoto, pk=photo_pk, identification_id=pk, identification__owner=user)
+    field = {"original": item.file, "thumbnail": item.thumbnail}.get(kind)
+    if field is None or not field.name:
+        raise Http404
+    try:
+        return field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
