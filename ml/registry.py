@@ -38,6 +38,15 @@ def active_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
 
 
+def serving_version() -> ModelVersion:
+    """Return the active version if its checkpoint file is there; else raise RegistryError saying what to do."""
+    version = active_version()
+    if version is None:
+        raise RegistryError(NO_ACTIVE_MODEL)
+    verify(version, checksum=False)
+    return version
+
+
 def _default_name(path: Path) -> str:
     stem = re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "model"
     return f"{stem}-{timezone.now():%Y%m%d-%H%M%S}"

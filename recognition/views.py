@@ -24,12 +24,13 @@ from .selectors import own_identifications, search_species
 @require_http_methods(["GET", "POST"])
 def identify(request: HttpRequest) -> HttpResponse:
     """Show the upload form, or store the photos, queue the work and go to the result page."""
-    version = registry.active_version()
-    if version is None:
+    try:
+        version = registry.serving_version()
+    except registry.RegistryError as exc:
         return render(
             request,
             "recognition/identify.html",
-            {"no_model": registry.NO_ACTIVE_MODEL},
+            {"no_model": str(exc)},
             status=503 if request.method == "POST" else 200,
         )
     form = IdentifyForm(request.POST, request.FILES) if request.method == "POST" else IdentifyForm()

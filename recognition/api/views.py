@@ -89,13 +89,10 @@ class IdentificationViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Upload 1-5 photos of one plant; answers 202 at once, poll ``url`` until status is done or failed."""
-        version = registry.active_version()
-        if version is None:
-            raise NoActiveModel()
         try:
-            registry.verify(version, checksum=False)
+            registry.serving_version()
         except registry.RegistryError as exc:
-            raise ModelUnavailable(f"uploads are paused: {exc}") from None
+            raise ModelUnavailable(str(exc)) from None
         serializer = IdentificationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         identification = services.create_identification(
