@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.service import RunningService, make_checkpoint  # noqa: E402
+from bench.service import RunningService, make_checkpoint
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "flowers5" / "test"
 FAST_SWEEP = {"RECOGNITION_SWEEP_SECONDS": "2", "RECOGNITION_HEARTBEAT_SECONDS": "1"}
@@ -86,7 +86,9 @@ def scenario(name: str, folder: Path, checkpoint: Path, photos: list[Path], drai
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help=f"folder of JPEGs (default {DEFAULT_PHOTOS})")
+    parser.add_argument(
+        "--photos", type=Path, default=DEFAULT_PHOTOS, help=f"folder of JPEGs (default {DEFAULT_PHOTOS})"
+    )
     parser.add_argument("--burst", type=int, default=60, help="uploads per scenario (default 60)")
     parser.add_argument("--only", default="broker,worker,launcher", help="comma-separated scenarios")
     parser.add_argument("--drain", type=float, default=300, help="seconds to wait for the accepted ones")
@@ -96,7 +98,9 @@ def main() -> int:
         parser.error(f"no JPEG under {args.photos}")
     folder = Path(tempfile.mkdtemp(prefix="plantsite-faults-"))
     checkpoint = make_checkpoint(folder / "bench.pt")
-    print(f"{'fault':<10} {'sent':>5} {'accepted':>8} {'refused':>7} {'done':>5} {'failed':>6} {'lost':>5} {'seconds':>8}")
+    print(
+        f"{'fault':<10} {'sent':>5} {'accepted':>8} {'refused':>7} {'done':>5} {'failed':>6} {'lost':>5} {'seconds':>8}"
+    )
     lost = 0
     for name in args.only.split(","):
         row = scenario(name, folder, checkpoint, photos, args.drain)

@@ -132,7 +132,9 @@ class RunningService:
         """POST one photo; return (HTTP status, JSON body)."""
         with open(photo, "rb") as handle:
             response = self.session.post(
-                f"{self.url}/api/identifications/", files={"images": (photo.name, handle, "image/jpeg")}, timeout=timeout
+                f"{self.url}/api/identifications/",
+                files={"images": (photo.name, handle, "image/jpeg")},
+                timeout=timeout,
             )
         return response.status_code, response.json()
 

@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from ml import registry
 from plantml.files import CheckpointError
 
+from .images import to_rgb
 from .models import Candidate, Identification, IdentificationPhoto
 from .worker import WORKER_ID
 
@@ -91,7 +92,7 @@ def _read_photo(photo: IdentificationPhoto) -> Image.Image:
         with photo.file.open("rb") as handle:
             image = Image.open(handle)
             image.load()
-            return image.convert("RGB")
+            return to_rgb(image)  # a phone's JPEG is stored as sent: upright it by its EXIF orientation
     except FileNotFoundError as exc:
         raise PermanentFailure(f"photo {photo.pk} is missing from storage: upload the photos again") from exc
     except (UnidentifiedImageError, SyntaxError, Image.DecompressionBombError) as exc:
