@@ -5,6 +5,9 @@ set, one worker, gunicorn), uploads a burst of photos through the API and, mid-b
   broker      kill -9 the Redis (embedded: the launcher restarts it; its AOF keeps the queue)
   worker      kill -9 the Celery worker (the launcher restarts it; the sweeper re-queues its work)
   launcher    SIGTERM the whole service and start it again (`make run` stopped and started)
+  database    (PostgreSQL only) terminate every connection to the service's database
+With --database-url and --redis-url the service runs on them (the broker scenario is then skipped:
+it would kill a Redis that others may share).
 An upload answered 202 is "accepted"; "lost" is accepted but neither done nor failed after
 the drain timeout. Usage: python bench/faults.py [--burst N] [--only broker,worker,launcher]
 """
@@ -44,8 +47,20 @@ def burst(service: RunningService, photos: list[Path], fault=None, at: int = 0) 
     return accepted, refused
 
 
-def scenario(name: str, folder: Path, checkpoint: Path, photos: list[Path], drain: float) -> dict:
-    service = RunningService(folder / name, checkpoint, env=FAST_SWEEP).start()
+def terminate_connections(database_url: str) -> None:
+    """Kill every other session on the database named in ``database_url`` (PostgreSQL)."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[-1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+
+
+def scenario(name: str, folder: Path, checkpoint: Path, photos: list[Path], drain: float, env: dict) -> dict:
+    service = RunningService(folder / name, checkpoint, env={**FAST_SWEEP, **env}).start()
     try:
         if name == "broker":
 
@@ -56,6 +71,11 @@ def scenario(name: str, folder: Path, checkpoint: Path, photos: list[Path], drai
 
             def fault():
                 service.kill("celery")
+
+        elif name == "database":
+
+            def fault():
+                terminate_connections(env["DATABASE_URL"])
 
         else:
 
@@ -90,9 +110,12 @@ def main() -> int:
         "--photos", type=Path, default=DEFAULT_PHOTOS, help=f"folder of JPEGs (default {DEFAULT_PHOTOS})"
     )
     parser.add_argument("--burst", type=int, default=60, help="uploads per scenario (default 60)")
-    parser.add_argument("--only", default="broker,worker,launcher", help="comma-separated scenarios")
+    parser.add_argument("--only", default="broker,worker,launcher,database", help="comma-separated scenarios")
     parser.add_argument("--drain", type=float, default=300, help="seconds to wait for the accepted ones")
+    parser.add_argument("--database-url", help="run on this PostgreSQL database (e.g. postgres://u@host/db)")
+    parser.add_argument("--redis-url", help="run on this Redis (e.g. redis://host:6379/0)")
     args = parser.parse_args()
+    env = {k: v for k, v in (("DATABASE_URL", args.database_url), ("REDIS_URL", args.redis_url)) if v}
     photos = sorted(args.photos.rglob("*.jpg"))[: args.burst]
     if not photos:
         parser.error(f"no JPEG under {args.photos}")
@@ -103,7 +126,9 @@ def main() -> int:
     )
     lost = 0
     for name in args.only.split(","):
-        row = scenario(name, folder, checkpoint, photos, args.drain)
+        if (name == "broker" and args.redis_url) or (name == "database" and not args.database_url):
+            continue
+        row = scenario(name, folder, checkpoint, photos, args.drain, env)
         lost += row["lost"]
         print(
             f"{row['fault']:<10} {row['sent']:>5} {row['accepted']:>8} {row['refused']:>7} {row['done']:>5} "

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,11 +70,13 @@ class RunningService:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_QUEUE")}
+        # SQLite in the data folder and the embedded broker unless ``env`` names DATABASE_URL / REDIS_URL
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_QUEUE")}
         self.env.update(
             DJANGO_SETTINGS_MODULE="plantsite.settings.base",
             PLANTSITE_DATA_DIR=str(self.data_dir),
             LOG_LEVEL="WARNING",
+            CELERY_QUEUE=f"bench-{uuid.uuid4().hex[:8]}",
             RECOGNITION_UPLOAD_RATE="100000/hour",
             RECOGNITION_API_RATE="100000/hour",
             RECOGNITION_PAGE_SIZE="500",
@@ -83,13 +86,13 @@ class RunningService:
         self.process: subprocess.Popen | None = None
         self.session = requests.Session()
         self._manage("migrate", "--noinput", "-v", "0")
-        self._manage("models", "import", str(checkpoint), "--name", "bench", "--activate")
+        self._manage("models", "import", str(checkpoint), "--name", f"bench-{uuid.uuid4().hex[:8]}", "--activate")
         token = self._manage(
             "shell",
             "-c",
             "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
-            "u = get_user_model().objects.create_user('bench', password='Sturdy-Fern-4821'); "
-            "print(Token.objects.create(user=u).key)",
+            "u = get_user_model().objects.get_or_create(username='bench')[0]; "
+            "print(Token.objects.get_or_create(user=u)[0].key)",
         ).split()[-1]
         self.session.headers["Authorization"] = f"Token {token}"
 

@@ -45,7 +45,9 @@ def _publish(identification_id: int, stamp: datetime) -> bool:
     try:
         # By name, not through the task object: a task's time limits would travel in the message and
         # override the worker's own; sent this way, CELERY_TASK_*TIME_LIMIT set on the worker applies.
-        celery_app.send_task(IDENTIFY_TASK, args=(identification_id,), retry=False)
+        # No result is awaited (the database holds the answer): without ignore_result the result backend
+        # would try for ~20 s to subscribe to a Redis that is down.
+        celery_app.send_task(IDENTIFY_TASK, args=(identification_id,), retry=False, ignore_result=True)
     except PUBLISH_ERRORS as exc:
         Identification.objects.filter(pk=identification_id, queued=stamp).update(queued=None)
         logger.warning(
