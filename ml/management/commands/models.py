@@ -1,4 +1,4 @@
-"""manage.py models: list, show, activate, import and remove registered model versions."""
+"""manage.py models: list, show, activate, import, export and remove registered model versions."""
 
 from __future__ import annotations
 
@@ -7,25 +7,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.exports import export_version
 from ml.models import ModelVersion
 from ml.registry import RegistryError, activate_version, get_version, register_checkpoint, remove_version, verify
-
-# where a training run or an evaluation may have put the headline accuracy, best first
-TOP1_KEYS = ("test_top1", "top1", "best_val_top1", "val_top1")
-
-
-def headline_top1(metrics: dict) -> float | None:
-    """Return the most telling top-1 accuracy recorded in a version's metrics, or None."""
-    for source in (metrics, metrics.get("test") or {}, metrics.get("metrics") or {}):
-        for key in TOP1_KEYS:
-            value = source.get(key) if isinstance(source, dict) else None
-            if isinstance(value, (int, float)):
-                return float(value)
-    return None
+from plantml.evaluation.record import MetricsRecord
 
 
 class Command(BaseCommand):
-    help = "Manage the registered model versions that the workers serve: list, show, activate, import, remove."
+    help = "Manage the registered model versions that the workers serve: list, show, activate, import, export, remove."
 
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -38,6 +27,20 @@ class Command(BaseCommand):
         imported.add_argument("file", type=Path)
         imported.add_argument("--name", help="registry name (letters, digits, '-', '_'; default from the file name)")
         imported.add_argument("--activate", action="store_true", help="make it the active model")
+        export = actions.add_parser(
+            "export",
+            help="write NAME's ONNX file beside its checkpoint, checked against PyTorch (RECOGNITION_RUNTIME=onnx)",
+        )
+        export.add_argument("name")
+        export.add_argument(
+            "--data",
+            type=Path,
+            help="ImageFolder tree: check on its photos; --int8 calibrates on val/, measures on test/",
+        )
+        export.add_argument(
+            "--int8", action="store_true", help="also write an int8 file, kept only if test top-1 drops <= --max-drop"
+        )
+        export.add_argument("--max-drop", type=float, help="top-1 points int8 may lose on the test split (default 0.5)")
         remove = actions.add_parser("remove", help="delete a model that is not active (and its copied file)")
         remove.add_argument("name")
         remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -67,7 +70,7 @@ class Command(BaseCommand):
                 v.name,
                 v.architecture,
                 str(v.num_classes),
-                "-" if (top1 := headline_top1(v.metrics or {})) is None else f"{top1:.4f}",
+                _figure(MetricsRecord.from_dict(v.metrics).top1),
                 f"{v.created:%Y-%m-%d %H:%M}",
                 v.checkpoint_path,
             )
@@ -84,7 +87,7 @@ class Command(BaseCommand):
             integrity = "file present, SHA-256 matches"
         except RegistryError as exc:
             integrity = self.style.ERROR(str(exc))
-        top1 = headline_top1(version.metrics or {})
+        record = MetricsRecord.from_dict(version.metrics)
         fields = [
             ("name", version.name + ("  (active)" if version.is_active else "")),
             ("architecture", version.architecture),
@@ -94,7 +97,7 @@ class Command(BaseCommand):
                 f"{version.num_classes}: {', '.join(version.display_names[:8])}"
                 + (" ..." if version.num_classes > 8 else ""),
             ),
-            ("top-1", "-" if top1 is None else f"{top1:.4f}"),
+            ("top-1", _figure(record.top1) + (f" ({record.split} split)" if record.split else "")),
             ("created", f"{version.created:%Y-%m-%d %H:%M}"),
             ("checkpoint", version.checkpoint_path),
             ("sha256", version.sha256),
@@ -102,10 +105,10 @@ class Command(BaseCommand):
         ]
         for label, value in fields:
             self.stdout.write(f"{label:<13} {value}")
-        scalars = {k: v for k, v in (version.metrics or {}).items() if isinstance(v, (int, float, str))}
-        if scalars:
+        measured = {k: v for k, v in record.to_dict().items() if v is not None}
+        if measured:
             self.stdout.write("metrics")
-            for key, value in sorted(scalars.items()):
+            for key, value in measured.items():
                 shown = f"{value:.4f}" if isinstance(value, float) else value
                 self.stdout.write(f"  {key:<24} {shown}")
 
@@ -126,6 +129,25 @@ class Command(BaseCommand):
             )
         )
 
+    def _export(self, options: dict) -> None:
+        result = export_version(
+            options["name"], int8=options["int8"], data=options["data"], max_drop=options["max_drop"]
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"wrote {result.path}: max abs logit difference to PyTorch {result.max_abs_diff:.2e}")
+            + f" on {result.checked_on}"
+        )
+        if result.int8 is not None:
+            report = result.int8
+            self.stdout.write(
+                self.style.SUCCESS(f"wrote {result.int8_path}: ")
+                + f"test top-1 {report.reference_top1:.2%} (PyTorch) -> {report.int8_top1:.2%} (int8), "
+                f"drop {report.drop_points:.2f} points, top-1 agreement {report.agreement:.2%} "
+                f"on {report.images} images"
+            )
+        runtime = "onnx-int8" if result.int8 is not None else "onnx"
+        self.stdout.write(f"serve it with RECOGNITION_RUNTIME={runtime} in the workers' environment")
+
     def _remove(self, options: dict) -> None:
         version = get_version(options["name"])
         if version.is_active:
@@ -142,3 +164,7 @@ class Command(BaseCommand):
             raise CommandError("not removing without confirmation: run it in a terminal or pass --yes")
         if input(question).strip().lower() not in ("y", "yes"):
             raise CommandError("not removed (answer y to confirm, or pass --yes)")
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
