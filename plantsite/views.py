@@ -1,6 +1,8 @@
-"""Project-level pages: the public landing page and a health check."""
+"""Project-level pages: the public landing page, a health check and the server error page."""
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,6 +10,8 @@ from django.shortcuts import render
 from django.views.defaults import page_not_found
 
 from .health import run_checks
+
+logger = logging.getLogger(__name__)
 
 
 @login_not_required
@@ -31,3 +35,15 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"message": f"nothing at {request.path}: see /api/docs/ for the API's URLs"}, status=404)
     return page_not_found(request, exception)
+
+
+@login_not_required
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Render the translated 500 page with the site's navigation; plain text if even that fails."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # the error may be the database or a template itself: say something still
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponse(
+            "Server error: the administrators can find the cause in the log.", content_type="text/plain", status=500
+        )

@@ -21,12 +21,22 @@ from .responses import photo_response
 from .selectors import own_identifications, search_species
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """True for the upload script's fetch (it asks for JSON); a plain form post gets HTML."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
 @require_http_methods(["GET", "POST"])
 def identify(request: HttpRequest) -> HttpResponse:
-    """Show the upload form, or store the photos, queue the work and go to the result page."""
+    """Show the upload form, or store the photos, queue the work and go to the result page.
+
+    The upload script gets JSON instead: {"url"} on success, {"errors"} when refused, so it keeps its photos.
+    """
     try:
         version = registry.serving_version()
     except registry.RegistryError as exc:
+        if request.method == "POST" and _wants_json(request):
+            return JsonResponse({"errors": [str(exc)]}, status=503)
         return render(
             request,
             "recognition/identify.html",
@@ -38,13 +48,19 @@ def identify(request: HttpRequest) -> HttpResponse:
         identification = services.create_identification(
             request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
         )
-        return redirect("recognition:detail", pk=identification.pk)
+        url = reverse("recognition:detail", args=[identification.pk])
+        return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
+    if request.method == "POST" and _wants_json(request):
+        errors = [*form.non_field_errors(), *form.errors.get("images", [])]
+        return JsonResponse({"errors": errors}, status=400)
     status = 400 if request.method == "POST" else 200
     context = {
         "form": form,
         "version": version,
         "organs": IdentificationPhoto.Organ.choices,
         "max_files": settings.RECOGNITION_MAX_FILES,
+        "max_bytes": settings.RECOGNITION_MAX_UPLOAD_BYTES,
+        "max_mb": settings.RECOGNITION_MAX_UPLOAD_BYTES // (1024 * 1024),
     }
     return render(request, "recognition/identify.html", context, status=status)
 
@@ -55,6 +71,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     candidates = list(identification.candidates.all())
     form = FeedbackForm(initial={"label": identification.feedback_label, "species": identification.feedback_text})
     context = {
+        "pending": not identification.is_finished,
         "identification": identification,
         "candidates": candidates,
         "photos": identification.photos.all(),

@@ -39,6 +39,13 @@ def celery_worker(transactional_db, tmp_path_factory):
     worker.stop()
 
 
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A fresh MEDIA_ROOT for tests that check which files were (not) stored; in-process only."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
 @pytest.fixture(scope="session")
 def flowers5() -> Path:
     """The shared flowers5 photo set; tests that need it skip when it is absent."""
