@@ -20,6 +20,7 @@ from .. import services
 from ..models import Identification
 from ..responses import photo_response
 from ..selectors import own_identifications, search_species
+from ..throttles import UploadRateThrottle
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
@@ -27,7 +28,6 @@ from .serializers import (
     IdentificationSerializer,
     ModelVersionSerializer,
 )
-from .throttles import UploadRateThrottle
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
 
