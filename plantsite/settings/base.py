@@ -235,7 +235,7 @@ RECOGNITION_REQUEUE_AFTER = env.int("RECOGNITION_REQUEUE_AFTER", default=300)
 RECOGNITION_HEARTBEAT_SECONDS = env.float("RECOGNITION_HEARTBEAT_SECONDS", default=3)
 REST_FRAMEWORK.update(
     {
-        "DEFAULT_THROTTLE_CLASSES": ["recognition.api.throttles.UserRateThrottle"],
+        "DEFAULT_THROTTLE_CLASSES": ["recognition.throttles.UserRateThrottle"],
         "DEFAULT_THROTTLE_RATES": {"user": env("RECOGNITION_API_RATE", default="2000/hour")},
         "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
         "PAGE_SIZE": RECOGNITION_PAGE_SIZE,

@@ -30,7 +30,7 @@ def api(user):
 
 
 def test_reads_keep_working_with_a_log_line_when_the_throttle_cache_is_down(api, redis_down, caplog):
-    with caplog.at_level(logging.WARNING, logger="recognition.api.throttles"):
+    with caplog.at_level(logging.WARNING, logger="recognition.throttles"):
         response = api.get(LIST)
     assert response.status_code == 200
     assert "throttle cache unreachable" in caplog.text
