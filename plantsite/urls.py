@@ -34,4 +34,5 @@ urlpatterns = [
     path("api/", include("recognition.api.urls")),
 ]
 
+handler404 = views.not_found
 handler500 = "plantsite.views.server_error"
