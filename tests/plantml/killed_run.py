@@ -14,6 +14,8 @@ from pathlib import Path
 
 import torch
 
+SIDE = 4096  # the saved layer's width
+
 
 def stall_after_first_batch(loader):
     """Yield the loader's first batch, then announce it and sleep until killed."""
@@ -42,15 +44,15 @@ def train_until_killed(config_json: str, stall_epoch: int) -> None:
 def save_forever(path: str) -> None:
     from plantml.checkpoint import ModelSpec, save_checkpoint
 
-    model = torch.nn.Linear(1024, 1024)  # 4 MiB of weights: each save takes long enough to be caught in flight
+    model = torch.nn.Linear(SIDE, SIDE)  # 64 MiB of weights: each save takes long enough to be caught in flight
     spec = ModelSpec("resnet18", ["a", "b"])
-    save_checkpoint(Path(path), model, spec, count=0)
-    print("saved", flush=True)
-    count = 1
+    count = 0
     while True:
         with torch.no_grad():
-            model.weight.fill_(count)
+            model.weight.fill_(count)  # each save's weights say which save it was
         save_checkpoint(Path(path), model, spec, count=count)
+        if count == 0:
+            print("saved", flush=True)
         count += 1
 
 

@@ -16,6 +16,7 @@ import torch
 from plantml.checkpoint import load_checkpoint
 from plantml.training.config import resolve_config
 from plantml.training.run import train
+from tests.plantml.killed_run import SIDE
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,13 +93,13 @@ def _saves_in_flight(folder: Path) -> list[Path]:
     return found
 
 
-def test_a_kill_mid_save_leaves_the_previous_last_pt_whole(tmp_path):
-    path = tmp_path / "last.pt"
+def _kill_during_a_save(path: Path) -> bool:
+    """Start a child saving to ``path`` in a loop, SIGKILL it once a save is writing; return whether it still was."""
     child = _child("save", str(path))
     try:
-        assert child.stdout.readline().strip() == "saved"
+        assert child.stdout.readline().strip() == "saved", child.stderr.read()[-2000:]
         deadline = time.monotonic() + 60
-        while not _saves_in_flight(tmp_path):  # the next save has begun writing
+        while not _saves_in_flight(path.parent):  # the next save has begun writing
             assert time.monotonic() < deadline, "no save was ever seen in flight"
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait(timeout=30) == -signal.SIGKILL
@@ -106,7 +107,12 @@ def test_a_kill_mid_save_leaves_the_previous_last_pt_whole(tmp_path):
         child.kill()
         child.stdout.close()
         child.stderr.close()
-    assert _saves_in_flight(tmp_path), "the kill landed between saves, not during one"
+    return bool(_saves_in_flight(path.parent))
+
+
+def test_a_kill_mid_save_leaves_the_previous_last_pt_whole(tmp_path):
+    path = tmp_path / "last.pt"
+    # on a loaded machine the save may finish between seeing it and the kill: try again (rarely needed)
+    assert any(_kill_during_a_save(path) for _ in range(5)), "every kill landed between saves, not during one"
     payload = load_checkpoint(path)  # raises CheckpointError on a truncated file
-    count = payload["count"]
-    assert torch.equal(payload["model"]["weight"], torch.full((1024, 1024), float(count)))
+    assert torch.equal(payload["model"]["weight"], torch.full((SIDE, SIDE), float(payload["count"])))
