@@ -6,7 +6,7 @@ import json
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,6 +183,36 @@ def resolve_splits(
     if split_file is not None:
         _save_split(Path(split_file), data_dir, splits)
     return splits
+
+
+def _image_roots(data_dir: Path) -> list[Path]:
+    """Return the class-folder roots of a data folder: its train/ val/ test/ folders when it has them, else itself."""
+    if (data_dir / "train").is_dir():
+        return [data_dir / name for name in SPLIT_NAMES if (data_dir / name).is_dir()]
+    return [data_dir]
+
+
+def add_extra_training_data(splits: Splits, extra_dirs: Sequence[Path]) -> Splits:
+    """Return ``splits`` with every image of ``extra_dirs`` added to train, matched to classes by folder name.
+
+    Classes only the extra folders have are appended after the existing ones (their indices stay put);
+    val and test are left as they are, so they still measure the same thing.
+    """
+    class_names = list(splits.class_names)
+    index = {name: i for i, name in enumerate(class_names)}
+    train, skipped = list(splits.train), list(splits.skipped)
+    for extra in extra_dirs:
+        extra = Path(extra)
+        for root in _image_roots(extra):
+            samples, names, bad = scan_image_folder(root)
+            for name in names:
+                if name not in index:
+                    index[name] = len(class_names)
+                    class_names.append(name)
+            train += [(path, index[names[label]]) for path, label in samples]
+            skipped += bad
+            logger.info("added %d training images from %s", len(samples), root)
+    return Splits(train=train, val=splits.val, test=splits.test, class_names=class_names, skipped=skipped)
 
 
 def load_display_names(path: Path | None, class_names: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Identification, IdentificationPhoto
+from .models import Identification, IdentificationPhoto, Preferences
 from .tasks import identify
 from .validators import PreparedPhoto
 
@@ -58,3 +58,9 @@ def record_feedback(identification: Identification, label: str = "", text: str =
     identification.feedback_at = timezone.now()
     identification.save(update_fields=["feedback_label", "feedback_text", "feedback_at"])
     return identification
+
+
+def set_share_confirmed_photos(user, share: bool) -> Preferences:
+    """Record whether the user lets their confirmed or corrected photos train the model."""
+    preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"share_confirmed_photos": share})
+    return preferences

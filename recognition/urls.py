@@ -1,6 +1,6 @@
 """Page URLs of the recognition app."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -13,5 +13,6 @@ urlpatterns = [
     path("identifications/<int:pk>/feedback/", views.feedback, name="feedback"),
     path("identifications/<int:pk>/delete/", views.delete, name="delete"),
     path("history/", views.history, name="history"),
+    re_path(r"^history/export/(?P<fmt>csv|json)/$", views.history_export, name="history_export"),
     path("api-token/", views.api_token, name="api_token"),
 ]

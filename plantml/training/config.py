@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ class TrainConfig:
     data: Path | None = None
     output: Path | None = None
     class_names: Path | None = None
+    # more training images, merged into train/ by class name (new classes allowed); val/test stay --data's
+    extra_data: list[Path] = field(default_factory=list)
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     workers: int = 2
@@ -78,7 +80,15 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain YAML/JSON-safe values (paths as strings)."""
-        return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()}
+        return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 FIELDS = {f.name: f for f in fields(TrainConfig)}
@@ -111,6 +121,9 @@ def resolve_config(options: dict[str, Any], config_file: Path | None = None) -> 
     values.update({k: v for k, v in options.items() if k in FIELDS and v is not None})
     for key in PATH_FIELDS & set(values):
         values[key] = Path(values[key]) if values[key] is not None else None
+    if "extra_data" in values:
+        extra = values["extra_data"]
+        values["extra_data"] = [Path(p) for p in ([extra] if isinstance(extra, (str, Path)) else extra or [])]
     config = TrainConfig(**values)
     validate(config)
     return config
@@ -127,6 +140,11 @@ def validate(c: TrainConfig) -> None:
     _check(c.data.is_dir(), f"--data {c.data} is not a directory: pass a folder of class sub-folders")
     _check(c.output is not None, "--output is required: the run directory for checkpoints, metrics and plots")
     _check(not c.output.exists() or c.output.is_dir(), f"--output {c.output} is a file: pass a directory")
+    for extra in c.extra_data:
+        _check(extra.is_dir(), f"--extra-data {extra} is not a directory: pass a folder of class sub-folders")
+        _check(
+            extra.resolve() != c.data.resolve(), f"--extra-data {extra} is the --data folder itself: pass another one"
+        )
     _check(
         c.class_names is None or c.class_names.is_file(),
         f"--class-names {c.class_names} does not exist: pass a JSON file",

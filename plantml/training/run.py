@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint
-from plantml.data import ImageDataset, build_loader, load_display_names, resolve_splits
+from plantml.data import ImageDataset, add_extra_training_data, build_loader, load_display_names, resolve_splits
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.runner import predict_loader
@@ -81,6 +81,8 @@ class TrainingRun:
         self.splits = resolve_splits(
             c.data, seed=c.seed, val_fraction=c.val_fraction, test_fraction=c.test_fraction, split_file=split_file
         )
+        if c.extra_data:
+            self.splits = add_extra_training_data(self.splits, c.extra_data)
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
         self.display_names = load_display_names(c.class_names, self.splits.class_names)

@@ -34,6 +34,14 @@ class Command(BaseCommand):
         )
         data = parser.add_argument_group("data")
         data.add_argument("--data", type=Path, default=S, help="image folder: class sub-folders, or train/ val/ test/")
+        data.add_argument(
+            "--extra-data",
+            type=Path,
+            action="append",
+            default=S,
+            help="more training images (e.g. from export-feedback), merged by class name, new classes allowed; "
+            "val/test stay --data's; repeat for several folders",
+        )
         data.add_argument("--output", type=Path, default=S, help="run directory for checkpoints, metrics, plots")
         data.add_argument("--class-names", type=Path, default=S, help="JSON {folder name: display name}")
         data.add_argument(
