@@ -23,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("recognition.urls")),
     path("api/", include("recognition.api.urls")),
+    path("v2/", include("recognition.api.plantnet_urls")),
 ]

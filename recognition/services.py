@@ -14,12 +14,17 @@ from .tasks import identify
 from .validators import PreparedPhoto
 
 
-def create_identification(owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = ()) -> Identification:
-    """Store the row and its photos in one transaction and queue the task once it commits."""
+def create_identification(
+    owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = (), model_version=None
+) -> Identification:
+    """Store the row and its photos in one transaction and queue the task once it commits.
+
+    ``model_version`` asks for that registered model; without it the worker uses the active one.
+    """
     written: list[str] = []
     try:
         with transaction.atomic():
-            identification = Identification.objects.create(owner=owner)
+            identification = Identification.objects.create(owner=owner, model_version=model_version)
             for index, photo in enumerate(photos):
                 organ = organs[index] if index < len(organs) and organs[index] else IdentificationPhoto.Organ.AUTO
                 row = IdentificationPhoto(
