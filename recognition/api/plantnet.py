@@ -100,6 +100,7 @@ class PlantNetView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [MultiPartParser, FormParser]
+    schema = None  # documented as Pl@ntNet documents it (README), not in this API's OpenAPI schema
 
     def get_exception_handler(self):
         return plantnet_exception_handler
