@@ -205,8 +205,9 @@ RECOGNITION_PAGE_SIZE = env.int("RECOGNITION_PAGE_SIZE", default=20)
 RECOGNITION_THUMBNAIL_PX = env.int("RECOGNITION_THUMBNAIL_PX", default=320)
 RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
 # The Pl@ntNet-compatible /v2/identify answers synchronously: it waits this long for the
-# worker, then answers 504 with the identification's URL (the work still finishes).
-RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=60.0)
+# worker, then answers 504 with the identification's URL (the work still finishes). Keep it
+# under gunicorn's worker timeout (30 s by default), or gunicorn kills the waiting worker.
+RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=25.0)
 RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
 REST_FRAMEWORK.update(
     {
