@@ -77,11 +77,11 @@ def main() -> None:
             metrics = train(resolve_config(options)).metrics
             results[label] = metrics
             print(
-                f"{label:>27}: macro top-1 {metrics['macro_top1']:.4f} | top-1 {metrics['top1']:.4f} | "
+                f"{label:>27}: macro top-1 {metrics.macro_top1:.4f} | top-1 {metrics.top1:.4f} | "
                 f"{(time.perf_counter() - started) / 60:.1f} min",
                 flush=True,
             )
-    gain = 100 * (results["balanced + logit-adjusted"]["macro_top1"] - results["plain CE"]["macro_top1"])
+    gain = 100 * (results["balanced + logit-adjusted"].macro_top1 - results["plain CE"].macro_top1)
     print(f"recipe - plain CE: {gain:+.1f} macro points (target >= +3.0: {'met' if gain >= 3 else 'NOT met'})")
 
 

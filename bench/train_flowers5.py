@@ -63,9 +63,9 @@ def main() -> None:
         result = train(config, on_epoch_end=lambda row: print(format_epoch(row), flush=True))
         minutes = (time.perf_counter() - started) / 60
     m = result.metrics
-    print(f"tf_efficientnet_lite0 on flowers5 ({m['split']} split, {m['num_samples']} images)")
-    print(f"test top-1 {m['top1']:.4f} | macro top-1 {m['macro_top1']:.4f} | {minutes:.1f} minutes")
-    print(f"target >= 0.95 top-1 in <= 20 min: {'met' if m['top1'] >= 0.95 and minutes <= 20 else 'NOT met'}")
+    print(f"tf_efficientnet_lite0 on flowers5 ({m.split} split, {m.num_samples} images)")
+    print(f"test top-1 {m.top1:.4f} | macro top-1 {m.macro_top1:.4f} | {minutes:.1f} minutes")
+    print(f"target >= 0.95 top-1 in <= 20 min: {'met' if m.top1 >= 0.95 and minutes <= 20 else 'NOT met'}")
 
 
 def arguments():

@@ -12,17 +12,18 @@ import torch
 
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.data import SPLIT_NAMES, ImageDataset, Sample, build_loader, resolve_splits, scan_image_folder
-from plantml.device import default_device
+from plantml.device import resolve_device
 from plantml.transforms import eval_transform
 from plantml.tta import DEFAULT_SCALES
 
+from .config import SPLITS
 from .metrics import compute_metrics
 from .plots import write_evaluation_plots
+from .record import MetricsRecord
 from .runner import predict_loader
 
 logger = logging.getLogger(__name__)
 
-SPLITS = (*SPLIT_NAMES, "all")
 METRICS_FILE = "evaluation.json"
 
 
@@ -125,7 +126,7 @@ def evaluate_checkpoint(
     batch_size: int = 32,
     workers: int = 0,
     top_k: int = 5,
-    device: torch.device | str | None = None,
+    device: torch.device | str = "auto",
     split_file: Path | None = None,
     allow_missing_classes: bool = False,
 ) -> EvaluationResult:
@@ -138,7 +139,7 @@ def evaluate_checkpoint(
     )
     if not samples:
         raise EvaluationError(f"no readable images in the {split} split of {data_dir}: check the folder")
-    device = torch.device(device) if device is not None else default_device()
+    device = device if isinstance(device, torch.device) else resolve_device(device)
     model = model_from_checkpoint(payload).to(device)
     del payload  # the weights now live in the model; free the copy before the loop
     dataset = ImageDataset(samples, eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct))
@@ -160,6 +161,7 @@ def evaluate_checkpoint(
         "tta": {"enabled": tta, "scales": list(tta_scales), "flips": tta},
         "top_k": top_k,
         "skipped": [[str(path), reason] for path, reason in skipped],
+        "summary": MetricsRecord.from_metrics(metrics, split, tta=tta).to_dict(),
         "metrics": metrics,
     }
     metrics_path = output_dir / METRICS_FILE

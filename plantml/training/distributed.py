@@ -10,6 +10,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from plantml.device import resolve_device
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,20 +33,11 @@ class DistContext:
         return self.world_size > 1
 
 
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    """Return the device for ``name`` (auto: this rank's GPU when there is one, else the CPU)."""
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no GPU is visible: use --device cpu")
-    return torch.device(name)
-
-
 def init_distributed(device: str = "auto") -> DistContext:
     """Join the torchrun process group when WORLD_SIZE > 1 (NCCL on GPU, gloo on CPU); else a single process."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    chosen = pick_device(device, local_rank)
+    chosen = resolve_device(device, local_rank)
     if world_size <= 1:
         return DistContext(device=chosen)
     if chosen.type == "cuda":

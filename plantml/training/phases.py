@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -16,9 +16,6 @@ class Phase:
     input_size: int = 224
     use_mixup: bool = True
     label_smoothing: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def plan_phases(

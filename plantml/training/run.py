@@ -15,6 +15,7 @@ from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint
 from plantml.data import ImageDataset, add_extra_training_data, build_loader, load_display_names, resolve_splits
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
+from plantml.evaluation.record import MetricsRecord
 from plantml.evaluation.runner import predict_loader
 from plantml.modeling import create_model
 from plantml.transforms import eval_transform, train_transform
@@ -29,21 +30,19 @@ from .losses import LogitAdjustedLoss, effective_number_weights
 from .mixup import MixupSchedule
 from .optim import create_optimizer, warmup_cosine
 from .phases import EarlyStopping, Phase, plan_phases
-from .resume import load_resume_state, seed_epoch
+from .resume import TrainingState, load_resume_state, save_resume_checkpoint, seed_epoch
 from .sampling import ClassBalancedSampler
 
 logger = logging.getLogger(__name__)
-SUMMARY_KEYS = ("top1", "top5", "macro_top1", "macro_top5", "macro_f1", "num_samples")
 
 
 @dataclass
 class RunResult:
-    """What a run produced; checkpoints and metrics are None on ranks other than 0."""
+    """What a run produced; on ranks other than 0 there is no best checkpoint and the metrics record is empty."""
 
     run_dir: Path
     best_checkpoint: Path | None
-    last_checkpoint: Path | None
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: MetricsRecord = field(default_factory=MetricsRecord)
     history: list[dict] = field(default_factory=list)
     is_main: bool = True
 
@@ -58,7 +57,7 @@ def train(config: TrainConfig, on_epoch_end: Callable[[dict], None] | None = Non
 
 
 class TrainingRun:
-    """The state of one run across phases and epochs (everything last.pt needs to resume)."""
+    """One run across phases and epochs; its resumable state is ``self.state`` (a TrainingState)."""
 
     def __init__(self, config: TrainConfig, context: distributed.DistContext, on_epoch_end: Callable | None) -> None:
         self.c, self.context, self.on_epoch_end = config, context, on_epoch_end
@@ -66,10 +65,6 @@ class TrainingRun:
         self.out = Path(config.output)
         self.precision = default_precision(self.device) if config.precision == "auto" else config.precision
         check_precision(self.precision, self.device)
-        self.history: list[dict] = []
-        self.best_score: float | None = None
-        self.epoch = 0  # epochs completed over all phases
-        self.phase_index, self.resume_state, self.phase_state = 0, None, None
 
     # -- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -93,15 +88,14 @@ class TrainingRun:
             c.model, num_classes, head=c.head, drop_path_rate=c.drop_path, head_hidden=c.head_hidden
         )
         if c.resume:
-            self.restore(load_resume_state(c.resume))
+            resumed = load_resume_state(c.resume)
             self.weights_source = f"resumed from {c.resume}"
         else:
+            resumed = None
             self.weights_source = load_pretrained(self.model, c.model, weights=c.weights, pretrained=c.pretrained)
         logger.info("model %s (%d classes) from %s", c.model, num_classes, self.weights_source)
         self.model.to(self.device)
         self.ema = WeightEma(self.model, c.ema_decay) if c.ema else None
-        if self.ema and self.resume_state and self.resume_state.get("model_ema"):
-            self.ema.load_state_dict(self.resume_state["model_ema"])
         targets = [label for _, label in self.splits.train]
         self.sampler = ClassBalancedSampler(
             targets,
@@ -111,6 +105,9 @@ class TrainingRun:
             num_replicas=self.context.world_size,
             rank=self.context.rank,
         )
+        self.state = TrainingState(self.model, self.ema, self.sampler)
+        if resumed is not None:
+            self.state.load_state_dict(resumed)
         self.mixup = MixupSchedule(
             num_classes,
             mixup_alpha=c.mixup,
@@ -124,15 +121,6 @@ class TrainingRun:
             effective_number_weights(self.sampler.draws_per_class(), c.class_weights_beta) if c.class_weights else None
         )
         self.loss_parts = {"class_prior": self.sampler.class_frequencies(), "tau": c.tau, "class_weights": weights}
-
-    def restore(self, state: dict) -> None:
-        """Take weights, history and position from a last.pt so the run continues where it stopped."""
-        self.model.load_state_dict(state["model"])
-        self.history, self.best_score, self.epoch = list(state["history"]), state.get("best_score"), int(state["epoch"])
-        self.phase_index = int(state["phase_index"]) + (1 if state["phase_done"] else 0)
-        self.resume_state = state
-        self.phase_state = None if state["phase_done"] else state  # a finished phase's optimizer is not carried over
-        logger.info("resuming after epoch %d (phase %d)", self.epoch, self.phase_index)
 
     def spec(self, input_size: int) -> ModelSpec:
         c = self.c
@@ -170,18 +158,16 @@ class TrainingRun:
             hires_size=c.hires_size,
         )
         for index, phase in enumerate(phases):
-            if index >= self.phase_index:
-                self.phase_index = index
-                self.run_phase(phase)
-                self.phase_state = None
-        result = RunResult(self.out, None, None, history=self.history, is_main=self.context.is_main)
+            if index >= self.state.next_phase:
+                self.run_phase(index, phase)
+        result = RunResult(self.out, None, history=self.state.history, is_main=self.context.is_main)
         if self.context.is_main:
-            result.best_checkpoint, result.last_checkpoint = self.out / "best.pt", self.out / "last.pt"
+            result.best_checkpoint = self.out / "best.pt"
             result.metrics = self.final_evaluation()
         distributed.barrier(self.context)
         return result
 
-    def run_phase(self, phase: Phase) -> None:
+    def run_phase(self, index: int, phase: Phase) -> None:
         c, size = self.c, phase.input_size
         optimizer = create_optimizer(
             self.model,
@@ -211,20 +197,13 @@ class TrainingRun:
         stopper = EarlyStopping(c.patience, c.min_epochs)
         smoothing = c.label_smoothing if phase.label_smoothing else 0.0
         criterion = LogitAdjustedLoss(label_smoothing=smoothing, **self.loss_parts).to(self.device)
-        start = 0
-        if self.phase_state is not None:
-            state = self.phase_state
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["lr_scheduler"])
-            if state.get("scaler"):
-                scaler.load_state_dict(state["scaler"])
-            stopper.load_state_dict(state["early_stopping"])
-            start = int(state["phase_epoch"])
+        start = self.state.start_phase(index, optimizer, scheduler, scaler, stopper)
         model = distributed.wrap(self.model, self.context)
         for phase_epoch in range(start, phase.epochs):
-            seed_epoch(c.seed, self.epoch, self.context.rank)
-            self.sampler.set_epoch(self.epoch)
-            mixer = self.mixup.for_epoch(self.epoch) if phase.use_mixup else None
+            epoch = self.state.epoch
+            seed_epoch(c.seed, epoch, self.context.rank)
+            self.sampler.set_epoch(epoch)
+            mixer = self.mixup.for_epoch(epoch) if phase.use_mixup else None
             stats = train_one_epoch(
                 model,
                 train_loader,
@@ -238,16 +217,15 @@ class TrainingRun:
                 ema=self.ema,
                 clip_grad=c.clip_grad,
                 train_backbone=phase.train_backbone,
-                description=f"epoch {self.epoch + 1} [{phase.name}]",
+                description=f"epoch {epoch + 1} [{phase.name}]",
                 progress=self.context.is_main,
             )
             stats["train_loss"] = distributed.mean_across(stats["train_loss"], self.context)
-            row, kept_model = self.validate(val_loader, phase, stats)
-            self.epoch += 1
+            row, kept_model, kept_metrics = self.validate(val_loader, phase, stats)
             stop = stopper.step(row["score"]) if row["score"] is not None else False
-            done = stop or phase_epoch + 1 == phase.epochs
+            self.state.end_epoch(row, phase_done=stop or phase_epoch + 1 == phase.epochs)
             if self.context.is_main:
-                self.save(phase, phase_epoch + 1, done, row, kept_model, optimizer, scheduler, scaler, stopper)
+                self.save(phase, row, kept_model, kept_metrics)
             logger.info(format_epoch(row))
             if self.on_epoch_end is not None and self.context.is_main:
                 self.on_epoch_end(row)
@@ -256,73 +234,63 @@ class TrainingRun:
                 logger.info("early stopping %s after %d epochs without improvement", phase.name, stopper.bad_epochs)
                 break
 
-    def validate(self, val_loader, phase: Phase, stats: dict) -> tuple[dict, torch.nn.Module]:
-        """Evaluate raw and EMA weights; return the epoch's history row and the better model."""
-        row: dict[str, Any] = {"epoch": self.epoch + 1, "phase": phase.name, **stats, "kept": "raw", "score": None}
-        kept = self.model
+    def validate(self, val_loader, phase: Phase, stats: dict) -> tuple[dict, torch.nn.Module, dict]:
+        """Evaluate raw and EMA weights; return the epoch's history row, the better model and its figures."""
+        row: dict[str, Any] = {
+            "epoch": self.state.epoch + 1,
+            "phase": phase.name,
+            **stats,
+            "kept": "raw",
+            "score": None,
+        }
+        kept, kept_metrics = self.model, {}
         if val_loader is None:
-            return row, kept
-        raw = evaluate(self.model, val_loader, device=self.device, precision=self.precision)
+            return row, kept, kept_metrics
+        raw = kept_metrics = evaluate(self.model, val_loader, device=self.device, precision=self.precision)
         row.update({f"val_{k}": v for k, v in raw.items()})
         row["score"] = raw["macro_top1"]
         if self.ema is not None:
             averaged = evaluate(self.ema.module, val_loader, device=self.device, precision=self.precision)
             row.update({f"val_{k}_ema": v for k, v in averaged.items()})
             if averaged["macro_top1"] > raw["macro_top1"]:
-                row["kept"], row["score"], kept = "ema", averaged["macro_top1"], self.ema.module
-        row["is_best"] = self.best_score is None or row["score"] > self.best_score
-        return row, kept
+                row["kept"], row["score"], kept, kept_metrics = "ema", averaged["macro_top1"], self.ema.module, averaged
+        best = self.state.best_score
+        row["is_best"] = best is None or row["score"] > best
+        return row, kept, {**kept_metrics, "num_samples": len(self.splits.val)}
 
-    def save(self, phase, phase_epoch, done, row, kept_model, optimizer, scheduler, scaler, stopper) -> None:
+    def save(self, phase: Phase, row: dict, kept_model: torch.nn.Module, kept_metrics: dict) -> None:
         """Write best.pt when the epoch improved (or there is no validation set), last.pt and metrics.json."""
         spec, config = self.spec(phase.input_size), self.c.to_dict()
-        metrics = {k: v for k, v in row.items() if k.startswith("val_")}
         if row["score"] is None or row["is_best"]:
-            self.best_score = row["score"]
+            split = "val" if kept_metrics else None
+            record = MetricsRecord.from_metrics(kept_metrics, split, epoch=row["epoch"], kept=row["kept"])
             save_checkpoint(
                 self.out / "best.pt",
                 kept_model,
                 spec,
                 config=config,
-                metrics=metrics,
-                epoch=self.epoch,
+                metrics=record.to_dict(),
                 phase=phase.name,
-                kept=row["kept"],
                 weights_source=self.weights_source,
             )
-        self.history.append(row)
-        save_checkpoint(
-            self.out / "last.pt",
-            self.model,
-            spec,
-            config=config,
-            metrics=metrics,
-            epoch=self.epoch,
-            phase_index=self.phase_index,
-            phase_epoch=phase_epoch,
-            phase_done=done,
-            optimizer=optimizer.state_dict(),
-            lr_scheduler=scheduler.state_dict(),
-            model_ema=self.ema.state_dict() if self.ema else None,
-            scaler=scaler.state_dict(),
-            sampler=self.sampler.state_dict(),
-            early_stopping=stopper.state_dict(),
-            history=self.history,
-            best_score=self.best_score,
-            weights_source=self.weights_source,
+        save_resume_checkpoint(
+            self.out / "last.pt", self.state, spec, config=config, weights_source=self.weights_source
         )
-        (self.out / "metrics.json").write_text(json.dumps({"history": self.history}, indent=1))
+        (self.out / "metrics.json").write_text(json.dumps({"history": self.state.history}, indent=1))
 
     # -- the end --------------------------------------------------------------------------------
-    def final_evaluation(self) -> dict[str, Any]:
-        """Evaluate best.pt on the test split (else val), write metrics.json and the plots; return a summary."""
+    def final_evaluation(self) -> MetricsRecord:
+        """Evaluate best.pt on the test split (else val); write metrics.json and the plots; return the record."""
+        history = self.state.history
         split = "test" if self.splits.test else "val" if self.splits.val else None
-        plot_training_curves(self.history, self.out / "training_curves.png")
+        plot_training_curves(history, self.out / "training_curves.png")
         if split is None:
             logger.warning("no test or val images: the run has no held-out metrics")
-            return {}
+            return MetricsRecord()
         payload = load_checkpoint(self.out / "best.pt")
+        kept = MetricsRecord.from_dict(payload["metrics"])
         model, spec = model_from_checkpoint(payload).to(self.device), self.spec(payload["spec"]["input_size"])
+        del payload
         loader = self.loader(
             getattr(self.splits, split), eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
         )
@@ -330,13 +298,7 @@ class TrainingRun:
             targets, probs = predict_loader(model, loader, self.device, description=f"evaluate {split}")
         metrics = compute_metrics(targets, probs, self.display_names)
         write_evaluation_plots(targets, probs, metrics, self.display_names, self.out)
-        summary = {
-            "split": split,
-            **{k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
-            **payload.get("metrics", {}),
-        }
-        extra = {k: v for k, v in payload.items() if k not in ("format_version", "spec", "model", "metrics")}
-        save_checkpoint(self.out / "best.pt", model, spec, metrics=summary, **extra)
-        report = {"history": self.history, "best_epoch": payload.get("epoch"), "summary": summary, split: metrics}
+        record = MetricsRecord.from_metrics(metrics, split, epoch=kept.epoch, kept=kept.kept)
+        report = {"history": history, "summary": record.to_dict(), split: metrics}
         (self.out / "metrics.json").write_text(json.dumps(report, indent=1))
-        return summary
+        return record

@@ -88,9 +88,11 @@ class ClassBalancedSampler(Sampler[int]):
         return [d / sum(draws) for d in draws]
 
     def state_dict(self) -> dict:
-        return {"seed": self.seed, "epoch": self.epoch, "mode": self.mode, "per_class_cap": self.per_class_cap}
+        """Return what decides the next draw: the seed and the epoch (the rest follows from the options)."""
+        return {"seed": self.seed, "epoch": self.epoch}
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue the draws of the sampler whose ``state_dict`` this is."""
         self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
 
 

@@ -48,6 +48,16 @@ def test_evaluate_writes_metrics_json_and_plots_and_prints_the_table(tiny_checkp
     assert all(name in printed for name in DISPLAY)
 
 
+def test_evaluation_json_carries_the_metrics_record(tiny_checkpoint, data_dir, tmp_path):
+    from plantml.evaluation.record import MetricsRecord
+
+    evaluate(str(tiny_checkpoint), "--data", str(data_dir), "--output", str(tmp_path / "eval"), "--tta")
+    record = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    summary = MetricsRecord.from_dict(record["summary"])
+    assert (summary.split, summary.num_samples, summary.tta) == ("test", 6, True)
+    assert summary.top1 == record["metrics"]["top1"] and summary.macro_top1 == record["metrics"]["macro_top1"]
+
+
 def test_evaluate_with_tta_records_its_scales(tiny_checkpoint, data_dir, tmp_path):
     evaluate(
         str(tiny_checkpoint),
@@ -110,6 +120,7 @@ def test_an_unknown_checkpoint_name_says_where_to_look(data_dir, db):
         (["--tta-scales", "1.0", "1.2"], "add --tta"),
         (["--tta", "--tta-scales", "0"], "between 0.25 and 4.0"),
         (["--device", "tpu"], "use cpu, cuda or cuda:N"),
+        (["--split-file", "nowhere.json"], "does not exist: pass the training run's split.json"),
     ],
 )
 def test_invalid_options_are_refused_with_the_fix(tiny_checkpoint, data_dir, option, message):

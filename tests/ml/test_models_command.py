@@ -183,3 +183,14 @@ def test_compare_on_data_a_model_cannot_read_names_the_model(tiny_checkpoint, tm
     (data / "train").mkdir()
     with pytest.raises(CommandError, match="cannot evaluate before: .*quercus_robur"):
         models("compare", "before", "same", "--data", str(data), "--workers", "0")
+
+
+def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
+    from ml.registry import register_checkpoint
+    from plantml.evaluation.record import MetricsRecord
+
+    record = MetricsRecord(split="test", num_samples=40, top1=0.875, macro_top1=0.8, epoch=3, kept="ema")
+    register_checkpoint(tiny_checkpoint, "trained", metrics=record.to_dict())
+    assert "0.8750" in next(line for line in models("list").splitlines() if " trained " in line)
+    shown = models("show", "trained")
+    assert "top-1         0.8750 (test split)" in shown and "kept                     ema" in shown

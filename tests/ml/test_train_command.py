@@ -29,7 +29,7 @@ def test_bad_options_are_refused_with_the_fix(image_tree, tmp_path, options, mes
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
-    with pytest.raises(CommandError, match="--data .* is not a directory"):
+    with pytest.raises(CommandError, match="--data .* is not a folder"):
         call_command("train", data=tmp_path / "nowhere", output=tmp_path / "run")
 
 

@@ -58,7 +58,8 @@ def test_extra_data_folders_resolve_to_paths_and_save_as_strings(image_tree, spl
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"), [("nowhere", "--extra-data .*nowhere is not a directory"), ("DATA", "is the --data folder")]
+    ("extra", "message"),
+    [("nowhere", "--extra-data .*nowhere is not a folder"), ("DATA", "names the --data folder itself")],
 )
 def test_bad_extra_data_is_refused_with_the_fix(image_tree, tmp_path, extra, message):
     folder = image_tree if extra == "DATA" else tmp_path / extra

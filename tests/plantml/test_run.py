@@ -56,7 +56,7 @@ def test_best_checkpoint_describes_itself(run_dir):
     assert payload["spec"]["class_names"] == ["bellis", "rosa", "viola"]
     assert payload["spec"]["input_size"] in (32, 40)
     assert payload["config"]["model"] == "convnextv2_atto"
-    assert "top1" in payload["metrics"] and payload["kept"] in ("raw", "ema")
+    assert payload["metrics"]["split"] == "val" and payload["metrics"]["kept"] in ("raw", "ema")
 
 
 def test_early_stopping_ends_a_phase_after_patience(image_tree, tmp_path):
@@ -81,18 +81,26 @@ def _interrupt_after(epochs: int):
     return callback
 
 
-def test_resume_continues_exactly_like_an_uninterrupted_run(image_tree, tmp_path):
-    whole = train(_config(image_tree, tmp_path / "whole", epochs=2))
-    with pytest.raises(Interrupted):
-        train(_config(image_tree, tmp_path / "cut", epochs=2), on_epoch_end=_interrupt_after(2))  # mid fine-tune
+@pytest.fixture(scope="module")
+def whole_run(image_tree, tmp_path_factory):
+    output = tmp_path_factory.mktemp("whole")
+    return train(_config(image_tree, output, epochs=2)), output
+
+
+@pytest.mark.parametrize("stop_after", [1, 2], ids=["at-a-phase-boundary", "inside-a-phase"])
+def test_resume_continues_exactly_like_an_uninterrupted_run(whole_run, image_tree, tmp_path, stop_after):
+    whole, whole_dir = whole_run
+    with pytest.raises(Interrupted):  # head epoch 1, fine-tune epochs 2 and 3
+        train(_config(image_tree, tmp_path / "cut", epochs=2), on_epoch_end=_interrupt_after(stop_after))
     resumed = train(_config(image_tree, tmp_path / "cut", epochs=2, resume=tmp_path / "cut" / "last.pt"))
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
-    expected = load_checkpoint(tmp_path / "whole" / "last.pt")
+    expected = load_checkpoint(whole_dir / "last.pt")
     actual = load_checkpoint(tmp_path / "cut" / "last.pt")
     for key, tensor in expected["model"].items():
         assert torch.equal(tensor, actual["model"][key]), key
     for key, tensor in expected["model_ema"]["module"].items():
         assert torch.equal(tensor, actual["model_ema"]["module"][key]), key
+    assert actual["optimizer"]["state"].keys() == expected["optimizer"]["state"].keys()
 
 
 def test_resume_refuses_a_checkpoint_without_training_state(run_dir, image_tree, tmp_path):

@@ -13,19 +13,7 @@ from ml.registry import RegistryError, activate_version, get_version, register_c
 from plantml.checkpoint import CheckpointError
 from plantml.evaluation.compare import compare_metrics, format_comparison
 from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
-
-# where a training run or an evaluation may have put the headline accuracy, best first
-TOP1_KEYS = ("test_top1", "top1", "best_val_top1", "val_top1")
-
-
-def headline_top1(metrics: dict) -> float | None:
-    """Return the most telling top-1 accuracy recorded in a version's metrics, or None."""
-    for source in (metrics, metrics.get("test") or {}, metrics.get("metrics") or {}):
-        for key in TOP1_KEYS:
-            value = source.get(key) if isinstance(source, dict) else None
-            if isinstance(value, (int, float)):
-                return float(value)
-    return None
+from plantml.evaluation.record import MetricsRecord
 
 
 class Command(BaseCommand):
@@ -84,7 +72,7 @@ class Command(BaseCommand):
                 v.name,
                 v.architecture,
                 str(v.num_classes),
-                "-" if (top1 := headline_top1(v.metrics or {})) is None else f"{top1:.4f}",
+                _figure(MetricsRecord.from_dict(v.metrics).top1),
                 f"{v.created:%Y-%m-%d %H:%M}",
                 v.checkpoint_path,
             )
@@ -101,7 +89,7 @@ class Command(BaseCommand):
             integrity = "file present, SHA-256 matches"
         except RegistryError as exc:
             integrity = self.style.ERROR(str(exc))
-        top1 = headline_top1(version.metrics or {})
+        record = MetricsRecord.from_dict(version.metrics)
         fields = [
             ("name", version.name + ("  (active)" if version.is_active else "")),
             ("architecture", version.architecture),
@@ -111,7 +99,7 @@ class Command(BaseCommand):
                 f"{version.num_classes}: {', '.join(version.display_names[:8])}"
                 + (" ..." if version.num_classes > 8 else ""),
             ),
-            ("top-1", "-" if top1 is None else f"{top1:.4f}"),
+            ("top-1", _figure(record.top1) + (f" ({record.split} split)" if record.split else "")),
             ("created", f"{version.created:%Y-%m-%d %H:%M}"),
             ("checkpoint", version.checkpoint_path),
             ("sha256", version.sha256),
@@ -119,10 +107,10 @@ class Command(BaseCommand):
         ]
         for label, value in fields:
             self.stdout.write(f"{label:<13} {value}")
-        scalars = {k: v for k, v in (version.metrics or {}).items() if isinstance(v, (int, float, str))}
-        if scalars:
+        measured = {k: v for k, v in record.to_dict().items() if v is not None}
+        if measured:
             self.stdout.write("metrics")
-            for key, value in sorted(scalars.items()):
+            for key, value in measured.items():
                 shown = f"{value:.4f}" if isinstance(value, float) else value
                 self.stdout.write(f"  {key:<24} {shown}")
 
@@ -153,7 +141,7 @@ class Command(BaseCommand):
                 output_dir=output,
                 batch_size=options["batch_size"],
                 workers=options["workers"],
-                device=options["device"],
+                device=options["device"] or "auto",
                 # a model trained with extra classes has no images of them in the other model's data
                 allow_missing_classes=True,
             )
@@ -194,3 +182,7 @@ class Command(BaseCommand):
             raise CommandError("not removing without confirmation: run it in a terminal or pass --yes")
         if input(question).strip().lower() not in ("y", "yes"):
             raise CommandError("not removed (answer y to confirm, or pass --yes)")
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
