@@ -119,34 +119,67 @@ def activate_version(name: str) -> ModelVersion:
 
 
 def remove_version(name: str, delete_file: bool = True) -> None:
-    """Delete a version (and its file under MODELS_DIR); refuse the active one."""
+    """Delete a version (and its files under MODELS_DIR: checkpoint and ONNX exports); refuse the active one."""
     version = get_version(name)
     if version.is_active:
         raise RegistryError(f"model {name!r} is active: activate another one before removing it")
-    path = Path(version.checkpoint_path)
+    paths = [Path(version.checkpoint_path), onnx_path(version), onnx_path(version, int8=True)]
     version.delete()
-    if delete_file and path.is_file() and path.parent == Path(settings.MODELS_DIR):
-        path.unlink()
+    for path in paths:
+        if delete_file and path.is_file() and path.parent == Path(settings.MODELS_DIR):
+            path.unlink()
+
+
+def onnx_path(version: ModelVersion, int8: bool = False) -> Path:
+    """Return where ``manage.py models export`` writes the version's ONNX file: beside its checkpoint."""
+    return Path(version.checkpoint_path).with_suffix(".int8.onnx" if int8 else ".onnx")
+
+
+def _runtime_file(version: ModelVersion, runtime: str) -> Path | None:
+    """Return the ONNX file that ``runtime`` serves (None for torch), or raise RegistryError naming the export."""
+    if runtime == "torch":
+        return None
+    int8 = runtime == "onnx-int8"
+    path = onnx_path(version, int8=int8)
+    if not path.is_file():
+        command = f"manage.py models export {version.name}" + (" --int8 --data DIR" if int8 else "")
+        raise RegistryError(
+            f"model {version.name} has no {'int8 ' if int8 else ''}ONNX file at {path}, which "
+            f"RECOGNITION_RUNTIME={runtime} serves: run `{command}` (or set RECOGNITION_RUNTIME=torch)"
+        )
+    return path
+
+
+def load_predictor(version: ModelVersion, runtime: str = "torch") -> Predictor:
+    """Return a Predictor for ``version`` running in ``runtime`` (torch, onnx or onnx-int8), after verifying it."""
+    from plantml.predictor import Predictor  # PyTorch: only in the processes that predict
+
+    verify(version)
+    path = _runtime_file(version, runtime)
+    if path is None:
+        return Predictor.from_checkpoint(version.checkpoint_path)
+    from plantml.onnx_runtime import load_onnx_predictor
+
+    return load_onnx_predictor(path)
 
 
 class PredictorCache:
-    """One Predictor per process, reloaded when another version becomes active."""
+    """One Predictor per process in the RECOGNITION_RUNTIME, reloaded when another version becomes active."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, str] | None = None
+        self._key: tuple | None = None
         self._predictor: Predictor | None = None
 
     def get(self, version: ModelVersion) -> Predictor:
-        """Return the Predictor for ``version``, loading it only when it differs from the cached one."""
-        from plantml.predictor import Predictor  # PyTorch: only in the processes that predict
-
-        key = (version.pk, version.sha256)
+        """Return the Predictor for ``version``, loading it only when it (or its ONNX file) changed."""
+        runtime = settings.RECOGNITION_RUNTIME
+        path = _runtime_file(version, runtime)
+        key = (version.pk, version.sha256, runtime, path.stat().st_mtime_ns if path else None)
         with self._lock:
             if key != self._key:
-                verify(version)
                 self._predictor = None  # free the old model before loading the next
-                self._predictor = Predictor.from_checkpoint(version.checkpoint_path)
+                self._predictor = load_predictor(version, runtime)
                 self._key = key
             return self._predictor
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from .files import CheckpointError, sha256_file  # noqa: F401 (re-exported)
 from .modeling import create_model
+from .species import SpeciesInfo
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,24 @@ class ModelSpec:
     crop_pct: float = 0.875
     head: str = "linear"
     head_hidden: int = 512
+    species: list[dict] = field(default_factory=list)  # SpeciesInfo.to_dict() per class, when the data named them
 
     def __post_init__(self) -> None:
         if not self.display_names:
             self.display_names = list(self.class_names)
         if len(self.display_names) != len(self.class_names):
             raise ValueError("display_names must have one entry per class")
+        if self.species and len(self.species) != len(self.class_names):
+            raise ValueError("species must be empty or have one entry per class")
         self.mean, self.std = tuple(self.mean), tuple(self.std)
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def species_info(self) -> list[SpeciesInfo]:
+        """Return the species facts per class ([] when the training data had none)."""
+        return [SpeciesInfo.from_dict(data) for data in self.species]
 
     def build_model(self) -> nn.Module:
         """Return an untrained model of this architecture and head."""

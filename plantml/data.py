@@ -2,70 +2,53 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .datasets.imagefolder import scan_image_folder
+from .datasets.plantnet import find_plantnet, load_plantnet
+from .datasets.scan import ScanCache
+from .datasets.splits import SPLIT_NAMES, Sample, Splits
+from .species import SpeciesInfo
+
+__all__ = ["SPLIT_NAMES", "Sample", "Splits", "scan_image_folder"]  # re-exported: where callers have always found them
 
 logger = logging.getLogger(__name__)
 
-Sample = tuple[Path, int]
-SPLIT_NAMES = ("train", "val", "test")
-
-
-def check_image(path: Path) -> str | None:
-    """Return why ``path`` is not a usable image, or None when it is (cheap: header + verify)."""
-    try:
-        if path.stat().st_size == 0:
-            return "empty file"
-        with Image.open(path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return f"not a readable image ({exc.__class__.__name__}: {exc})"
-    return None
-
-
-def scan_image_folder(
-    root: Path, class_names: list[str] | None = None
-) -> tuple[list[Sample], list[str], list[tuple[Path, str]]]:
-    """Return (samples, class names, skipped files) of an ImageFolder tree; bad files are logged and skipped."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"no image folder at {root}: pass a directory with one sub-folder per class")
-    if class_names is None:
-        class_names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not class_names:
-        raise ValueError(f"{root} has no class sub-folders: put each class's images in root/<class name>/")
-    samples: list[Sample] = []
-    skipped: list[tuple[Path, str]] = []
-    for label, name in enumerate(class_names):
-        folder = root / name
-        if not folder.is_dir():
-            continue  # a split may lack a class (e.g. a small val/); the class index still holds
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            reason = check_image(path)
-            if reason is None:
-                samples.append((path, label))
-            else:
-                logger.warning("skipping %s: %s", path, reason)
-                skipped.append((path, reason))
-    return samples, list(class_names), skipped
-
 
 class ImageDataset(Dataset):
-    """(image tensor, label) pairs from (path, label) samples; an unreadable image is replaced, not fatal."""
+    """(image tensor, label) pairs from (path, label) samples, each file checked as it is read.
 
-    def __init__(self, samples: list[Sample], transform: Callable | None = None) -> None:
+    A file that cannot be read is marked in ``bad`` (shared with loader workers) and then either
+    replaced by another image of its class (training) or returned with label -1 (evaluation,
+    ``replace_bad=False``) so the caller can leave it out. ``draft_size`` lets Pillow decode a
+    large JPEG at a reduced scale whose shorter side is still at least that many pixels.
+    """
+
+    def __init__(
+        self,
+        samples: list[Sample],
+        transform: Callable | None = None,
+        *,
+        draft_size: int | None = None,
+        replace_bad: bool = True,
+    ) -> None:
         self.samples = list(samples)
         self.targets: list[int] = [label for _, label in self.samples]
         self.transform = transform
+        self.draft_size = draft_size
+        self.replace_bad = replace_bad
+        self.bad = torch.zeros(len(self.samples), dtype=torch.bool).share_memory_()
         self._by_class: dict[int, list[int]] = defaultdict(list)
         for index, label in enumerate(self.targets):
             self._by_class[label].append(index)
@@ -76,39 +59,40 @@ class ImageDataset(Dataset):
     def load(self, index: int) -> Image.Image:
         """Return sample ``index`` as an RGB PIL image (raises OSError when unreadable)."""
         with Image.open(self.samples[index][0]) as image:
+            if self.draft_size and image.format == "JPEG":
+                image.draft("RGB", (self.draft_size, self.draft_size))
             return image.convert("RGB")
+
+    def bad_files(self) -> list[tuple[Path, str]]:
+        """Return (path, reason) of every file found unreadable so far, in any worker."""
+        return [(self.samples[i][0], "not a readable image") for i in self.bad.nonzero().flatten().tolist()]
+
+    def _read(self, index: int) -> Image.Image | None:
+        if self.bad[index]:
+            return None
+        try:
+            return self.load(index)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            logger.warning("skipping unreadable %s (%s)", self.samples[index][0], exc)
+            self.bad[index] = True
+            return None
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         label = self.targets[index]
-        fallbacks = (i for i in self._by_class[label] if i != index)  # only walked when a read fails
-        attempt, image = index, None
-        for _ in range(5):
-            try:
-                image = self.load(attempt)
-                break
-            except (OSError, ValueError, SyntaxError) as exc:
-                logger.warning(
-                    "cannot read %s (%s): using another image of the same class", self.samples[attempt][0], exc
-                )
-                attempt = next(fallbacks, None)
-                if attempt is None:
+        image = self._read(index)
+        if image is None and not self.replace_bad:
+            placeholder = Image.new("RGB", (self.draft_size or 32, self.draft_size or 32))
+            return (self.transform(placeholder) if self.transform else placeholder), -1
+        if image is None:
+            for other in self._by_class[label]:  # only walked when a read fails
+                if other != index and (image := self._read(other)) is not None:
+                    logger.info("using another image of the same class instead of %s", self.samples[index][0])
                     break
         if image is None:
             raise RuntimeError(
                 f"no readable image of class {label} near {self.samples[index][0]}: check the data folder"
             )
         return (self.transform(image) if self.transform else image), label
-
-
-@dataclass
-class Splits:
-    """Train / val / test samples of one data folder and its class names."""
-
-    train: list[Sample]
-    val: list[Sample]
-    test: list[Sample]
-    class_names: list[str]
-    skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def stratified_split(
@@ -162,22 +146,38 @@ def resolve_splits(
     val_fraction: float = 0.15,
     test_fraction: float = 0.15,
     split_file: Path | None = None,
+    cache: ScanCache | None = None,
 ) -> Splits:
-    """Return the data's splits: its train/ val/ test/ folders, else a stratified split saved to split_file."""
+    """Return the data's splits: PlantNet-300K's own, train/ val/ test/ folders, else a stratified split.
+
+    The stratified split is saved to ``split_file`` and reused from it. The folder listing is kept in
+    a scan cache (``ScanCache.beside(data_dir)`` unless given) so the next run does not list again.
+    """
     data_dir = Path(data_dir)
+    cache = cache if cache is not None else ScanCache.beside(data_dir)
+    try:
+        return _resolve_splits(data_dir, seed, val_fraction, test_fraction, split_file, cache)
+    finally:
+        cache.save()
+
+
+def _resolve_splits(data_dir, seed, val_fraction, test_fraction, split_file, cache) -> Splits:
+    layout = find_plantnet(data_dir)
+    if layout is not None:
+        return load_plantnet(layout, cache)
     if (data_dir / "train").is_dir():
-        train, class_names, skipped = scan_image_folder(data_dir / "train")
+        train, class_names, skipped = scan_image_folder(data_dir / "train", cache=cache)
         parts = {"train": train}
         for name in ("val", "test"):
             parts[name] = []
             if (data_dir / name).is_dir():
-                parts[name], _, bad = scan_image_folder(data_dir / name, class_names)
+                parts[name], _, bad = scan_image_folder(data_dir / name, class_names, cache)
                 skipped += bad
         return Splits(class_names=class_names, skipped=skipped, **parts)
     if split_file is not None and Path(split_file).is_file():
         logger.info("reusing the split in %s", split_file)
         return _load_split(Path(split_file), data_dir)
-    samples, class_names, skipped = scan_image_folder(data_dir)
+    samples, class_names, skipped = scan_image_folder(data_dir, cache=cache)
     train, val, test = stratified_split(samples, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
     splits = Splits(train, val, test, class_names, skipped)
     if split_file is not None:
@@ -198,21 +198,22 @@ def add_extra_training_data(splits: Splits, extra_dirs: Sequence[Path]) -> Split
     Classes only the extra folders have are appended after the existing ones (their indices stay put);
     val and test are left as they are, so they still measure the same thing.
     """
-    class_names = list(splits.class_names)
+    class_names, species = list(splits.class_names), list(splits.species)
     index = {name: i for i, name in enumerate(class_names)}
     train, skipped = list(splits.train), list(splits.skipped)
     for extra in extra_dirs:
-        extra = Path(extra)
-        for root in _image_roots(extra):
+        for root in _image_roots(Path(extra)):
             samples, names, bad = scan_image_folder(root)
             for name in names:
                 if name not in index:
                     index[name] = len(class_names)
                     class_names.append(name)
+                    if species:  # the dataset names its species: a new class is known by its folder name
+                        species.append(SpeciesInfo(scientific_name=""))
             train += [(path, index[names[label]]) for path, label in samples]
             skipped += bad
             logger.info("added %d training images from %s", len(samples), root)
-    return Splits(train=train, val=splits.val, test=splits.test, class_names=class_names, skipped=skipped)
+    return dataclasses.replace(splits, train=train, class_names=class_names, skipped=skipped, species=species)
 
 
 def load_display_names(path: Path | None, class_names: list[str]) -> list[str]:
@@ -233,6 +234,18 @@ def load_display_names(path: Path | None, class_names: list[str]) -> list[str]:
     return [mapping.get(name, name) for name in class_names]
 
 
+MAX_DEFAULT_WORKERS = 8  # beyond this, decoding rarely limits one GPU and memory grows per worker
+
+
+def resolve_workers(workers: int | None) -> int:
+    """Return ``workers``, or when None the cores this process may use (at most MAX_DEFAULT_WORKERS)."""
+    if workers is not None:
+        return workers
+    return min(
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, MAX_DEFAULT_WORKERS
+    )
+
+
 def build_loader(
     dataset: Dataset,
     *,
@@ -243,14 +256,16 @@ def build_loader(
     drop_last: bool = False,
     device: torch.device | str = "cpu",
 ) -> DataLoader:
-    """Return a DataLoader with pinned memory on CUDA and persistent workers when there are any."""
+    """Return a DataLoader with persistent workers when there are any, pinned memory and prefetch on CUDA."""
+    cuda = torch.device(device).type == "cuda"
     return DataLoader(
         dataset,
         batch_size=batch_size,
         sampler=sampler,
         shuffle=shuffle if sampler is None else False,
         num_workers=workers,
-        pin_memory=torch.device(device).type == "cuda",
+        pin_memory=cuda,
         drop_last=drop_last,
         persistent_workers=workers > 0,
+        prefetch_factor=(4 if cuda else 2) if workers > 0 else None,
     )

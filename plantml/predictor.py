@@ -1,4 +1,4 @@
-"""Top-K predictions for one plant from one or several photos."""
+"""Top-K predictions for plants from one or several photos each, several plants in one forward pass."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from PIL import Image
@@ -13,6 +14,7 @@ from torch import nn
 
 from .checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of
 from .device import default_device
+from .images import open_image
 from .transforms import eval_transform
 from .tta import tta_probabilities
 
@@ -29,13 +31,18 @@ class Prediction:
 
 
 class Predictor:
-    """A loaded model that turns PIL images of one plant into ranked predictions."""
+    """A loaded model that turns PIL images of plants into ranked predictions.
+
+    ``model`` is any module mapping a normalised (N, 3, H, W) batch to logits: the PyTorch
+    network, or an ONNX Runtime session wrapped by ``plantml.onnx_runtime.OnnxModule``.
+    """
 
     def __init__(self, model: nn.Module, spec: ModelSpec, device: torch.device | str | None = None) -> None:
         self.spec = spec
         self.device = torch.device(device) if device is not None else default_device()
         self.model = model.to(self.device).eval()
         self.transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+        self.decode_side = round(spec.input_size / spec.crop_pct)  # the shorter side the transform resizes to
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: torch.device | str | None = None) -> Predictor:
@@ -53,16 +60,34 @@ class Predictor:
         # clamped so that a vanishing probability stays finite when photos are fused in log space
         return probabilities.clamp_min(torch.finfo(probabilities.dtype).tiny).log()
 
+    def open_image(self, source: str | Path | BinaryIO) -> Image.Image:
+        """Return a photo file decoded as upright RGB at about the size this model needs (see ``open_image``)."""
+        return open_image(source, self.decode_side)
+
     def predict(self, images: Sequence[Image.Image], top_k: int = 5, tta: bool = False) -> list[Prediction]:
         """Return the top-K classes for one plant; several photos are fused by averaging log-probabilities."""
         if not images:
             raise ValueError("predict() needs at least one image")
+        return self.predict_many([images], top_k=top_k, tta=tta)[0]
+
+    def predict_many(
+        self, plants: Sequence[Sequence[Image.Image]], top_k: int = 5, tta: bool = False
+    ) -> list[list[Prediction]]:
+        """Return one top-K list per plant (each fused as ``predict`` does) from a single forward pass."""
+        if not plants:
+            return []
+        empty = [index for index, images in enumerate(plants) if not images]
+        if empty:
+            raise ValueError(f"predict_many() needs at least one image per plant; plants {empty} have none")
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        fused = self.log_probabilities(images, tta=tta).mean(dim=0)
-        probabilities = torch.softmax(fused, dim=0)
-        values, indices = probabilities.topk(min(top_k, self.spec.num_classes))
+        log_probabilities = self.log_probabilities([image for images in plants for image in images], tta=tta)
+        fused = torch.stack([part.mean(dim=0) for part in log_probabilities.split([len(i) for i in plants])])
+        values, indices = torch.softmax(fused, dim=1).topk(min(top_k, self.spec.num_classes), dim=1)
         return [
-            Prediction(self.spec.class_names[i], self.spec.display_names[i], float(p))
-            for p, i in zip(values.tolist(), indices.tolist())
+            [
+                Prediction(self.spec.class_names[i], self.spec.display_names[i], float(p))
+                for p, i in zip(row_values, row_indices)
+            ]
+            for row_values, row_indices in zip(values.tolist(), indices.tolist())
         ]

@@ -56,20 +56,18 @@ def _predict(identification: Identification):
     except (registry.RegistryError, CheckpointError) as exc:
         raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
     started = time.perf_counter()
-    images = [_read_photo(photo) for photo in identification.photos.all()]
+    images = [_read_photo(photo, predictor) for photo in identification.photos.all()]
     if not images:
         raise PermanentFailure("this identification has no photos: upload them again")
     predictions = predictor.predict(images, top_k=settings.RECOGNITION_TOP_K, tta=settings.RECOGNITION_TTA)
     return version, predictions, round((time.perf_counter() - started) * 1000)
 
 
-def _read_photo(photo: IdentificationPhoto) -> Image.Image:
-    """Return the stored photo decoded; a missing or corrupt file is permanent, other OSErrors transient."""
+def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:
+    """Return the stored photo decoded at about the model's size; missing or corrupt is permanent, else transient."""
     try:
         with photo.file.open("rb") as handle:
-            image = Image.open(handle)
-            image.load()
-            return image.convert("RGB")
+            return predictor.open_image(handle)
     except FileNotFoundError as exc:
         raise PermanentFailure(f"photo {photo.pk} is missing from storage: upload the photos again") from exc
     except (UnidentifiedImageError, SyntaxError, Image.DecompressionBombError) as exc:

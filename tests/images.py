@@ -23,3 +23,22 @@ def make_image_tree(root: Path, counts: dict[str, int], size: int = 40, seed: in
             image.putpixel((rng.randrange(size), rng.randrange(size)), (255, 255, 255))
             image.save(folder / f"{name}_{i:03d}.jpg", quality=90)
     return root
+
+
+def unrepresentative_calibration_tree(root: Path, predictor, count: int = 30) -> Path:
+    """Write a tree whose val/ and train/ are black (a calibration that cannot fit real photos) and whose
+    test/ holds ``count`` noise photos filed under the class ``predictor`` gives them (PyTorch top-1 100%)."""
+    import numpy as np
+
+    names = predictor.spec.class_names
+    for split in ("train", "val", "test"):
+        for name in names:
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+    for split in ("train", "val"):
+        for name in names:
+            Image.new("RGB", (64, 64)).save(root / split / name / "black.jpg")
+    generator = np.random.default_rng(1)
+    for index in range(count):
+        photo = Image.fromarray(generator.integers(0, 256, (72, 72, 3), dtype=np.uint8))
+        photo.save(root / "test" / predictor.predict([photo], top_k=1)[0].label / f"noise_{index:03d}.png")
+    return root

@@ -12,6 +12,8 @@ import torch
 
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.data import SPLIT_NAMES, ImageDataset, Sample, build_loader, resolve_splits, scan_image_folder
+from plantml.datasets.imagefolder import class_folders
+from plantml.datasets.plantnet import find_plantnet
 from plantml.device import resolve_device
 from plantml.transforms import eval_transform
 from plantml.tta import DEFAULT_SCALES
@@ -21,6 +23,7 @@ from .metrics import compute_metrics
 from .plots import write_evaluation_plots
 from .record import MetricsRecord
 from .runner import predict_loader
+from .set_valued import average_k_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +42,6 @@ class EvaluationResult:
     output_dir: Path
     files: list[Path]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
-
-
-def class_folders(root: Path) -> list[str]:
-    """Return the names of the class sub-folders of an ImageFolder root."""
-    return sorted(p.name for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def check_classes(found: Sequence[str], expected: Sequence[str], where: Path, allow_missing: bool = False) -> None:
@@ -86,6 +84,8 @@ def evaluation_samples(
         raise EvaluationError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     if not data_dir.is_dir():
         raise EvaluationError(f"no data folder at {data_dir}: pass an ImageFolder tree with --data")
+    if find_plantnet(data_dir) is not None:
+        return _dataset_split_samples(data_dir, class_names, split, allow_missing)
     if (data_dir / "train").is_dir():
         present = [name for name in SPLIT_NAMES if (data_dir / name).is_dir()]
         if split != "all" and split not in present:
@@ -115,6 +115,18 @@ def evaluation_samples(
     return [(path, index[splits.class_names[label]]) for path, label in getattr(splits, split)], splits.skipped
 
 
+def _dataset_split_samples(
+    data_dir: Path, class_names: list[str], split: str, allow_missing: bool
+) -> tuple[list[Sample], list[tuple[Path, str]]]:
+    """Return one split (or ``all``) of a dataset that defines its own splits, labelled in ``class_names`` order."""
+    splits = resolve_splits(data_dir)
+    check_classes(splits.class_names, class_names, data_dir, allow_missing)
+    index = {name: i for i, name in enumerate(class_names)}
+    parts = SPLIT_NAMES if split == "all" else [split]
+    samples = [(path, index[splits.class_names[label]]) for part in parts for path, label in getattr(splits, part)]
+    return samples, splits.skipped
+
+
 def evaluate_checkpoint(
     checkpoint: Path,
     data_dir: Path,
@@ -142,13 +154,23 @@ def evaluate_checkpoint(
     device = device if isinstance(device, torch.device) else resolve_device(device)
     model = model_from_checkpoint(payload).to(device)
     del payload  # the weights now live in the model; free the copy before the loop
-    dataset = ImageDataset(samples, eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct))
+    dataset = ImageDataset(
+        samples,
+        eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct),
+        draft_size=round(spec.input_size / spec.crop_pct),
+        replace_bad=False,
+    )
     loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
     logger.info("evaluating %s on %d images of %s (%s split)", checkpoint, len(samples), data_dir, split)
     targets, probs = predict_loader(
         model, loader, device, tta=tta, tta_scales=tta_scales, description=f"evaluate {split}"
     )
+    skipped = skipped + dataset.bad_files()
     metrics = compute_metrics(targets, probs, spec.class_names, ks=sorted({1, 5, top_k}))
+    if split == "test":
+        metrics.update(
+            _average_k_from_val(model, spec, data_dir, split_file, targets, probs, batch_size, workers, device)
+        )
     for row, display_name in zip(metrics["per_class"], spec.display_names):
         row["display_name"] = display_name
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(checkpoint, split, tta)
@@ -170,6 +192,21 @@ def evaluate_checkpoint(
     return EvaluationResult(metrics=metrics, output_dir=output_dir, files=files, skipped=skipped)
 
 
+def _average_k_from_val(model, spec, data_dir, split_file, targets, probs, batch_size, workers, device) -> dict:
+    """Return average-K figures with thresholds fitted on the data's own val split; {} when it has none."""
+    try:
+        val, _ = evaluation_samples(data_dir, spec.class_names, "val", split_file=split_file, allow_missing=True)
+    except EvaluationError:
+        return {}
+    if not val:
+        return {}
+    transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+    dataset = ImageDataset(val, transform, draft_size=round(spec.input_size / spec.crop_pct), replace_bad=False)
+    loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
+    _, val_probs = predict_loader(model, loader, device, description="fit average-K on val")
+    return average_k_metrics(val_probs, targets, probs)
+
+
 def default_output_dir(checkpoint: Path, split: str, tta: bool) -> Path:
     """Return ``<checkpoint folder>/eval-<checkpoint name>-<split>[-tta]``."""
     return Path(checkpoint).parent / f"eval-{Path(checkpoint).stem}-{split}{'-tta' if tta else ''}"
@@ -189,6 +226,16 @@ def format_report(metrics: dict, top_k: int = 5, rows: int = 20) -> str:
         f"macro top-1 {metrics['macro_top1']:.4f}   macro top-{top_k} {metrics[f'macro_{k}']:.4f}   "
         f"macro F1 {_cell(metrics['macro_f1']).strip()}   macro AUC {_cell(macro_auc).strip()}",
     ]
+    average = [(name, v) for name, v in metrics.items() if name.startswith("average_")]
+    if average:
+        lines.append(
+            "average-K (threshold fitted on val): "
+            + "   ".join(
+                f"K={name.split('_')[1]} {v['accuracy']:.4f} (macro {v['macro_accuracy']:.4f}, "
+                f"{v['mean_set_size']:.2f} classes)"
+                for name, v in average
+            )
+        )
     per_class = metrics["per_class"]
     ordered = sorted(per_class, key=lambda r: (r["accuracy"] is None, r["accuracy"] or 0.0, r["name"]))
     shown = ordered[:rows] if len(per_class) > rows else per_class

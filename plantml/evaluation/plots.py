@@ -6,12 +6,11 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers or in workers
-import matplotlib.pyplot as plt
 import numpy as np
 
+from .figures import plt
+from .figures import save_figure as _save
+from .many_classes import plot_confused_pairs, write_per_class_csv
 from .metrics import roc_auc, roc_curve
 
 logger = logging.getLogger(__name__)
@@ -20,16 +19,7 @@ CELL_TEXT_MAX_CLASSES = 30  # above this, numbers in the cells are unreadable
 TICK_LABELS_MAX_CLASSES = 60
 NAMED_BARS_MAX_CLASSES = 40
 ROC_MAX_CURVES = 10
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    logger.info("wrote %s", path)
-    return path
+MATRIX_MAX_CLASSES = 100  # above this a matrix image is unreadable: the top confused pairs instead
 
 
 def _series(history: Sequence[dict], key: str) -> tuple[list, list]:
@@ -172,10 +162,15 @@ def plot_roc_curves(
 def write_evaluation_plots(
     targets: np.ndarray, probs: np.ndarray, metrics: dict, class_names: Sequence[str], out_dir: Path
 ) -> list[Path]:
-    """Write confusion_matrix.png, per_class_accuracy.png and roc_curves.png into ``out_dir``; return their paths."""
+    """Write the confusion matrix (top confused pairs above 100 classes), per-class accuracy, ROC and per_class.csv."""
     out_dir = Path(out_dir)
+    if len(class_names) > MATRIX_MAX_CLASSES:
+        confusion = plot_confused_pairs(metrics["confusion_matrix"], class_names, out_dir / "confused_pairs.png")
+    else:
+        confusion = plot_confusion_matrix(metrics["confusion_matrix"], class_names, out_dir / "confusion_matrix.png")
     return [
-        plot_confusion_matrix(metrics["confusion_matrix"], class_names, out_dir / "confusion_matrix.png"),
+        confusion,
+        write_per_class_csv(metrics["per_class"], out_dir / "per_class.csv"),
         plot_per_class_accuracy(metrics["per_class"], out_dir / "per_class_accuracy.png"),
         plot_roc_curves(targets, probs, class_names, out_dir / "roc_curves.png"),
     ]

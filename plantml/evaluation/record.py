@@ -25,6 +25,7 @@ class MetricsRecord:
     epoch: int | None = None  # the training epoch whose weights were measured
     kept: str | None = None  # "raw" or "ema": which weights of that epoch
     tta: bool = False
+    unreadable_images: int | None = None  # files the loaders could not read (skipped, not fatal)
 
     @classmethod
     def from_metrics(cls, metrics: dict[str, Any], split: str, **extra: Any) -> MetricsRecord:

@@ -24,7 +24,8 @@ def predict_loader(
     """Return (targets (N,), softmax probabilities (N, C)) of ``model`` in eval mode over (images, labels) batches.
 
     With ``tta`` the probabilities are averaged over horizontal flips at each of ``tta_scales``.
-    The model's train/eval mode is restored afterwards, so training loops can call this.
+    The model's train/eval mode is restored afterwards, so training loops can call this. Samples
+    labelled -1 (files the dataset could not read) are left out.
     """
     device = torch.device(device)
     was_training = model.training
@@ -44,4 +45,8 @@ def predict_loader(
         model.train(was_training)
     if not probabilities:
         raise ValueError("the loader yielded no images: check that the data folder has images for this split")
-    return np.concatenate(targets), np.concatenate(probabilities)
+    targets, probabilities = np.concatenate(targets), np.concatenate(probabilities)
+    readable = targets >= 0
+    if not readable.any():
+        raise ValueError("no image of this split could be read: check the data folder")
+    return targets[readable], probabilities[readable]

@@ -44,7 +44,7 @@ class TrainConfig:
 
     # data
     data: Path | None = option(
-        help="image folder: class sub-folders, or train/ val/ test/",
+        help="PlantNet-300K root (v1.1 or v2, as downloaded), or class sub-folders, or train/ val/ test/",
         group="data",
         required="the folder of class sub-folders (or train/ val/ test/)",
         check=existing_dir("pass a folder of class sub-folders"),
@@ -67,7 +67,9 @@ class TrainConfig:
     )
     val_fraction: float = option(0.15, "share held out for validation without val/", group="data", check=FRACTION)
     test_fraction: float = option(0.15, "share held out for testing without test/", group="data", check=FRACTION)
-    workers: int = option(2, "DataLoader worker processes", group="data", check=AT_LEAST_0)
+    workers: int | None = option(
+        None, "DataLoader worker processes (default: the CPU cores, at most 8)", group="data", check=AT_LEAST_0
+    )
     # model
     model: str = option("convnextv2_tiny", "timm architecture", group="model")
     input_size: int = option(
@@ -152,6 +154,7 @@ class TrainConfig:
         group="runtime",
         choices=("auto", *PRECISIONS),
     )
+    compile: bool = option(False, "torch.compile the model: slower start, faster epochs on a GPU", group="runtime")
     resume: Path | None = option(
         help="continue exactly from RUN_DIR/last.pt",
         group="runtime",

@@ -12,11 +12,19 @@ from typing import Any
 import torch
 
 from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint
-from plantml.data import ImageDataset, add_extra_training_data, build_loader, load_display_names, resolve_splits
+from plantml.data import (
+    ImageDataset,
+    add_extra_training_data,
+    build_loader,
+    load_display_names,
+    resolve_splits,
+    resolve_workers,
+)
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.record import MetricsRecord
 from plantml.evaluation.runner import predict_loader
+from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
@@ -34,6 +42,7 @@ from .resume import TrainingState, load_resume_state, save_resume_checkpoint, se
 from .sampling import ClassBalancedSampler
 
 logger = logging.getLogger(__name__)
+CROP_PCT = 0.875  # the resize before the centre crop, as ModelSpec.crop_pct
 
 
 @dataclass
@@ -65,6 +74,7 @@ class TrainingRun:
         self.out = Path(config.output)
         self.precision = default_precision(self.device) if config.precision == "auto" else config.precision
         check_precision(self.precision, self.device)
+        self.datasets: list[ImageDataset] = []  # every loader's dataset, for the count of unreadable files
 
     # -- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -80,7 +90,10 @@ class TrainingRun:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
-        self.display_names = load_display_names(c.class_names, self.splits.class_names)
+        self.display_names = (
+            load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
+        )
+        self.unreadable: dict[str, str] = {str(path): reason for path, reason in self.splits.skipped}
         self.mean, self.std = pretrained_normalisation(c.model)
         num_classes = len(self.splits.class_names)
         torch.manual_seed(c.seed)  # the same head initialisation on every rank and every re-run
@@ -133,18 +146,27 @@ class TrainingRun:
             self.std,
             head=c.head,
             head_hidden=c.head_hidden,
+            species=[info.to_dict() for info in self.splits.species],
         )
 
-    def loader(self, samples: list, transform, *, sampler=None, drop_last: bool = False):
-        dataset = ImageDataset(samples, transform)
+    def loader(self, samples: list, transform, size: int, *, sampler=None, drop_last: bool = False, train=True):
+        # JPEGs are decoded at about the resize size; evaluation leaves unreadable files out instead of replacing them
+        dataset = ImageDataset(samples, transform, draft_size=round(size / CROP_PCT), replace_bad=train)
+        self.datasets.append(dataset)
         return build_loader(
             dataset,
             batch_size=self.c.batch_size,
-            workers=self.c.workers,
+            workers=resolve_workers(self.c.workers),
             sampler=sampler,
             drop_last=drop_last,
             device=self.device,
         )
+
+    def count_unreadable(self) -> int:
+        """Collect the files the loaders found unreadable so far; return how many there are."""
+        for dataset in self.datasets:
+            self.unreadable.update({str(path): reason for path, reason in dataset.bad_files()})
+        return len(self.unreadable)
 
     # -- phases ---------------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -179,11 +201,14 @@ class TrainingRun:
         train_loader = self.loader(
             self.splits.train,
             train_transform(size, self.mean, self.std),
+            size,
             sampler=self.sampler,
             drop_last=len(self.sampler) >= 2 * c.batch_size,
         )
         val_loader = (
-            self.loader(self.splits.val, eval_transform(size, self.mean, self.std)) if self.splits.val else None
+            self.loader(self.splits.val, eval_transform(size, self.mean, self.std), size, train=False)
+            if self.splits.val
+            else None
         )
         steps = len(train_loader)
         total = phase.epochs * steps
@@ -198,7 +223,11 @@ class TrainingRun:
         smoothing = c.label_smoothing if phase.label_smoothing else 0.0
         criterion = LogitAdjustedLoss(label_smoothing=smoothing, **self.loss_parts).to(self.device)
         start = self.state.start_phase(index, optimizer, scheduler, scaler, stopper)
+        if self.device.type == "cuda":
+            self.model.to(memory_format=torch.channels_last)  # faster convolutions on tensor cores
         model = distributed.wrap(self.model, self.context)
+        if c.compile:
+            model = torch.compile(model)
         for phase_epoch in range(start, phase.epochs):
             epoch = self.state.epoch
             seed_epoch(c.seed, epoch, self.context.rank)
@@ -221,6 +250,7 @@ class TrainingRun:
                 progress=self.context.is_main,
             )
             stats["train_loss"] = distributed.mean_across(stats["train_loss"], self.context)
+            stats["unreadable_images"] = self.count_unreadable()
             row, kept_model, kept_metrics = self.validate(val_loader, phase, stats)
             stop = stopper.step(row["score"]) if row["score"] is not None else False
             self.state.end_epoch(row, phase_done=stop or phase_epoch + 1 == phase.epochs)
@@ -278,6 +308,14 @@ class TrainingRun:
         )
         (self.out / "metrics.json").write_text(json.dumps({"history": self.state.history}, indent=1))
 
+    def average_k(self, model, spec: ModelSpec, targets, probs) -> dict[str, dict]:
+        """Return PlantNet-300K's average-K figures on the test split, thresholds fitted on val."""
+        transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+        loader = self.loader(self.splits.val, transform, spec.input_size, train=False)
+        with autocast(self.device, self.precision):
+            _, val_probs = predict_loader(model, loader, self.device, description="fit average-K on val")
+        return average_k_metrics(val_probs, targets, probs)
+
     # -- the end --------------------------------------------------------------------------------
     def final_evaluation(self) -> MetricsRecord:
         """Evaluate best.pt on the test split (else val); write metrics.json and the plots; return the record."""
@@ -292,13 +330,25 @@ class TrainingRun:
         model, spec = model_from_checkpoint(payload).to(self.device), self.spec(payload["spec"]["input_size"])
         del payload
         loader = self.loader(
-            getattr(self.splits, split), eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+            getattr(self.splits, split),
+            eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct),
+            spec.input_size,
+            train=False,
         )
         with autocast(self.device, self.precision):
             targets, probs = predict_loader(model, loader, self.device, description=f"evaluate {split}")
         metrics = compute_metrics(targets, probs, self.display_names)
+        if split == "test" and self.splits.val:
+            metrics.update(self.average_k(model, spec, targets, probs))
         write_evaluation_plots(targets, probs, metrics, self.display_names, self.out)
-        record = MetricsRecord.from_metrics(metrics, split, epoch=kept.epoch, kept=kept.kept)
-        report = {"history": history, "summary": record.to_dict(), split: metrics}
+        record = MetricsRecord.from_metrics(
+            metrics, split, epoch=kept.epoch, kept=kept.kept, unreadable_images=self.count_unreadable()
+        )
+        report = {
+            "history": history,
+            "summary": record.to_dict(),
+            "unreadable_files": [[path, reason] for path, reason in sorted(self.unreadable.items())],
+            split: metrics,
+        }
         (self.out / "metrics.json").write_text(json.dumps(report, indent=1))
         return record

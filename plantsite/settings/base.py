@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
@@ -201,6 +202,11 @@ RECOGNITION_MAX_PIXELS = env.int("RECOGNITION_MAX_PIXELS", default=50_000_000)
 RECOGNITION_MAX_FILES = env.int("RECOGNITION_MAX_FILES", default=5)
 RECOGNITION_TOP_K = env.int("RECOGNITION_TOP_K", default=5)
 RECOGNITION_TTA = env.bool("RECOGNITION_TTA", default=False)
+# How workers run the active model: torch (its checkpoint), onnx or onnx-int8 (files written by
+# `manage.py models export NAME [--int8]` beside the checkpoint).
+RECOGNITION_RUNTIME = env("RECOGNITION_RUNTIME", default="torch")
+if RECOGNITION_RUNTIME not in ("torch", "onnx", "onnx-int8"):
+    raise ImproperlyConfigured(f"RECOGNITION_RUNTIME={RECOGNITION_RUNTIME!r}: choose torch, onnx or onnx-int8")
 RECOGNITION_PAGE_SIZE = env.int("RECOGNITION_PAGE_SIZE", default=20)
 RECOGNITION_THUMBNAIL_PX = env.int("RECOGNITION_THUMBNAIL_PX", default=320)
 RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")

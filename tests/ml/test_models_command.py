@@ -185,6 +185,38 @@ def test_compare_on_data_a_model_cannot_read_names_the_model(tiny_checkpoint, tm
         models("compare", "before", "same", "--data", str(data), "--workers", "0")
 
 
+def test_export_writes_the_onnx_file_beside_the_checkpoint_and_says_how_to_serve_it(tiny_checkpoint, models_dir):
+    models("import", str(tiny_checkpoint), "--name", "tiny")
+    printed = models("export", "tiny")
+    assert (models_dir / "tiny.onnx").is_file()
+    assert "max abs logit difference to PyTorch" in printed and "RECOGNITION_RUNTIME=onnx" in printed
+
+
+def test_export_int8_without_data_is_refused_with_the_fix(tiny_checkpoint, models_dir):
+    models("import", str(tiny_checkpoint), "--name", "tiny")
+    with pytest.raises(CommandError, match="--int8 needs --data DIR"):
+        models("export", "tiny", "--int8")
+    assert not list(models_dir.glob("*.onnx"))
+
+
+def test_export_int8_that_loses_top1_keeps_only_the_float_file(tiny_checkpoint, models_dir, tmp_path):
+    from plantml.predictor import Predictor
+    from tests.images import unrepresentative_calibration_tree
+
+    models("import", str(tiny_checkpoint), "--name", "tiny")
+    data = unrepresentative_calibration_tree(tmp_path / "data", Predictor.from_checkpoint(tiny_checkpoint, "cpu"))
+    with pytest.raises(CommandError, match="int8 refused: .* points, allowed 0.5"):
+        models("export", "tiny", "--int8", "--data", str(data))
+    assert sorted(p.name for p in models_dir.iterdir()) == ["tiny.onnx", "tiny.pt"]
+
+
+def test_remove_deletes_the_onnx_exports_too(tiny_checkpoint, models_dir):
+    models("import", str(tiny_checkpoint), "--name", "tiny")
+    models("export", "tiny")
+    models("remove", "tiny", "--yes")
+    assert list(models_dir.iterdir()) == []
+
+
 def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
     from ml.registry import register_checkpoint
     from plantml.evaluation.record import MetricsRecord

@@ -116,3 +116,27 @@ def test_predictor_cache_loads_once_and_reloads_for_another_version(tiny_checkpo
     second = register_checkpoint(other, "second", activate=True)
     reloaded = cache.get(second)
     assert reloaded is not predictor and reloaded.spec.class_names == ["x", "y"]
+
+
+def test_the_onnx_runtime_without_an_export_names_the_export_command(tiny_checkpoint, settings):
+    settings.RECOGNITION_RUNTIME = "onnx"
+    version = register_checkpoint(tiny_checkpoint, "tiny", activate=True)
+    with pytest.raises(RegistryError, match=r"no ONNX file at .*tiny\.onnx.*`manage.py models export tiny`"):
+        PredictorCache().get(version)
+
+
+def test_the_int8_runtime_names_the_int8_export(tiny_checkpoint, settings):
+    settings.RECOGNITION_RUNTIME = "onnx-int8"
+    version = register_checkpoint(tiny_checkpoint, "tiny", activate=True)
+    with pytest.raises(RegistryError, match=r"`manage.py models export tiny --int8 --data DIR`"):
+        PredictorCache().get(version)
+
+
+def test_the_cache_serves_the_onnx_export_when_the_runtime_asks_for_it(tiny_checkpoint, settings):
+    from ml.exports import export_version
+    from plantml.onnx_runtime import OnnxModule
+
+    version = register_checkpoint(tiny_checkpoint, "tiny", activate=True)
+    export_version("tiny")
+    settings.RECOGNITION_RUNTIME = "onnx"
+    assert isinstance(PredictorCache().get(version).model, OnnxModule)

@@ -20,16 +20,63 @@ def test_scan_lists_classes_sorted_with_labels(image_tree):
     assert skipped == []
 
 
-def test_corrupt_empty_and_non_image_files_are_skipped_and_reported(tmp_path, caplog):
+def test_empty_and_non_image_files_are_left_out_of_the_scan(tmp_path, caplog):
     root = make_image_tree(tmp_path, {"a": 3, "b": 3})
     (root / "a" / "empty.jpg").write_bytes(b"")
     (root / "a" / "notes.txt").write_text("not an image")
-    (root / "b" / "broken.jpg").write_bytes((root / "b" / "b_000.jpg").read_bytes()[:20])
     with caplog.at_level(logging.WARNING):
         samples, _, skipped = scan_image_folder(root)
     assert len(samples) == 6
-    assert {p.name for p, _ in skipped} == {"empty.jpg", "notes.txt", "broken.jpg"}
-    assert "broken.jpg" in caplog.text
+    assert [p.name for p, _ in skipped] == ["empty.jpg"]
+    assert "empty.jpg" in caplog.text
+
+
+def test_a_broken_image_is_found_when_loaded_and_counted(tmp_path):
+    root = make_image_tree(tmp_path, {"a": 3, "b": 3})
+    (root / "b" / "broken.jpg").write_bytes((root / "b" / "b_000.jpg").read_bytes()[:20])
+    samples, _, _ = scan_image_folder(root)  # the scan does not open files
+    broken = next(i for i, (p, _) in enumerate(samples) if p.name == "broken.jpg")
+    dataset = ImageDataset(samples, eval_transform(32))
+    image, label = dataset[broken]
+    assert label == 1 and image.shape == (3, 32, 32)
+    assert [p.name for p, _ in dataset.bad_files()] == ["broken.jpg"]
+
+
+def test_evaluation_datasets_mark_a_broken_image_instead_of_replacing_it(tmp_path):
+    root = make_image_tree(tmp_path, {"a": 2})
+    (root / "a" / "broken.jpg").write_bytes(b"GIF89a not really")
+    samples, _, _ = scan_image_folder(root)
+    dataset = ImageDataset(samples, eval_transform(32), replace_bad=False)
+    labels = [dataset[i][1] for i in range(len(dataset))]
+    assert labels == [0, 0, -1]
+
+
+def test_bad_files_found_in_loader_workers_are_seen_by_the_parent(tmp_path):
+    root = make_image_tree(tmp_path, {"a": 4})
+    (root / "a" / "broken.jpg").write_bytes(b"not a jpeg")
+    samples, _, _ = scan_image_folder(root)
+    dataset = ImageDataset(samples, eval_transform(32), replace_bad=False)
+    batches = list(build_loader(dataset, batch_size=2, workers=2))
+    assert sum(int((labels == -1).sum()) for _, labels in batches) == 1
+    assert [p.name for p, _ in dataset.bad_files()] == ["broken.jpg"]
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_no_smaller_than_the_draft_size(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (1600, 1200), (10, 200, 30)).save(path)
+    full = ImageDataset([(path, 0)]).load(0)
+    drafted = ImageDataset([(path, 0)], draft_size=256).load(0)
+    assert full.size == (1600, 1200)
+    assert drafted.size == (400, 300)  # 1/4 scale: the shorter side stays >= 256
+
+
+def test_workers_default_to_the_cores_bounded():
+    from plantml.data import MAX_DEFAULT_WORKERS, resolve_workers
+
+    assert 1 <= resolve_workers(None) <= MAX_DEFAULT_WORKERS
+    assert resolve_workers(0) == 0
 
 
 def test_an_image_unreadable_at_load_time_is_replaced_by_one_of_its_class(tmp_path, caplog):
@@ -41,7 +88,7 @@ def test_an_image_unreadable_at_load_time_is_replaced_by_one_of_its_class(tmp_pa
     with caplog.at_level(logging.WARNING):
         image, label = dataset[0]
     assert label == samples[0][1] and image.shape == (3, 32, 32)
-    assert "using another image of the same class" in caplog.text
+    assert "skipping unreadable" in caplog.text
 
 
 def test_dataset_exposes_targets_and_returns_tensors(image_tree):

@@ -44,13 +44,19 @@ def test_training_curves_of_an_empty_history_still_write_a_png(tmp_path):
     _assert_png(plot_training_curves([], tmp_path / "curves.png"))
 
 
-def test_evaluation_plots_write_three_pngs(tmp_path):
+def test_evaluation_plots_write_three_pngs_and_the_per_class_csv(tmp_path):
     targets, probs, names = _predictions(4)
     metrics = compute_metrics(targets, probs, names)
     paths = write_evaluation_plots(targets, probs, metrics, names, tmp_path / "eval")
-    assert [p.name for p in paths] == ["confusion_matrix.png", "per_class_accuracy.png", "roc_curves.png"]
+    assert [p.name for p in paths] == [
+        "confusion_matrix.png",
+        "per_class.csv",
+        "per_class_accuracy.png",
+        "roc_curves.png",
+    ]
     for path in paths:
-        _assert_png(path)
+        if path.suffix == ".png":
+            _assert_png(path)
 
 
 def test_plots_for_many_classes_are_written(tmp_path):

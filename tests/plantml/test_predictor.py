@@ -51,3 +51,34 @@ def test_a_foreign_file_is_refused_with_a_clear_message(tmp_path):
     path.write_bytes(b"hello")
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         Predictor.from_checkpoint(path)
+
+
+def test_predict_many_answers_each_plant_as_predict_does(tiny_checkpoint):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    plants = [[_image((200, 30, 30))], [_image((30, 200, 30)), _image((30, 30, 200), size=120)], [_image((9, 9, 9))]]
+    batched = predictor.predict_many(plants, top_k=3)
+    for images, answer in zip(plants, batched):
+        alone = predictor.predict(images, top_k=3)
+        assert [p.label for p in answer] == [p.label for p in alone]
+        assert [p.probability for p in answer] == pytest.approx([p.probability for p in alone], abs=1e-5)
+
+
+def test_predict_many_runs_one_forward_pass_for_all_plants(tiny_checkpoint):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    batch_sizes = []
+    predictor.model.register_forward_hook(lambda module, inputs, output: batch_sizes.append(len(inputs[0])))
+    predictor.predict_many([[_image((200, 30, 30))], [_image((30, 200, 30)), _image((30, 30, 200))]])
+    assert batch_sizes == [3]
+
+
+def test_predict_many_refuses_a_plant_without_photos(tiny_checkpoint):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    with pytest.raises(ValueError, match=r"plants \[1\] have none"):
+        predictor.predict_many([[_image((1, 2, 3))], []])
+
+
+def test_open_image_decodes_a_photo_at_about_the_model_size(tiny_checkpoint, tmp_path):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    _image((90, 120, 30), size=1000).save(tmp_path / "photo.jpg")
+    image = predictor.open_image(tmp_path / "photo.jpg")
+    assert predictor.decode_side <= min(image.size) < 2 * predictor.decode_side

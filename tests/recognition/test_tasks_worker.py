@@ -1,4 +1,4 @@
-"""The identify task in real worker processes: photo fusion, and surviving a worker SIGKILLed mid-task."""
+"""The identify task in real worker processes: photo fusion, the ONNX runtime, surviving a worker SIGKILLed mid-task."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from django.conf import settings
 from django.db import transaction
 from PIL import Image
 
+from ml.exports import export_version
+from ml.registry import onnx_path
+from plantml.onnx_runtime import load_onnx_predictor
 from plantml.predictor import Predictor
 from recognition import services
 from recognition.models import Identification
 from recognition.validators import prepare_uploads
-from tests.workers import WorkerProcess
+from tests.workers import WorkerProcess, worker_env
 
 from .conftest import photo_of, wait_until_finished
 
@@ -40,6 +43,34 @@ def test_several_photos_are_fused_like_the_predictor_does(user, active_model, ce
     stored = list(identification.candidates.all())
     assert [c.label for c in stored] == [p.label for p in expected]
     assert [c.probability for c in stored] == pytest.approx([p.probability for p in expected], abs=1e-5)
+
+
+def test_a_worker_with_the_onnx_runtime_serves_the_exported_model(user, active_model, tmp_path):
+    export_version(active_model.name)
+    worker = WorkerProcess(tmp_path, env=worker_env(RECOGNITION_RUNTIME="onnx")).start()
+    try:
+        photos = prepare_uploads([photo_of((220, 30, 30)), photo_of((30, 200, 40))])
+        identification = wait_until_finished(services.create_identification(user, photos).pk)
+    finally:
+        worker.stop()
+    assert identification.status == "done", identification.error
+    assert f"loaded {onnx_path(active_model)}" in worker.log()
+    images = [Image.open(photo.file.path) for photo in identification.photos.all()]
+    expected = load_onnx_predictor(onnx_path(active_model)).predict(images, top_k=settings.RECOGNITION_TOP_K)
+    stored = list(identification.candidates.all())
+    assert [c.label for c in stored] == [p.label for p in expected]
+    assert [c.probability for c in stored] == pytest.approx([p.probability for p in expected], abs=1e-5)
+
+
+def test_a_worker_with_the_onnx_runtime_and_no_export_fails_with_the_export_command(user, active_model, tmp_path):
+    worker = WorkerProcess(tmp_path, env=worker_env(RECOGNITION_RUNTIME="onnx")).start()
+    try:
+        photos = prepare_uploads([photo_of((220, 30, 30))])
+        identification = wait_until_finished(services.create_identification(user, photos).pk)
+    finally:
+        worker.stop()
+    assert identification.status == "failed"
+    assert f"`manage.py models export {active_model.name}`" in identification.error
 
 
 def _hang_on_open(path: str) -> bytes:

@@ -1,4 +1,4 @@
-"""manage.py models: list, show, activate, import and remove registered model versions."""
+"""manage.py models: list, show, activate, import, export and remove registered model versions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.exports import export_version
 from ml.models import ModelVersion
 from ml.registry import RegistryError, activate_version, get_version, register_checkpoint, remove_version, verify
 from plantml.checkpoint import CheckpointError
@@ -17,7 +18,10 @@ from plantml.evaluation.record import MetricsRecord
 
 
 class Command(BaseCommand):
-    help = "Manage the registered model versions that the workers serve: list, show, compare, activate, import, remove."
+    help = (
+        "Manage the registered model versions that the workers serve: "
+        "list, show, compare, activate, import, export, remove."
+    )
 
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -43,6 +47,20 @@ class Command(BaseCommand):
         imported.add_argument("file", type=Path)
         imported.add_argument("--name", help="registry name (letters, digits, '-', '_'; default from the file name)")
         imported.add_argument("--activate", action="store_true", help="make it the active model")
+        export = actions.add_parser(
+            "export",
+            help="write NAME's ONNX file beside its checkpoint, checked against PyTorch (RECOGNITION_RUNTIME=onnx)",
+        )
+        export.add_argument("name")
+        export.add_argument(
+            "--data",
+            type=Path,
+            help="ImageFolder tree: check on its photos; --int8 calibrates on val/, measures on test/",
+        )
+        export.add_argument(
+            "--int8", action="store_true", help="also write an int8 file, kept only if test top-1 drops <= --max-drop"
+        )
+        export.add_argument("--max-drop", type=float, help="top-1 points int8 may lose on the test split (default 0.5)")
         remove = actions.add_parser("remove", help="delete a model that is not active (and its copied file)")
         remove.add_argument("name")
         remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -165,6 +183,25 @@ class Command(BaseCommand):
                 f"imported {version.name} ({version.architecture}, {version.num_classes} classes) from {path}; {state}"
             )
         )
+
+    def _export(self, options: dict) -> None:
+        result = export_version(
+            options["name"], int8=options["int8"], data=options["data"], max_drop=options["max_drop"]
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"wrote {result.path}: max abs logit difference to PyTorch {result.max_abs_diff:.2e}")
+            + f" on {result.checked_on}"
+        )
+        if result.int8 is not None:
+            report = result.int8
+            self.stdout.write(
+                self.style.SUCCESS(f"wrote {result.int8_path}: ")
+                + f"test top-1 {report.reference_top1:.2%} (PyTorch) -> {report.int8_top1:.2%} (int8), "
+                f"drop {report.drop_points:.2f} points, top-1 agreement {report.agreement:.2%} "
+                f"on {report.images} images"
+            )
+        runtime = "onnx-int8" if result.int8 is not None else "onnx"
+        self.stdout.write(f"serve it with RECOGNITION_RUNTIME={runtime} in the workers' environment")
 
     def _remove(self, options: dict) -> None:
         version = get_version(options["name"])
