@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,3 +45,36 @@ def link_subset(source: Path, target: Path, count: Callable[[str, str, int], int
 
 def quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+# Two-sided 95% Student t quantiles for 1..9 degrees of freedom (then close to the normal 1.96).
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Return the 95% Wilson score interval of a proportion such as top-1 on ``n`` test images."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """Return (mean, low, high): the mean of repeated measurements and its 95% t interval."""
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, -math.inf, math.inf
+    half = T95.get(len(values) - 1, 1.96) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def verdict(target: str, low: float, threshold: float, judged: bool = True) -> int:
+    """Print whether the 95% lower bound ``low`` meets ``threshold``; return the exit status (1 = not met)."""
+    if not judged:
+        print(f"target {target}: not judged on a --quick run (too few images to mean anything)")
+        return 0
+    met = low >= threshold
+    print(f"target {target}: {'met' if met else 'NOT met'} (95% lower bound {low:.4f}, needs >= {threshold})")
+    return 0 if met else 1

@@ -10,6 +10,9 @@ class ModelVersion(models.Model):
     """A trained checkpoint that the workers can serve."""
 
     name = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(
+        max_length=200, blank=True, help_text="what users read, e.g. 'Garden flowers, spring 2026'"
+    )
     architecture = models.CharField(max_length=100)
     class_names = models.JSONField(default=list)
     display_names = models.JSONField(default=list)
@@ -28,6 +31,11 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.architecture}, {len(self.class_names)} classes)"
+
+    @property
+    def shown_title(self) -> str:
+        """Return the human title, or the registry name when the version has none."""
+        return self.title or self.name
 
     @property
     def num_classes(self) -> int:

@@ -44,7 +44,12 @@ def _default_name(path: Path) -> str:
 
 
 def register_checkpoint(
-    path: str | Path, name: str | None = None, *, activate: bool = False, metrics: dict | None = None
+    path: str | Path,
+    name: str | None = None,
+    *,
+    title: str = "",
+    activate: bool = False,
+    metrics: dict | None = None,
 ) -> ModelVersion:
     """Verify a checkpoint loads, copy it under MODELS_DIR and record it; return the new version."""
     from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of  # PyTorch: only when registering
@@ -69,6 +74,7 @@ def register_checkpoint(
         shutil.copyfile(source, target)
     version = ModelVersion.objects.create(
         name=name,
+        title=title.strip(),
         architecture=spec.architecture,
         class_names=spec.class_names,
         display_names=spec.display_names,
@@ -91,6 +97,17 @@ def get_version(name: str) -> ModelVersion:
     except ModelVersion.DoesNotExist:
         known = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none yet"
         raise RegistryError(f"no model named {name!r} (known: {known}); see `manage.py models list`") from None
+
+
+def set_title(name: str, title: str) -> ModelVersion:
+    """Give version ``name`` the title users read (empty: they read its name); return it."""
+    version = get_version(name)
+    title = title.strip()
+    if len(title) > ModelVersion._meta.get_field("title").max_length:
+        raise RegistryError(f"a title has at most {ModelVersion._meta.get_field('title').max_length} characters")
+    version.title = title
+    version.save(update_fields=["title"])
+    return version
 
 
 def verify(version: ModelVersion) -> None:

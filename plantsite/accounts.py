@@ -1,18 +1,23 @@
-"""Sign-up: the one account view Django does not ship."""
+"""Account views Django does not ship: sign-up, the account page and deleting one's account."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model, login
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.http import require_http_methods
 
 
 class SignUpForm(UserCreationForm):
-    """Django's user creation form with a required e-mail address."""
+    """Django's user creation form with a required e-mail address (used for password reset)."""
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -21,6 +26,7 @@ class SignUpForm(UserCreationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        self.fields["email"].help_text = gettext_lazy("Used only to send you a link when you forget your password.")
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -38,4 +44,41 @@ class SignUpView(View):
             return render(request, self.template_name, {"form": form}, status=400)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome, %(name)s: your account is ready.") % {"name": user.get_username()})
         return redirect("home")
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    """Render the account page: password, API token and deleting the account."""
+    return render(request, "registration/account.html")
+
+
+class DeleteAccountForm(forms.Form):
+    """The user's current password, asked again before everything is deleted."""
+
+    password = forms.CharField(label=gettext_lazy("Your password"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This is not your password: type it again to confirm."))
+        return password
+
+
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Ask for the password (GET), then delete the account with its identifications and photos (POST)."""
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        user.delete()  # cascades to identifications; recognition removes their files once committed
+        messages.success(request, _("Your account and everything in it were deleted."))
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/account_delete.html", {"form": form}, status=status)

@@ -7,3 +7,6 @@ class RecognitionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "recognition"
     verbose_name = "Recognition"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

@@ -49,6 +49,13 @@ class Identification(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
+    def wait_seconds(self) -> float | None:
+        """Return the seconds from upload to answer, as the user waited them (None until finished)."""
+        if self.finished is None:
+            return None
+        return max((self.finished - self.created).total_seconds(), 0.0)
+
+    @property
     def best(self) -> Candidate | None:
         """Return the top-ranked candidate (uses prefetched candidates when present)."""
         candidates = list(self.candidates.all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -17,6 +17,8 @@ from plantml.files import CheckpointError
 from .models import Candidate, Identification, IdentificationPhoto
 
 logger = logging.getLogger(__name__)
+# soft: raised in the task; hard: the pool child was killed and the worker reports it
+TIME_LIMITS = (SoftTimeLimitExceeded, TimeLimitExceeded)
 
 # Errors worth retrying: the database or the storage may answer again in a moment.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
@@ -112,7 +114,7 @@ def mark_failed(identification_id: int, message: str) -> None:
 
 def give_up(identification_id: int, exc: BaseException, retries: int) -> None:
     """Mark the identification failed after its task hit the time limit or ran out of retries; never raises."""
-    if isinstance(exc, SoftTimeLimitExceeded):
+    if isinstance(exc, TIME_LIMITS):
         message = "the identification took too long and was stopped: try again, or with fewer photos"
     else:
         message = (

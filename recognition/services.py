@@ -43,11 +43,9 @@ def create_identification(
 
 
 def delete_identification(identification: Identification) -> None:
-    """Delete the identification, its rows and its photo files."""
-    names = [name for photo in identification.photos.all() for name in (photo.file.name, photo.thumbnail.name)]
+    """Delete the identification and its rows; recognition.signals removes the photo files on commit."""
     with transaction.atomic():
         identification.delete()
-        transaction.on_commit(lambda: _delete_files(names))
 
 
 def _delete_files(names: Sequence[str]) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views
+from . import species, views
 
 app_name = "recognition"
 urlpatterns = [
@@ -14,5 +14,7 @@ urlpatterns = [
     path("identifications/<int:pk>/delete/", views.delete, name="delete"),
     path("history/", views.history, name="history"),
     re_path(r"^history/export/(?P<fmt>csv|json)/$", views.history_export, name="history_export"),
+    path("species/", species.species, name="species"),
+    path("species/<int:pk>/", species.species, name="species_of_model"),
     path("api-token/", views.api_token, name="api_token"),
 ]

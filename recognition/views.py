@@ -20,13 +20,24 @@ from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
 from .selectors import own_identifications, search_species, shares_confirmed_photos
+from .throttles import UploadRateThrottle
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """True for the upload script's fetch (it asks for JSON); a plain form post gets HTML."""
+    return "application/json" in request.headers.get("Accept", "")
 
 
 @require_http_methods(["GET", "POST"])
 def identify(request: HttpRequest) -> HttpResponse:
-    """Show the upload form, or store the photos, queue the work and go to the result page."""
+    """Show the upload form, or store the photos, queue the work and go to the result page.
+
+    The upload script gets JSON instead: {"url"} on success, {"errors"} when refused, so it keeps its photos.
+    """
     version = registry.active_version()
     if version is None:
+        if request.method == "POST" and _wants_json(request):
+            return JsonResponse({"errors": [registry.NO_ACTIVE_MODEL]}, status=503)
         return render(
             request,
             "recognition/identify.html",
@@ -34,19 +45,45 @@ def identify(request: HttpRequest) -> HttpResponse:
             status=503 if request.method == "POST" else 200,
         )
     form = IdentifyForm(request.POST, request.FILES) if request.method == "POST" else IdentifyForm()
-    if request.method == "POST" and form.is_valid():
+    throttle = UploadRateThrottle()
+    status = 200
+    if request.method == "POST" and not throttle.allow_request(request, None):
+        # the same per-user budget as the API's uploads, so neither door bypasses the other
+        message = upload_throttled_message(throttle.wait())
+        if _wants_json(request):
+            return JsonResponse({"errors": [message]}, status=429)
+        form = IdentifyForm()
+        messages.error(request, message)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         identification = services.create_identification(
             request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
         )
-        return redirect("recognition:detail", pk=identification.pk)
-    status = 400 if request.method == "POST" else 200
+        url = reverse("recognition:detail", args=[identification.pk])
+        return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
+    elif request.method == "POST":
+        if _wants_json(request):
+            errors = [*form.non_field_errors(), *form.errors.get("images", [])]
+            return JsonResponse({"errors": errors}, status=400)
+        status = 400
     context = {
         "form": form,
         "version": version,
         "organs": IdentificationPhoto.Organ.choices,
         "max_files": settings.RECOGNITION_MAX_FILES,
+        "max_bytes": settings.RECOGNITION_MAX_UPLOAD_BYTES,
+        "max_mb": settings.RECOGNITION_MAX_UPLOAD_BYTES // (1024 * 1024),
     }
     return render(request, "recognition/identify.html", context, status=status)
+
+
+def upload_throttled_message(wait: float | None) -> str:
+    """Return the message for an upload refused by the per-user rate, naming when to try again."""
+    seconds = max(1, round(wait or 1))
+    return _("Too many uploads: you may start %(rate)s identifications. Try again in %(seconds)d seconds.") % {
+        "rate": settings.RECOGNITION_UPLOAD_RATE,
+        "seconds": seconds,
+    }
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -61,6 +98,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
     )
     context = {
+        "pending": not identification.is_finished,
         "identification": identification,
         "candidates": candidates,
         "photos": identification.photos.all(),

@@ -9,11 +9,27 @@ from pathlib import Path
 import pytest
 
 from tests.images import make_image_tree
+from tests.skips import ALLOWED_SKIPS, unexpected
 from tests.workers import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("PLANTSITE_DATASETS", ROOT.parent / "shared" / "datasets"))
 CHROMIUM = os.environ.get("PLANTSITE_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("PLANTSITE_CI") == "1"  # set by .ci/run: only the skips in tests/skips.py are allowed
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """In CI, list every skip with its reason and fail the run when one is not in tests/skips.py."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not IN_CI or reporter is None:
+        return
+    reasons = [str(report.longrepr[2]) for report in reporter.stats.get("skipped", []) if report.longrepr]
+    for reason in sorted(set(reasons)):
+        allowed = next((why for prefix, why in ALLOWED_SKIPS.items() if prefix in reason), None)
+        reporter.write_line(f"skip: {reason} -> {'allowed: ' + allowed if allowed else 'NOT ALLOWED'}")
+    if unexpected(reasons):
+        reporter.write_line("CI allows only the skips listed in tests/skips.py: fix the environment", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,6 +53,13 @@ def celery_worker(transactional_db, tmp_path_factory):
     worker = WorkerProcess(tmp_path_factory.mktemp("worker")).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A fresh MEDIA_ROOT for tests that check which files were (not) stored; in-process only."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
 
 
 @pytest.fixture(scope="session")

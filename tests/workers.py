@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,9 +52,9 @@ def worker_env(**overrides: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """One ``celery worker`` subprocess; ``start`` returns once it answers a control ping."""
+    """One ``celery worker`` subprocess (the production prefork pool, one child); ``start`` returns once it answers a ping."""
 
-    def __init__(self, log_dir: Path, pool: str = "solo", env: dict[str, str] | None = None, app=None) -> None:
+    def __init__(self, log_dir: Path, pool: str = "prefork", env: dict[str, str] | None = None, app=None) -> None:
         self.app = app
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.pool = pool
@@ -104,9 +105,13 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def kill(self) -> None:
-        """SIGKILL the worker: no chance to acknowledge or requeue anything."""
+        """SIGKILL the worker and its pool children, as a lost machine would: nothing is acknowledged."""
         if self.process and self.process.poll() is None:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
             self.process.send_signal(signal.SIGKILL)
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
             self.process.wait()
 
     def stop(self, timeout: float = 30.0) -> None:

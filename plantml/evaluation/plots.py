@@ -10,6 +10,7 @@ import numpy as np
 
 from .figures import plt
 from .figures import save_figure as _save
+from .fonts import use_fonts_for
 from .many_classes import plot_confused_pairs, write_per_class_csv
 from .metrics import roc_auc, roc_curve
 
@@ -47,17 +48,53 @@ def _plot_keys(axis: plt.Axes, history: Sequence[dict], keys: Sequence[str], yla
         axis.text(0.5, 0.5, "no data", ha="center", va="center", transform=axis.transAxes)
 
 
-def plot_training_curves(history: Sequence[dict], path: Path) -> Path:
-    """Write loss, accuracy and learning-rate curves per epoch; keys missing from the history are left out."""
+def _learning_rate_keys(keys: set[str]) -> list[str]:
+    """The per-part rates (lr_backbone, lr_head) when recorded, else the single ``lr``."""
+    parts = sorted(k for k in keys if k.startswith("lr_"))
+    return parts or sorted(k for k in keys if k == "lr")
+
+
+def _mark_events(axes: Sequence[plt.Axes], history: Sequence[dict]) -> None:
+    """Draw the phase boundaries, the best epoch and an early stop on every axis."""
+    epochs = [row.get("epoch", index + 1) for index, row in enumerate(history)]
+    boundaries = [
+        (epochs[i], row["phase"])
+        for i, row in enumerate(history)
+        if row.get("phase") and (i == 0 or history[i - 1].get("phase") != row["phase"])
+    ]
+    best = [epochs[i] for i, row in enumerate(history) if row.get("is_best")]
+    stops = [epochs[i] for i, row in enumerate(history) if row.get("early_stop")]
+    for axis in axes:
+        for index, (epoch, phase) in enumerate(boundaries):
+            if index:
+                axis.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
+            axis.text(epoch - 0.4, 1.0, phase, transform=axis.get_xaxis_transform(), va="top", fontsize="x-small")
+        if best:
+            axis.axvline(best[-1], color="tab:green", linestyle="--", linewidth=1, label=f"best epoch {best[-1]}")
+        for epoch in stops:
+            axis.axvline(epoch, color="tab:red", linestyle="-.", linewidth=1, label=f"early stop (epoch {epoch})")
+        if best or stops:
+            axis.legend(fontsize="small")
+
+
+def training_curves_figure(history: Sequence[dict]) -> plt.Figure:
+    """Return loss, accuracy and learning-rate curves per epoch, marked with phases, best epoch and early stop."""
     keys = {key for row in history for key in row if isinstance(_first(history, key), (int, float))}
+    keys -= {"is_best", "early_stop"}
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     _plot_keys(axes[0], history, sorted(k for k in keys if k.endswith("loss")), "loss")
     _plot_keys(axes[1], history, sorted(k for k in keys if "top" in k or "acc" in k), "accuracy")
-    _plot_keys(axes[2], history, sorted(k for k in keys if k == "lr" or k.startswith("lr_")), "learning rate")
+    _plot_keys(axes[2], history, _learning_rate_keys(keys), "learning rate")
     axes[0].set_title("loss")
     axes[1].set_title("accuracy")
-    axes[2].set_title("learning rate")
-    return _save(fig, path)
+    axes[2].set_title("learning rate (backbone and head)")
+    _mark_events(axes, history)
+    return fig
+
+
+def plot_training_curves(history: Sequence[dict], path: Path) -> Path:
+    """Write ``training_curves_figure(history)``; keys missing from the history are left out."""
+    return _save(training_curves_figure(history), path)
 
 
 def _normalised_rows(cm: np.ndarray) -> np.ndarray:
@@ -67,6 +104,7 @@ def _normalised_rows(cm: np.ndarray) -> np.ndarray:
 
 def plot_confusion_matrix(cm: Sequence[Sequence[int]], class_names: Sequence[str], path: Path) -> Path:
     """Write the row-normalised confusion matrix (rows = true class); cell text only up to 30 classes."""
+    use_fonts_for(class_names)
     cm = np.asarray(cm, dtype=np.float64)
     n = len(class_names)
     normalised = _normalised_rows(cm)
@@ -102,6 +140,7 @@ def _label(row: dict) -> str:
 def plot_per_class_accuracy(per_class: Sequence[dict], path: Path) -> Path:
     """Write per-class top-1 accuracy, sorted; named bars up to 40 classes, else a sorted profile."""
     rows = sorted((row for row in per_class if row.get("accuracy") is not None), key=lambda row: row["accuracy"])
+    use_fonts_for(_label(row) for row in rows)
     accuracies = [row["accuracy"] for row in rows]
     mean = float(np.mean(accuracies)) if accuracies else 0.0
     if len(rows) <= NAMED_BARS_MAX_CLASSES:
@@ -127,6 +166,7 @@ def plot_roc_curves(
     targets: np.ndarray, probs: np.ndarray, class_names: Sequence[str], path: Path, max_curves: int = ROC_MAX_CURVES
 ) -> Path:
     """Write one-vs-rest ROC curves with AUC in the legend; above ``max_curves`` classes only the lowest-AUC ones."""
+    use_fonts_for(class_names)
     targets, probs = np.asarray(targets), np.asarray(probs)
     aucs = [(roc_auc(targets == c, probs[:, c]), c) for c in range(len(class_names))]
     defined = sorted((auc, c) for auc, c in aucs if auc is not None)

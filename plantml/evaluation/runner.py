@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
+from plantml.progress import progress
 from plantml.tta import DEFAULT_SCALES, tta_probabilities
 
 
@@ -33,7 +33,7 @@ def predict_loader(
     targets, probabilities = [], []
     try:
         with torch.inference_mode():
-            for images, labels in tqdm(loader, desc=description, unit="batch", leave=False, dynamic_ncols=True):
+            for images, labels in progress(loader, description):
                 images = images.to(device, non_blocking=True)
                 if tta:
                     probs = tta_probabilities(model, images, flips=True, scales=tta_scales)

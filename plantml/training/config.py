@@ -162,6 +162,7 @@ class TrainConfig:
     )
     # registry (used by the command only)
     name: str | None = option(help="model version name (default: from the run directory)", group="registry")
+    title: str | None = option(help="the model's title that users read (default: its name)", group="registry")
     activate: bool = option(False, "make the new version live", group="registry")
     register: bool = option(True, "register best.pt", group="registry")
 

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from plantml.checkpoint import unwrap
 from plantml.evaluation.metrics import macro_top_k, top_k_accuracy
 from plantml.evaluation.runner import predict_loader
 from plantml.modeling import classifier_name
+from plantml.progress import progress as progress_of
 
 from .amp import autocast
 from .ema import WeightEma
@@ -49,7 +49,7 @@ def train_one_epoch(
     """Train over ``loader`` once (stepping the schedule per batch); return mean loss, last lr, img/s, seconds."""
     set_train_mode(model, train_backbone)
     total_loss, images_seen, started = 0.0, 0, time.perf_counter()
-    bar = tqdm(loader, desc=description, unit="batch", leave=False, dynamic_ncols=True, disable=not progress)
+    bar = progress_of(loader, description, enabled=progress)
     for images, targets in bar:
         images = images.to(device, non_blocking=True)
         targets = targets.to(device, non_blocking=True)
@@ -83,9 +83,20 @@ def train_one_epoch(
     return {
         "train_loss": total_loss / max(1, images_seen),
         "lr": max(group["lr"] for group in optimizer.param_groups),
+        **part_learning_rates(optimizer),
         "img_s": images_seen / seconds if seconds else 0.0,
         "seconds": seconds,
     }
+
+
+def part_learning_rates(optimizer: torch.optim.Optimizer) -> dict[str, float]:
+    """Return {"lr_backbone": ..., "lr_head": ...} from the optimiser's named groups (a frozen part is absent)."""
+    rates: dict[str, float] = {}
+    for group in optimizer.param_groups:
+        part = str(group.get("name", "")).removesuffix("_no_decay")
+        if part:
+            rates[f"lr_{part}"] = group["lr"]
+    return rates
 
 
 def evaluate(model: nn.Module, loader: Iterable, *, device: torch.device, precision: str = "fp32") -> dict[str, float]:

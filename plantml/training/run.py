@@ -253,6 +253,8 @@ class TrainingRun:
             stats["unreadable_images"] = self.count_unreadable()
             row, kept_model, kept_metrics = self.validate(val_loader, phase, stats)
             stop = stopper.step(row["score"]) if row["score"] is not None else False
+            if stop:
+                row["early_stop"] = True  # marked on the training curves
             self.state.end_epoch(row, phase_done=stop or phase_epoch + 1 == phase.epochs)
             if self.context.is_main:
                 self.save(phase, row, kept_model, kept_metrics)

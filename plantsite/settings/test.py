@@ -21,5 +21,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Test runs on one machine share one Redis: each run gets its own queue and cache keys.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"plantsite-test-{os.getpid()}")
 CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15)}
+# Limits that a busy CI machine's first task (torch import, model load) stays inside, and a
+# visibility timeout short enough for the worker-loss test; base.py's rule still holds:
+# the visibility timeout exceeds the hard time limit.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=70)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5)
+}
 WHITENOISE_USE_FINDERS = True

@@ -32,8 +32,8 @@ from ml.models import ModelVersion
 from .. import services
 from ..models import Candidate, Identification
 from ..selectors import outcome_of
+from ..throttles import UploadRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
-from .throttles import UploadRateThrottle
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from ..exports import history_download
 from ..models import Identification
 from ..responses import photo_response
 from ..selectors import own_identifications, search_species
+from ..throttles import UploadRateThrottle
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
@@ -28,7 +29,6 @@ from .serializers import (
     ModelVersionSerializer,
     PhotoSerializer,
 )
-from .throttles import UploadRateThrottle
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
 

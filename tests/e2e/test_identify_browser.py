@@ -1,9 +1,8 @@
-"""Chromium signs up, identifies a real photo through a real worker, finds it in history and deletes it."""
+"""Chromium builds up photos, is refused without losing them, and gets its answer in place through a real worker."""
 
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from PIL import Image
@@ -11,32 +10,6 @@ from PIL import Image
 from tests.e2e.pages import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CLASSES = [
-    "bellis_perennis",
-    "taraxacum_officinale",
-    "rosa_canina",
-    "helianthus_annuus",
-    "tulipa_gesneriana",
-    "iris_germanica",
-]
-
-
-@pytest.fixture
-def six_class_model(settings, tmp_path):
-    """An untrained 6-class convnextv2_atto checkpoint, registered and active."""
-    import torch
-
-    from ml import registry
-    from plantml.checkpoint import ModelSpec, save_checkpoint
-    from tests.conftest import random_head
-
-    torch.manual_seed(0)
-    names = [name.replace("_", " ").capitalize() for name in CLASSES]
-    spec = ModelSpec(architecture="convnextv2_atto", class_names=CLASSES, display_names=names, input_size=64)
-    path = save_checkpoint(tmp_path / "six.pt", random_head(spec.build_model()), spec)
-    settings.MODELS_DIR = tmp_path / "models"
-    return registry.register_checkpoint(path, name=f"six-{uuid.uuid4().hex[:8]}", activate=True)
 
 
 @pytest.fixture
@@ -47,11 +20,21 @@ def plant_photo(tmp_path):
     photos = sorted((DATASETS / "flowers5" / "test").glob("*/*.jpg"))
     if photos:
         return photos[0]
-    path = tmp_path / "generated.jpg"
-    image = Image.new("RGB", (160, 120), (240, 200, 40))
-    image.paste((40, 140, 40), (60, 40, 100, 120))
-    image.save(path, format="JPEG")
-    return path
+    return make_photos(tmp_path, 1)[0]
+
+
+def make_photos(folder, count: int) -> list:
+    """Write ``count`` small distinct JPEG photos into ``folder`` and return their paths."""
+    paths = []
+    for index in range(count):
+        path = folder / f"shot-{index + 1}.jpg"
+        Image.new("RGB", (96, 80), (40 * index % 255, 140, 60)).save(path, format="JPEG")
+        paths.append(path)
+    return paths
+
+
+def chosen(page):
+    return page.get_by_test_id("chosen-photo")
 
 
 def test_identify_a_photo_in_chromium(page, six_class_model, plant_photo, celery_worker):
@@ -60,11 +43,10 @@ def test_identify_a_photo_in_chromium(page, six_class_model, plant_photo, celery
     page.click("nav >> text=Identify")
     page.wait_for_load_state()
     page.set_input_files("input#id_images", str(plant_photo))
-    page.locator("#chosen select[name=organs]").select_option("flower")
+    chosen(page).locator("select").select_option("flower")
     page.click("#identify-form >> button[type=submit]")
 
-    result = page.locator("#identification")
-    result.and_(page.locator("[data-status=done]")).wait_for(timeout=120_000)
+    page.locator("#result[data-status=done]").wait_for(timeout=120_000)
     names = page.locator("a.candidate-name")
     assert names.count() == 5
     for i in range(5):
@@ -73,6 +55,7 @@ def test_identify_a_photo_in_chromium(page, six_class_model, plant_photo, celery
         assert names.nth(i).inner_text() in href.replace("+", " ")
     best = names.first.inner_text()
     assert page.locator(".photos img").first.evaluate("img => img.naturalWidth") > 0
+    assert "Six garden flowers" in page.get_by_test_id("answer-facts").inner_text()
 
     page.click("main >> text=History")
     row = page.get_by_test_id("history-row")
@@ -82,3 +65,133 @@ def test_identify_a_photo_in_chromium(page, six_class_model, plant_photo, celery
     page.click("main form >> button.danger")
     assert page.get_by_test_id("history-row").count() == 0
     assert re.search("deleted", page.locator(".messages").inner_text())
+
+
+def test_three_camera_shots_add_up_and_one_can_be_removed(screen_page, six_class_model, tmp_path):
+    from recognition.models import Identification
+
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    if page.screen.phone:
+        assert page.locator("label[for=camera-input]").is_visible()
+    for shot, organ in zip(make_photos(tmp_path, 3), ["leaf", "flower", "bark"]):
+        page.set_input_files("#camera-input", str(shot))
+        chosen(page).last.locator("select").select_option(organ)
+    assert chosen(page).count() == 3
+
+    chosen(page).nth(1).locator("button.remove").click()
+    assert chosen(page).count() == 2
+    assert [chosen(page).nth(i).locator("select").input_value() for i in range(2)] == ["leaf", "bark"]
+
+    page.click("#identify-button")
+    page.wait_for_url(re.compile(r"/identifications/\d+/$"))
+    identification = Identification.objects.get()
+    assert list(identification.photos.values_list("organ", flat=True)) == ["leaf", "bark"]
+
+
+def test_a_sixth_photo_is_refused_beside_it_and_the_five_stay(screen_page, six_class_model, tmp_path):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    photos = make_photos(tmp_path, 6)
+    page.set_input_files("#id_images", [str(path) for path in photos[:5]])
+    page.set_input_files("#id_images", str(photos[5]))
+
+    assert chosen(page).count() == 6
+    assert chosen(page).nth(5).locator(".error").is_visible()
+    assert page.locator("#chosen li.refused").count() == 1
+
+    chosen(page).first.locator("button.remove").click()  # room again: the sixth now fits
+    assert page.locator("#chosen li.refused").count() == 0 and chosen(page).count() == 5
+
+
+def test_a_refusal_by_the_server_keeps_every_photo_and_organ(screen_page, six_class_model, tmp_path):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    good = make_photos(tmp_path, 2)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 this is not a JPEG")
+    page.set_input_files("#id_images", [str(path) for path in good] + [str(broken)])
+    chosen(page).first.locator("select").select_option("fruit")
+
+    page.click("#identify-button")
+    page.locator("#form-errors p").first.wait_for()
+    assert page.url.endswith("/identify/")
+    assert chosen(page).count() == 3
+    assert chosen(page).first.locator("select").input_value() == "fruit"
+
+
+def test_identify_without_a_photo_says_what_to_do(screen_page, six_class_model):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    page.click("#identify-button")
+    assert page.locator("#form-errors").is_visible()
+    assert page.evaluate("document.activeElement.id") == "form-errors"
+    assert page.url.endswith("/identify/")
+
+
+def test_the_answer_renders_in_place_announced_and_focused(screen_page, six_class_model, tmp_path, celery_worker):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    page.set_input_files("#id_images", str(make_photos(tmp_path, 1)[0]))
+    page.click("#identify-button")
+    page.wait_for_url(re.compile(r"/identifications/\d+/$"))
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.locator("#result[data-status=done]").wait_for(timeout=120_000)
+    assert page.evaluate("window.stillTheSamePage") is True  # no reload
+    page.wait_for_function("document.activeElement.hasAttribute('data-answer')")
+    answer = page.locator("[data-answer]").inner_text().strip()
+    assert page.locator("#result-announcer").inner_text().strip() == answer
+    assert page.title() != "" and not page.title().startswith(page.locator("h1").inner_text())
+
+
+def test_without_javascript_the_plain_form_and_a_refreshing_page_give_the_answer(
+    browser, live_server, six_class_model, tmp_path, celery_worker
+):
+    from tests.e2e.conftest import DESKTOP_EN, open_page
+
+    page = open_page(browser, live_server, DESKTOP_EN, javascript=False)
+    try:
+        sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+        page.goto("/identify/")
+        assert page.locator("#camera-input").is_hidden()
+        page.set_input_files("#id_images", [str(path) for path in make_photos(tmp_path, 2)])
+        page.select_option("#organ-select", "leaf")
+        page.click("#identify-button")
+        page.wait_for_url(re.compile(r"/identifications/\d+/$"))
+        page.locator("#result[data-status=done]").wait_for(timeout=120_000)  # the page refreshes itself
+        assert page.locator("a.candidate-name").count() == 5
+    finally:
+        page.context.close()
+
+
+def test_the_species_page_lists_and_searches_what_the_model_knows(screen_page, six_class_model):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    page.click("main a[href$='/species/']")
+    species = page.get_by_test_id("species").locator("li")
+    assert species.count() == 6
+    assert "Six garden flowers" in page.locator("main").inner_text()
+    assert re.search(r"\b40\b", species.filter(has_text="Bellis perennis").inner_text())
+
+    page.fill("main input[name=q]", "rosa")
+    page.click("main form[role=search] >> button")
+    assert species.count() == 1 and "Rosa canina" in species.inner_text()
+
+
+def test_a_deleted_identification_answers_with_the_sites_translated_404(screen_page, six_class_model):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    response = page.goto("/identifications/999999/")
+    assert response.status == 404
+    assert page.get_by_test_id("not-found").is_visible()
+    assert page.locator("header nav a[href$='/history/']").count() == 1
+    if page.screen.locale.startswith("zh"):
+        assert page.locator("html").get_attribute("lang") == "zh-hans"
+        assert "Page not found" not in page.title()

@@ -185,6 +185,26 @@ def test_compare_on_data_a_model_cannot_read_names_the_model(tiny_checkpoint, tm
         models("compare", "before", "same", "--data", str(data), "--workers", "0")
 
 
+def test_import_sets_the_title_users_read(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "first", "--title", "Garden flowers, spring")
+    version = ModelVersion.objects.get(name="first")
+    assert version.title == "Garden flowers, spring" and version.shown_title == "Garden flowers, spring"
+
+
+def test_title_action_renames_what_users_read_and_empty_falls_back_to_the_name(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "first")
+    assert "titled 'Meadow herbs'" in models("title", "first", "Meadow herbs")
+    assert ModelVersion.objects.get(name="first").shown_title == "Meadow herbs"
+    models("title", "first", "")
+    assert ModelVersion.objects.get(name="first").shown_title == "first"
+
+
+def test_title_of_an_unknown_model_lists_the_known_ones(tiny_checkpoint):
+    models("import", str(tiny_checkpoint), "--name", "first")
+    with pytest.raises(CommandError, match="known: first"):
+        models("title", "nothing", "Meadow herbs")
+
+
 def test_export_writes_the_onnx_file_beside_the_checkpoint_and_says_how_to_serve_it(tiny_checkpoint, models_dir):
     models("import", str(tiny_checkpoint), "--name", "tiny")
     printed = models("export", "tiny")

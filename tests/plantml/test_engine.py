@@ -7,7 +7,7 @@ import torch
 
 from plantml.data import ImageDataset, build_loader, scan_image_folder
 from plantml.modeling import create_model
-from plantml.training.engine import evaluate, format_epoch, train_one_epoch
+from plantml.training.engine import evaluate, format_epoch, part_learning_rates, train_one_epoch
 from plantml.training.losses import LogitAdjustedLoss
 from plantml.training.optim import create_optimizer, warmup_cosine
 from plantml.transforms import eval_transform
@@ -68,3 +68,13 @@ def test_the_epoch_summary_is_one_line():
     }
     line = format_epoch(row)
     assert "\n" not in line and "val top1 0.9000 macro 0.8500" in line and "best (ema)" in line
+
+
+def test_the_backbone_and_head_learning_rates_are_reported_apart():
+    _, optimizer, _ = _setup(True)
+    assert part_learning_rates(optimizer) == {"lr_backbone": 1e-3, "lr_head": 1e-2}
+
+
+def test_a_frozen_backbone_has_no_learning_rate_to_report():
+    _, optimizer, _ = _setup(False)
+    assert part_learning_rates(optimizer) == {"lr_head": 1e-2}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -52,10 +50,24 @@ def test_effective_number_weights_favour_rare_classes_and_average_one():
     assert (weights[2] / weights[0]).item() == pytest.approx(expected[2] / expected[0], rel=1e-5)
 
 
-def test_class_weights_scale_each_sample():
-    logits, target = torch.zeros(2, 3), torch.tensor([0, 2])
+def test_class_weights_make_a_rare_class_mistake_cost_more():
+    # different logits per sample: the weighted mean differs from the plain mean
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 2.0], [2.0, 0.0, 0.0]])
+    target = torch.tensor([0, 2, 2])  # right, right, wrong on the rare class 2
     weights = torch.tensor([1.0, 1.0, 3.0])
-    loss = LogitAdjustedLoss([1 / 3] * 3, class_weights=weights)(logits, target)
-    assert loss.item() == pytest.approx(math.log(3))  # equal logits: each sample's CE is log 3 whatever its weight
-    soft = LogitAdjustedLoss([1 / 3] * 3, class_weights=weights)(logits, F.one_hot(target, 3).float())
-    assert soft.item() == pytest.approx(math.log(3))
+    per_sample = F.cross_entropy(logits, target, reduction="none")
+    expected = (per_sample * weights[target]).sum() / weights[target].sum()
+    unweighted = LogitAdjustedLoss([1 / 3] * 3, tau=0.0)(logits, target)
+    weighted = LogitAdjustedLoss([1 / 3] * 3, tau=0.0, class_weights=weights)(logits, target)
+    assert weighted.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert weighted.item() > unweighted.item() + 0.15
+
+
+def test_class_weights_apply_to_soft_targets_too():
+    logits = torch.tensor([[2.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    hard = torch.tensor([0, 2])
+    weights = torch.tensor([1.0, 1.0, 3.0])
+    criterion = LogitAdjustedLoss([1 / 3] * 3, tau=0.0, class_weights=weights)
+    soft = criterion(logits, F.one_hot(hard, 3).float())
+    assert soft.item() == pytest.approx(criterion(logits, hard).item(), rel=1e-6)
+    assert soft.item() > LogitAdjustedLoss([1 / 3] * 3, tau=0.0)(logits, hard).item() + 0.3

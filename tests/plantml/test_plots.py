@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.image import imread
 
 from plantml.evaluation.metrics import compute_metrics
@@ -11,6 +12,7 @@ from plantml.evaluation.plots import (
     plot_per_class_accuracy,
     plot_roc_curves,
     plot_training_curves,
+    training_curves_figure,
     write_evaluation_plots,
 )
 
@@ -69,3 +71,92 @@ def test_plots_for_many_classes_are_written(tmp_path):
 
 def test_a_confusion_matrix_with_an_empty_class_row_is_drawn(tmp_path):
     _assert_png(plot_confusion_matrix([[2, 0], [0, 0]], ["a", "b"], tmp_path / "cm.png"))
+
+
+PHASED_HISTORY = [
+    {"epoch": 1, "phase": "head", "train_loss": 1.5, "val_top1": 0.3, "lr_head": 1e-3, "is_best": True},
+    {"epoch": 2, "phase": "head", "train_loss": 1.2, "val_top1": 0.5, "lr_head": 5e-4, "is_best": True},
+    {
+        "epoch": 3,
+        "phase": "full",
+        "train_loss": 0.9,
+        "val_top1": 0.7,
+        "lr_backbone": 1e-4,
+        "lr_head": 1e-3,
+        "is_best": True,
+    },
+    {
+        "epoch": 4,
+        "phase": "full",
+        "train_loss": 0.8,
+        "val_top1": 0.6,
+        "lr_backbone": 5e-5,
+        "lr_head": 5e-4,
+        "is_best": False,
+    },
+    {
+        "epoch": 5,
+        "phase": "full",
+        "train_loss": 0.7,
+        "val_top1": 0.6,
+        "lr_backbone": 1e-5,
+        "lr_head": 1e-4,
+        "is_best": False,
+        "early_stop": True,
+    },
+]
+
+
+def _legend_labels(axis) -> list[str]:
+    legend = axis.get_legend()
+    return [text.get_text() for text in legend.get_texts()] if legend else []
+
+
+def test_training_curves_mark_the_best_epoch_and_the_early_stop():
+    fig = training_curves_figure(PHASED_HISTORY)
+    labels = _legend_labels(fig.axes[1])
+    assert "best epoch 3" in labels and "early stop (epoch 5)" in labels
+
+
+def test_training_curves_name_each_phase_where_it_starts():
+    fig = training_curves_figure(PHASED_HISTORY)
+    assert [text.get_text() for text in fig.axes[0].texts] == ["head", "full"]
+
+
+def test_training_curves_plot_the_backbone_and_head_learning_rates():
+    fig = training_curves_figure(PHASED_HISTORY)
+    assert {"lr_backbone", "lr_head"} <= set(_legend_labels(fig.axes[2]))
+
+
+def test_chinese_class_names_are_drawn_with_an_installed_cjk_font(tmp_path):
+    import warnings
+
+    from plantml.evaluation.fonts import installed_cjk_family
+
+    if installed_cjk_family() is None:
+        pytest.skip("no CJK font installed (Debian: apt-get install fonts-wqy-microhei)")
+    targets, probs, _ = _predictions(3)
+    names = ["金银花", "蒲公英", "Rosa canina"]
+    metrics = compute_metrics(targets, probs, names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _assert_png(plot_confusion_matrix(metrics["confusion_matrix"], names, tmp_path / "cm.png"))
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_without_a_cjk_font_one_sentence_says_how_to_get_one(caplog, monkeypatch):
+    from plantml.evaluation import fonts
+
+    monkeypatch.setitem(fonts._state, "warned", False)
+    with caplog.at_level("WARNING", logger="plantml.evaluation.fonts"):
+        fonts.use_fonts_for(["金银花"], families=["No Such Font"])
+        fonts.use_fonts_for(["蒲公英"], families=["No Such Font"])
+    assert [record.getMessage() for record in caplog.records] == [fonts.NO_CJK_FONT]
+    assert "fonts-noto-cjk" in fonts.NO_CJK_FONT
+
+
+def test_latin_class_names_need_no_cjk_font():
+    from plantml.evaluation.fonts import needs_cjk
+
+    assert not needs_cjk(["Rosa canina", "Bellis perennis", "Achillea millefolium"])
+    assert needs_cjk(["Rosa canina", "金银花"])

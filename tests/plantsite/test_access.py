@@ -14,6 +14,11 @@ PUBLIC = {
     "/accounts/signup/",
     "/accounts/login/",
     "/accounts/logout/",
+    # password reset is for people who cannot log in
+    "/accounts/password/reset/",
+    "/accounts/password/reset/sent/",
+    "/accounts/password/reset/x/x/",
+    "/accounts/password/reset/done/",
     "/i18n/setlang/",
 }
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000001", "path": "x"}
@@ -54,5 +59,5 @@ def test_non_public_urls_redirect_anonymous_users_to_login(client):
 
 
 def test_public_pages_render_for_anonymous_users(client):
-    for path in ("/", "/accounts/signup/", "/accounts/login/"):
+    for path in ("/", "/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"):
         assert client.get(path).status_code == 200, path

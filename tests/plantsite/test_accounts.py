@@ -96,3 +96,47 @@ def test_password_change_rejects_wrong_old_password(client, django_user_model):
     )
     assert response.status_code == 200
     assert "Your old password was entered incorrectly" in response.content.decode()
+
+
+def test_the_password_pages_are_the_sites_own_not_the_admins(client, django_user_model):
+    user = django_user_model.objects.create_user("alice", "alice@example.org", STRONG)
+    client.force_login(user)
+    page = client.get(reverse("password_change")).content.decode()
+    assert 'class="brand"' in page and "/admin/" not in page
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, django_user_model, mailoutbox):
+    import re
+
+    django_user_model.objects.create_user("alice", "alice@example.org", STRONG)
+    response = client.post(reverse("password_reset"), {"email": "alice@example.org"})
+    assert response.status_code == 302 and len(mailoutbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(1)
+    form = client.get(link, follow=True)  # Django swaps the token for a session and redirects
+    client.post(form.redirect_chain[-1][0], {"new_password1": "New-Frond-5150", "new_password2": "New-Frond-5150"})
+    assert client.login(username="alice", password="New-Frond-5150")
+
+
+def test_deleting_the_account_asks_for_the_password(client, django_user_model):
+    user = django_user_model.objects.create_user("alice", "alice@example.org", STRONG)
+    client.force_login(user)
+    response = client.post(reverse("account_delete"), {"password": "wrong"})
+    assert response.status_code == 400 and "not your password" in response.content.decode()
+    assert django_user_model.objects.filter(username="alice").exists()
+
+
+def test_deleting_the_account_removes_the_user_and_logs_out(client, django_user_model):
+    user = django_user_model.objects.create_user("alice", "alice@example.org", STRONG)
+    client.force_login(user)
+    response = client.post(reverse("account_delete"), {"password": STRONG})
+    assert response.status_code == 302
+    assert not django_user_model.objects.filter(username="alice").exists()
+    assert not client.get(reverse("home")).context["user"].is_authenticated
+
+
+def test_the_email_backend_comes_from_email_url(monkeypatch):
+    import environ
+
+    config = environ.Env.email_url_config("smtp+tls://mailer:secret@mail.example.org:587")
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (config["EMAIL_HOST"], config["EMAIL_PORT"], config["EMAIL_USE_TLS"]) == ("mail.example.org", 587, True)

@@ -85,13 +85,6 @@ def user_client(client, user):
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
-    """A fresh MEDIA_ROOT for tests that check which files were (not) stored; in-process only."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-@pytest.fixture
 def active_model(tiny_checkpoint, settings, tmp_path):
     """The tiny checkpoint registered and active (its copy lives in this test's own MODELS_DIR)."""
     from ml import registry

@@ -189,3 +189,39 @@ def test_the_token_page_creates_and_revokes_a_token(user_client, user):
     assert key in user_client.get(url).content.decode()
     user_client.post(url, {"action": "revoke"})
     assert not Token.objects.filter(user=user).exists()
+
+
+def test_the_upload_script_gets_the_result_address_as_json(user_client, active_model, module_worker):
+    response = user_client.post(
+        reverse("recognition:identify"), {"images": [photo_of((20, 160, 40))]}, HTTP_ACCEPT="application/json"
+    )
+    identification = Identification.objects.get()
+    assert response.status_code == 201
+    assert response.json() == {"url": reverse("recognition:detail", args=[identification.pk])}
+
+
+def test_a_refusal_answers_the_upload_script_with_the_reasons_as_json(user_client, active_model, media_root):
+    response = user_client.post(
+        reverse("recognition:identify"),
+        {"images": [upload(b"not an image at all")]},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors and all(isinstance(error, str) and error for error in errors)
+    assert not Identification.objects.exists() and not stored_files(media_root)
+
+
+def test_the_result_page_shows_the_models_title_and_the_whole_wait(user, user_client, active_model):
+    from datetime import timedelta
+
+    active_model.title = "Garden flowers, spring"
+    active_model.save()
+    identification = Identification.objects.create(owner=user, status="done", model_version=active_model)
+    Identification.objects.filter(pk=identification.pk).update(
+        finished=identification.created + timedelta(seconds=4.8), duration_ms=77
+    )
+    Candidate.objects.create(identification=identification, rank=1, label="rosa", display_name="Rosa", probability=0.9)
+    page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    assert "Garden flowers, spring" in page and active_model.name not in page
+    assert "Answered 4.8 s after the upload" in page and "77 ms" not in page

@@ -10,7 +10,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.exports import export_version
 from ml.models import ModelVersion
-from ml.registry import RegistryError, activate_version, get_version, register_checkpoint, remove_version, verify
+from ml.registry import (
+    RegistryError,
+    activate_version,
+    get_version,
+    register_checkpoint,
+    remove_version,
+    set_title,
+    verify,
+)
 from plantml.checkpoint import CheckpointError
 from plantml.evaluation.compare import compare_metrics, format_comparison
 from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
@@ -20,7 +28,7 @@ from plantml.evaluation.record import MetricsRecord
 class Command(BaseCommand):
     help = (
         "Manage the registered model versions that the workers serve: "
-        "list, show, compare, activate, import, export, remove."
+        "list, show, compare, activate, title, import, export, remove."
     )
 
     def add_arguments(self, parser) -> None:
@@ -43,9 +51,13 @@ class Command(BaseCommand):
         compare.add_argument("--output", type=Path, help="keep each model's evaluation.json and plots in OUTPUT/NAME")
         activate = actions.add_parser("activate", help="make NAME the model the workers serve")
         activate.add_argument("name")
+        titled = actions.add_parser("title", help="set the title users read instead of NAME ('' removes it)")
+        titled.add_argument("name")
+        titled.add_argument("title")
         imported = actions.add_parser("import", help="verify a checkpoint, copy it under MODELS_DIR and register it")
         imported.add_argument("file", type=Path)
         imported.add_argument("--name", help="registry name (letters, digits, '-', '_'; default from the file name)")
+        imported.add_argument("--title", default="", help="the title users read (default: the name)")
         imported.add_argument("--activate", action="store_true", help="make it the active model")
         export = actions.add_parser(
             "export",
@@ -83,7 +95,7 @@ class Command(BaseCommand):
         if not versions:
             self.stdout.write("no models yet: `manage.py train --data DIR` or `manage.py models import FILE`")
             return
-        header = ("", "name", "architecture", "classes", "top-1", "created", "path")
+        header = ("", "name", "architecture", "classes", "top-1", "created", "path", "title")
         rows = [
             (
                 "*" if v.is_active else "",
@@ -93,6 +105,7 @@ class Command(BaseCommand):
                 _figure(MetricsRecord.from_dict(v.metrics).top1),
                 f"{v.created:%Y-%m-%d %H:%M}",
                 v.checkpoint_path,
+                v.title or "-",
             )
             for v in versions
         ]
@@ -110,6 +123,7 @@ class Command(BaseCommand):
         record = MetricsRecord.from_dict(version.metrics)
         fields = [
             ("name", version.name + ("  (active)" if version.is_active else "")),
+            ("title", version.title or "- (users read the name)"),
             ("architecture", version.architecture),
             ("input size", f"{version.input_size} px"),
             (
@@ -172,11 +186,16 @@ class Command(BaseCommand):
         message = f"{version.name} is now the active model; workers load it on their next task"
         self.stdout.write(self.style.SUCCESS(message))
 
+    def _title(self, options: dict) -> None:
+        version = set_title(options["name"], options["title"])
+        shown = f"titled {version.title!r}" if version.title else "untitled: users read its name"
+        self.stdout.write(self.style.SUCCESS(f"{version.name} is now {shown}"))
+
     def _import(self, options: dict) -> None:
         path = options["file"]
         if not path.is_file():
             raise CommandError(f"no file at {path}: pass the path of a checkpoint written by `manage.py train`")
-        version = register_checkpoint(path, options["name"], activate=options["activate"])
+        version = register_checkpoint(path, options["name"], title=options["title"], activate=options["activate"])
         state = "active" if version.is_active else "not active: `manage.py models activate " + version.name + "`"
         self.stdout.write(
             self.style.SUCCESS(

@@ -55,7 +55,11 @@ class Command(BaseCommand):
         name = config.name or _default_name(Path(config.output))
         try:
             version = register_checkpoint(
-                result.best_checkpoint, name=name, activate=config.activate, metrics=result.metrics.to_dict()
+                result.best_checkpoint,
+                name=name,
+                title=config.title or "",
+                activate=config.activate,
+                metrics=result.metrics.to_dict(),
             )
         except RegistryError as exc:
             raise CommandError(

@@ -1,44 +1,157 @@
-// Upload form: drag-and-drop onto the drop zone, previews, and one organ menu per chosen photo.
+// Upload form: photos accumulate (choose, drop or shoot one after another), each with a preview, its organ and a
+// remove button; they are checked here, then sent without leaving the page, so a refusal keeps every photo.
 (function () {
   "use strict";
   var form = document.getElementById("identify-form");
   if (!form) return;
+  var data = form.dataset;
   var zone = document.getElementById("dropzone");
-  var inputs = Array.prototype.slice.call(form.querySelectorAll("input[type=file][name=images]"));
+  var inputs = [document.getElementById("id_images"), document.getElementById("camera-input")];
   var list = document.getElementById("chosen");
+  var status = document.getElementById("chosen-status");
+  var errors = document.getElementById("form-errors");
   var organAll = document.getElementById("organ-all");
   var template = document.getElementById("organ-template");
-  var maxFiles = parseInt(zone.dataset.maxFiles, 10) || 5;
-  zone.classList.add("enhanced");
+  var button = document.getElementById("identify-button");
+  var maxFiles = parseInt(data.maxFiles, 10) || 5;
+  var maxBytes = parseInt(data.maxBytes, 10) || 20 * 1024 * 1024;
+  var accepted = (data.accept || "").split(",");
+  var photos = [];  // {file, organ, url, problem}
+  var lastOrgan = "auto";
 
-  function chosenFiles() {
-    return inputs.reduce(function (all, input) { return all.concat(Array.prototype.slice.call(input.files)); }, []);
+  function text(message, values) {
+    return message.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function problemOf(file) {
+    if (accepted.indexOf(file.type) < 0) return data.msgType;
+    if (file.size > maxBytes) return data.msgSize;
+    if (acceptedCount() >= maxFiles) return data.msgTooMany;
+    return "";
+  }
+
+  function acceptedCount() {
+    return photos.filter(function (photo) { return !photo.problem; }).length;
+  }
+
+  function add(files) {
+    Array.prototype.forEach.call(files, function (file) {
+      photos.push({ file: file, organ: lastOrgan, url: URL.createObjectURL(file), problem: problemOf(file) });
+    });
+    render();
+  }
+
+  function remove(index) {
+    URL.revokeObjectURL(photos[index].url);
+    photos.splice(index, 1);
+    // a photo refused only for the count may now fit
+    photos.forEach(function (photo) { if (photo.problem === data.msgTooMany) photo.problem = ""; });
+    var kept = [];
+    photos.forEach(function (photo) {
+      if (!photo.problem && kept.length >= maxFiles) photo.problem = data.msgTooMany;
+      if (!photo.problem) kept.push(photo);
+    });
+    render();
+    var buttons = list.querySelectorAll("button.remove");
+    (buttons[Math.min(index, buttons.length - 1)] || inputs[0]).focus();
+  }
+
+  function item(photo, index) {
+    var li = document.createElement("li");
+    li.className = photo.problem ? "refused" : "";
+    li.dataset.testid = "chosen-photo";
+    var label = text(data.msgPhoto, { n: index + 1 });
+    if (photo.file.type.indexOf("image/") === 0) {
+      var img = document.createElement("img");
+      img.alt = label;
+      img.src = photo.url;
+      li.appendChild(img);
+    }
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label + ": " + photo.file.name;
+    li.appendChild(name);
+    if (photo.problem) {
+      var message = document.createElement("p");
+      message.className = "error";
+      message.textContent = photo.problem;
+      li.appendChild(message);
+    } else {
+      var select = template.content.firstElementChild.cloneNode(true);
+      select.value = photo.organ;
+      select.setAttribute("aria-label", text(data.msgOrganLabel, { n: index + 1 }));
+      select.addEventListener("change", function () { photo.organ = lastOrgan = select.value; });
+      li.appendChild(select);
+    }
+    var removeButton = document.createElement("button");
+    removeButton.type = "button";
+    removeButton.className = "secondary small remove";
+    removeButton.textContent = data.msgRemove;
+    removeButton.setAttribute("aria-label", text(data.msgRemoveLabel, { n: index + 1 }) + " (" + photo.file.name + ")");
+    removeButton.addEventListener("click", function () { remove(index); });
+    li.appendChild(removeButton);
+    return li;
   }
 
   function render() {
-    var files = chosenFiles();
     list.textContent = "";
-    organAll.hidden = files.length > 0;
-    organAll.querySelector("select").disabled = files.length > 0;
-    files.forEach(function (file, index) {
-      var item = document.createElement("li");
-      if (file.type.indexOf("image/") === 0) {
-        var img = document.createElement("img");
-        img.alt = "";
-        img.src = URL.createObjectURL(file);
-        item.appendChild(img);
-      }
-      var name = document.createElement("span");
-      name.className = "name";
-      name.textContent = (index + 1) + ". " + file.name;
-      item.appendChild(name);
-      item.appendChild(template.content.cloneNode(true));
-      if (index >= maxFiles) item.classList.add("error");
-      list.appendChild(item);
-    });
+    photos.forEach(function (photo, index) { list.appendChild(item(photo, index)); });
+    organAll.hidden = true;
+    organAll.querySelector("select").disabled = true;
+    status.textContent = photos.length ? text(data.msgCount, { n: acceptedCount(), max: maxFiles }) : "";
   }
 
-  inputs.forEach(function (input) { input.addEventListener("change", render); });
+  function showErrors(messages) {
+    errors.textContent = "";
+    messages.forEach(function (message) {
+      var p = document.createElement("p");
+      p.textContent = message;
+      errors.appendChild(p);
+    });
+    errors.hidden = messages.length === 0;
+    if (messages.length) errors.focus();
+  }
+
+  function send(event) {
+    event.preventDefault();
+    var chosen = photos.filter(function (photo) { return !photo.problem; });
+    if (!chosen.length) { showErrors([data.msgNone]); return; }
+    showErrors([]);
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+    chosen.forEach(function (photo) {
+      body.append("images", photo.file, photo.file.name);
+      body.append("organs", photo.organ);
+    });
+    var label = button.textContent;
+    button.disabled = true;
+    button.textContent = data.msgSending;
+    fetch(form.action || window.location.href, {
+      method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }
+    })
+      .then(function (response) {
+        return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
+      })
+      .then(function (result) {
+        if (result.ok && result.answer.url) { window.location.assign(result.answer.url); return; }
+        showErrors(result.answer.errors || [data.msgNetwork]);
+        button.disabled = false;
+        button.textContent = label;
+      })
+      .catch(function () {
+        showErrors([data.msgNetwork]);
+        button.disabled = false;
+        button.textContent = label;
+      });
+  }
+
+  inputs.forEach(function (input) {
+    input.removeAttribute("name");  // the script sends the list it keeps, not the inputs
+    input.addEventListener("change", function () {
+      add(input.files);
+      input.value = "";  // the next shot or choice adds to the list instead of replacing it
+    });
+  });
   ["dragenter", "dragover"].forEach(function (type) {
     zone.addEventListener(type, function (event) { event.preventDefault(); zone.classList.add("dragover"); });
   });
@@ -47,9 +160,10 @@
   });
   zone.addEventListener("drop", function (event) {
     event.preventDefault();
-    if (!event.dataTransfer || !event.dataTransfer.files.length) return;
-    inputs[0].files = event.dataTransfer.files;
-    render();
+    if (event.dataTransfer && event.dataTransfer.files.length) add(event.dataTransfer.files);
   });
-  render();  // files the browser kept (back button) or chose before this script ran
+  form.addEventListener("submit", send);
+  if (inputs[0].files.length) add(inputs[0].files);  // files the browser kept (back button)
+  else render();
+  inputs[0].value = "";
 })();

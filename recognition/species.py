@@ -1,0 +1,52 @@
+"""The species page: what a model version knows, searchable, with its number of training photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from ml import registry
+from ml.models import ModelVersion
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Species:
+    """One class of a model: the name users read, its folder label and its training photos (None: unknown)."""
+
+    name: str
+    label: str
+    train_photos: int | None
+
+
+def species_of(version: ModelVersion, query: str = "") -> list[Species]:
+    """Return the version's species sorted by name; with ``query``, those whose name or label contains it."""
+    counts = (version.metrics or {}).get("train_counts") or []
+    rows = [
+        Species(
+            name=version.display_names[index] if index < len(version.display_names) else label,
+            label=label,
+            train_photos=counts[index] if index < len(counts) else None,
+        )
+        for index, label in enumerate(version.class_names)
+    ]
+    needle = query.casefold()
+    if needle:
+        rows = [row for row in rows if needle in row.name.casefold() or needle in row.label.casefold()]
+    return sorted(rows, key=lambda row: row.name.casefold())
+
+
+def species(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """List the species of model version ``pk`` (the active one by default), searchable with ``q``."""
+    version = get_object_or_404(ModelVersion, pk=pk) if pk is not None else registry.active_version()
+    if version is None:
+        return render(request, "recognition/species.html", {"no_model": registry.NO_ACTIVE_MODEL})
+    query = request.GET.get("q", "").strip()[:200]
+    rows = species_of(version, query)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"version": version, "page": page, "query": query, "total": version.num_classes}
+    return render(request, "recognition/species.html", context)

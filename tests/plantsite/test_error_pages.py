@@ -1,0 +1,28 @@
+"""404 and 500 pages: translated, with the site's navigation."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_404_page_has_the_sites_navigation(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert 'class="brand"' in page and 'data-testid="not-found"' in page
+
+
+def test_the_404_page_speaks_chinese(client):
+    page = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'lang="zh-hans"' in page and "页面未找到" in page
+
+
+def test_the_500_page_is_the_sites_own_and_translated(client, settings):
+    settings.ROOT_URLCONF = "tests.plantsite.error_urls"
+    client.raise_request_exception = False
+    response = client.get("/broken/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert 'data-testid="server-error"' in page and "服务器出了问题" in page

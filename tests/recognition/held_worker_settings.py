@@ -1,0 +1,33 @@
+"""Worker settings for tests that need a task held mid-prediction: a slow model, on request.
+
+While ``$PLANTSITE_TEST_HOLD_DIR/hold`` exists, ``Predictor.predict`` waits before predicting
+(each pool child that gets there writes ``child-<pid>`` first). With ``ignore-soft-limit`` there
+too it keeps waiting through the soft time limit, like a forward pass stuck in native code.
+"""
+
+import os
+import time
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from plantml.predictor import Predictor
+from plantsite.settings.test import *  # noqa: F403
+
+HOLD_DIR = Path(os.environ["PLANTSITE_TEST_HOLD_DIR"])
+_predict = Predictor.predict
+
+
+def _held_predict(self, images, *args, **kwargs):
+    (HOLD_DIR / f"child-{os.getpid()}").touch()
+    deadline = time.monotonic() + 120
+    while (HOLD_DIR / "hold").exists() and time.monotonic() < deadline:
+        try:
+            time.sleep(0.1)
+        except SoftTimeLimitExceeded:
+            if not (HOLD_DIR / "ignore-soft-limit").exists():
+                raise
+    return _predict(self, images, *args, **kwargs)
+
+
+Predictor.predict = _held_predict

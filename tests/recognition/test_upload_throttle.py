@@ -1,0 +1,45 @@
+"""One per-user upload budget (RECOGNITION_UPLOAD_RATE) for the page and the API alike."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from recognition.models import Identification
+
+from .conftest import photo_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def one_upload_per_hour(settings, user):
+    """Allow one upload an hour, starting from a clean throttle history for ``user``."""
+    settings.RECOGNITION_UPLOAD_RATE = "1/hour"
+    # not cache.clear(): on Redis that would flush the broker's database too
+    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
+    yield
+    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
+
+
+def _identify(client):
+    return client.post(reverse("recognition:identify"), {"images": [photo_of((200, 40, 40))]})
+
+
+def test_the_form_refuses_uploads_over_the_rate_with_429_and_a_message(user_client, active_model, one_upload_per_hour):
+    assert _identify(user_client).status_code == 302
+    refused = _identify(user_client)
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many uploads: you may start 1/hour identifications" in page and "Try again in" in page
+    assert Identification.objects.count() == 1  # the refused photos were not stored
+
+
+def test_the_api_and_the_form_share_one_upload_budget(user_client, user, active_model, one_upload_per_hour):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    assert api.post("/api/identifications/", {"images": [photo_of((30, 200, 40))]}).status_code == 202
+    assert _identify(user_client).status_code == 429
