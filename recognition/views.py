@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from ml import registry
 
 from . import services
-from .exports import history_download
+from .exports import FORMATS, history_download
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
@@ -132,6 +132,8 @@ def history(request: HttpRequest) -> HttpResponse:
 
 def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Download the user's history (the current search, if any) as CSV or JSON."""
+    if fmt not in FORMATS:
+        raise Http404(f"no {fmt} download: use csv or json")
     form = HistorySearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     queryset = search_species(own_identifications(request.user), query)
