@@ -7,3 +7,6 @@ class MlConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "ml"
     verbose_name = "Models"
+
+    def ready(self) -> None:
+        from . import health  # noqa: F401  (registers the model check of /health/)

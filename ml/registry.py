@@ -38,6 +38,15 @@ def active_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
 
 
+def serving_version() -> ModelVersion:
+    """Return the active version if its checkpoint file is there; else raise RegistryError saying what to do."""
+    version = active_version()
+    if version is None:
+        raise RegistryError(NO_ACTIVE_MODEL)
+    verify(version, checksum=False)
+    return version
+
+
 def _default_name(path: Path) -> str:
     stem = re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "model"
     return f"{stem}-{timezone.now():%Y%m%d-%H%M%S}"
@@ -110,14 +119,14 @@ def set_title(name: str, title: str) -> ModelVersion:
     return version
 
 
-def verify(version: ModelVersion) -> None:
-    """Raise RegistryError unless the checkpoint file exists with its recorded SHA-256."""
+def verify(version: ModelVersion, checksum: bool = True) -> None:
+    """Raise RegistryError unless the checkpoint file exists (with its recorded SHA-256 when ``checksum``)."""
     path = Path(version.checkpoint_path)
     if not path.is_file():
         raise RegistryError(
             f"model {version.name}: checkpoint {path} is missing; re-import it with `manage.py models import`"
         )
-    if sha256_file(path) != version.sha256:
+    if checksum and sha256_file(path) != version.sha256:
         raise RegistryError(
             f"model {version.name}: checkpoint {path} changed since it was registered (SHA-256 differs)"
         )

@@ -41,13 +41,13 @@ def broker_is_reachable(url: str, timeout: float = 2.0) -> bool:
     import redis
 
     try:
-        client = _client_for(url, timeout)
-        return bool(client.ping())
+        return bool(redis_client(url, timeout).ping())
     except (redis.RedisError, OSError):
         return False
 
 
-def _client_for(url: str, timeout: float):
+def redis_client(url: str, timeout: float = 2.0):
+    """Return a redis-py client for a Celery-style URL (``redis://`` or ``redis+socket://``)."""
     import redis
 
     if url.startswith("redis+socket://"):
@@ -87,8 +87,12 @@ class EmbeddedRedis:
             str(self.directory),
             "--save",
             "",
+            # Queued tasks survive a stop or a crash of the service: at most one second is lost,
+            # and the sweeper re-queues from the database whatever that second held.
             "--appendonly",
-            "no",
+            "yes",
+            "--appendfsync",
+            "everysec",
             "--logfile",
             str(self.directory / "redis.log"),
         ]

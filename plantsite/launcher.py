@@ -10,9 +10,10 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .broker import BrokerUnreachable, embedded_redis_dir, running_broker
+from .broker import BrokerUnreachable, EmbeddedRedis, broker_is_reachable, embedded_redis_dir, running_broker
 from .processes import stop_process
 
 logger = logging.getLogger("plantsite.launcher")
@@ -27,19 +28,58 @@ def _die_with_parent() -> None:
         pass
 
 
+@dataclass
+class Child:
+    """A process the launcher keeps running, and when it was last restarted."""
+
+    command: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def may_restart(self, limit: int = 5, window: float = 60.0) -> bool:
+        """Return True (and count it) unless it was restarted ``limit`` times in the last ``window`` s."""
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < window]
+        if len(self.restarts) >= limit:
+            return False
+        self.restarts.append(now)
+        return True
+
+
 class Launcher:
     """Start the service's processes, watch them, and stop all of them on a signal or a crash."""
 
     def __init__(self, host: str, port: int, workers: int, data_dir: Path) -> None:
         self.host, self.port, self.workers, self.data_dir = host, port, workers, data_dir
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: dict[str, Child] = {}
+        self.broker: EmbeddedRedis | None = None  # set when the launcher runs the embedded broker
         self.stopping = False
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         """Start one child in its own session so that Ctrl-C reaches only the launcher."""
-        process = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
-        self.children.append((name, process))
-        logger.info("started %s (pid %d)", name, process.pid)
+        child = self.children.setdefault(name, Child(command, env))
+        child.process = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+        logger.info("started %s (pid %d)", name, child.process.pid)
+
+    def revive(self) -> bool:
+        """Restart a dead embedded broker or child; return False when one keeps dying (then the service stops)."""
+        if self.broker is not None and not any(broker_is_reachable(self.broker.url, timeout=t) for t in (1.0, 3.0)):
+            logger.error("the embedded broker stopped answering; restarting it (its AOF file keeps the queue)")
+            self.broker.stop()
+            try:
+                self.broker.start()
+            except RuntimeError as exc:
+                logger.error("could not restart the embedded broker (%s); trying again", exc)
+        for name, child in self.children.items():
+            if child.process is None or child.process.poll() is None:
+                continue
+            if not child.may_restart():
+                logger.error("%s keeps exiting (status %s); stopping the service", name, child.process.returncode)
+                return False
+            logger.error("%s exited with status %s; restarting it", name, child.process.returncode)
+            self.spawn(name, child.command, child.env)
+        return True
 
     def run(self) -> int:
         """Run until a signal, a dead child or a dead parent; return the exit status."""
@@ -47,6 +87,8 @@ class Launcher:
             signal.signal(sig, self._on_signal)
         try:
             with running_broker(embedded_redis_dir(self.data_dir)) as url:
+                if not os.environ.get("REDIS_URL"):
+                    self.broker = EmbeddedRedis(embedded_redis_dir(self.data_dir))
                 try:
                     return self.serve({**os.environ, "REDIS_URL": url})
                 finally:
@@ -80,11 +122,9 @@ class Launcher:
         logger.info("plantsite is running at http://%s:%d/  (Ctrl-C stops it)", self.host, self.port)
         status = 0
         while not self.stopping:
-            for name, process in self.children:
-                if process.poll() is not None:
-                    logger.error("%s exited with status %s; stopping the service", name, process.returncode)
-                    status = 1
-                    self.stopping = True
+            if not self.revive():
+                status = 1
+                self.stopping = True
             if os.getppid() != parent:
                 logger.info("parent process is gone; stopping")
                 self.stopping = True
@@ -97,7 +137,9 @@ class Launcher:
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop every child together, killing the ones that outlive the timeout (the broker stops after them)."""
-        stop_process(*(process for _, process in self.children), timeout=timeout)
+        stop_process(*(child.process for child in self.children.values()), timeout=timeout)
+        if self.broker is not None:
+            self.broker.stop()  # a restarted one; the first stops when running_broker exits
         logger.info("all processes stopped")
 
 

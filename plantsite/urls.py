@@ -35,4 +35,5 @@ urlpatterns = [
     path("v2/", include("recognition.api.plantnet_urls")),
 ]
 
+handler404 = views.not_found
 handler500 = "plantsite.views.server_error"

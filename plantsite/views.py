@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.defaults import page_not_found
+
+from .health import run_checks
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +22,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def health(request: HttpRequest) -> JsonResponse:
-    """Return 200 with {"status": "ok"} when the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Return each part's state (database, broker, workers, model); 200 when all are up, else 503."""
+    checks = run_checks()
+    healthy = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer 404 as JSON under /api/ (what the API's clients parse), else as Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": f"nothing at {request.path}: see /api/docs/ for the API's URLs"}, status=404)
+    return page_not_found(request, exception)
 
 
 @login_not_required

@@ -28,6 +28,10 @@ class Identification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued = models.DateTimeField(
+        null=True, blank=True, help_text=_("When its task was last handed to the broker; empty until that succeeds.")
+    )
+    worker = models.CharField(max_length=200, blank=True, help_text=_("The worker process running it."))
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     model_version = models.ForeignKey("ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL)

@@ -8,6 +8,7 @@ import time
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -15,6 +16,7 @@ from ml import registry
 from plantml.files import CheckpointError
 
 from .models import Candidate, Identification, IdentificationPhoto
+from .worker import WORKER_ID
 
 logger = logging.getLogger(__name__)
 # soft: raised in the task; hard: the pool child was killed and the worker reports it
@@ -34,18 +36,39 @@ def run_identification(identification_id: int) -> str:
     if identification is None:
         logger.info("identification %s was deleted before it ran", identification_id)
         return "gone"
-    if identification.is_finished:
-        return identification.status  # a re-delivered message: never recompute a finished answer
-    Identification.objects.filter(pk=identification_id).update(
-        status=Identification.Status.RUNNING, started=timezone.now()
-    )
+    if not claim(identification_id):
+        # a message delivered twice: finished already, or running in another live worker
+        return Identification.objects.filter(pk=identification_id).values_list("status", flat=True).first() or "gone"
     try:
         version, predictions, duration_ms = _predict(identification)
     except PermanentFailure as exc:
         mark_failed(identification_id, str(exc))
         return Identification.Status.FAILED
+    except TRANSIENT_ERRORS:
+        release(identification_id)  # the retry may run in another worker
+        raise
     _store_answer(identification_id, version, predictions, duration_ms)
     return Identification.Status.DONE
+
+
+def claim(identification_id: int) -> bool:
+    """Mark the identification running in this worker; False when it is finished or another worker has it."""
+    mine = Q(status=Identification.Status.PENDING) | Q(status=Identification.Status.RUNNING, worker=WORKER_ID)
+    return bool(
+        Identification.objects.filter(mine, pk=identification_id).update(
+            status=Identification.Status.RUNNING, started=timezone.now(), worker=WORKER_ID
+        )
+    )
+
+
+def release(identification_id: int) -> None:
+    """Give a running identification back to the queue's care (pending again, swept if its message is lost)."""
+    try:
+        Identification.objects.filter(
+            pk=identification_id, status=Identification.Status.RUNNING, worker=WORKER_ID
+        ).update(status=Identification.Status.PENDING, worker="")
+    except TRANSIENT_ERRORS:
+        logger.warning("identification %s stays running until the sweeper's hard-limit bound", identification_id)
 
 
 def _predict(identification: Identification):

@@ -10,14 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Identification, IdentificationPhoto, Preferences
-from .tasks import identify
+from .queueing import enqueue
 from .validators import PreparedPhoto
 
 
 def create_identification(
     owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = (), model_version=None
 ) -> Identification:
-    """Store the row and its photos in one transaction and queue the task once it commits.
+    """Store the row and its photos in one transaction, then queue it (or leave it to the sweeper: never lost).
 
     ``model_version`` asks for that registered model; without it the worker uses the active one.
     """
@@ -35,7 +35,7 @@ def create_identification(
                 row.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
                 written.append(row.thumbnail.name)
                 row.save()
-            transaction.on_commit(lambda: identify.delay(identification.pk))
+            transaction.on_commit(lambda: enqueue(identification.pk))
     except Exception:
         _delete_files(written)
         raise

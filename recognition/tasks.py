@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from . import pipeline
+from . import pipeline, worker  # noqa: F401  (worker: the heartbeat and sweeper beside the tasks)
 
 
 class IdentifyTask(Task):
@@ -18,6 +18,7 @@ class IdentifyTask(Task):
 @shared_task(
     base=IdentifyTask,
     name="recognition.identify",
+    ignore_result=True,  # the database holds the answer
     autoretry_for=pipeline.TRANSIENT_ERRORS,
     max_retries=5,
     retry_backoff=2,

@@ -1,9 +1,32 @@
-"""Per-user throttle for uploads, read from settings at request time."""
+"""Per-user throttles that keep the API up when their shared cache (Redis) is down."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
-from rest_framework.throttling import UserRateThrottle
+from django.core.cache import caches
+from redis.exceptions import RedisError
+from rest_framework import throttling
+
+logger = logging.getLogger(__name__)
+
+# What redis-py raises when the server is gone or too slow.
+CACHE_ERRORS = (RedisError, OSError)
+
+
+class UserRateThrottle(throttling.UserRateThrottle):
+    """DRF's per-user throttle on the shared cache, falling back to this process's memory when it fails."""
+
+    fallback_cache = caches["local"]
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            logger.warning("throttle cache unreachable (%s): counting %s requests in this process", exc, self.scope)
+            self.cache = self.fallback_cache
+            return super().allow_request(request, view)
 
 
 class UploadRateThrottle(UserRateThrottle):

@@ -10,12 +10,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .images import encode_jpeg, thumbnail, to_rgb
 from .models import IdentificationPhoto
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
+# Stored as the user sent them when RGB or greyscale (phones' JPEGs, MPO included); the rest as an upright JPEG.
+KEPT_AS_UPLOADED = {"JPEG", "MPO"}
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,18 @@ def validate_count(files: list) -> None:
         )
 
 
-def open_upload(upload: UploadedFile) -> Image.Image:
-    """Return the upload decoded as an upright RGB image, or raise ValidationError saying why not."""
+@dataclass(frozen=True)
+class OpenedUpload:
+    """A decoded upload: upright RGB pixels (JPEGs possibly at a reduced scale), its upright size, and
+    whether its bytes can be stored as they are (an RGB or greyscale JPEG)."""
+
+    image: Image.Image
+    size: tuple[int, int]
+    keep_bytes: bool
+
+
+def open_upload(upload: UploadedFile, draft_to: int | None = None) -> OpenedUpload:
+    """Decode the upload upright (a JPEG at the smallest scale >= ``draft_to`` px), or raise ValidationError why not."""
     name = upload.name or _("photo")
     if not upload.size:
         raise ValidationError(_("%(name)s is empty: choose the photo again.") % {"name": name}, code="empty")
@@ -68,8 +80,13 @@ def open_upload(upload: UploadedFile) -> Image.Image:
                     % {"name": name, "format": image.format},
                     code="format",
                 )
+            size = _upright_size(image)
+            keep_bytes = image.format in KEPT_AS_UPLOADED and image.mode in ("RGB", "L")
+            if draft_to and keep_bytes:
+                # DCT scaling: a 12 MP photo decodes at 1/8 in a fraction of the full decode's time
+                image.draft("RGB", (draft_to, draft_to))
             image.load()  # decodes everything: a truncated file fails here, not later in the worker
-            return to_rgb(image)
+            return OpenedUpload(to_rgb(image), size, keep_bytes)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(name) from None
     except UnidentifiedImageError:
@@ -87,6 +104,12 @@ def open_upload(upload: UploadedFile) -> Image.Image:
         upload.seek(0)
 
 
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    # EXIF orientations 5-8 turn the stored pixels by 90 degrees
+    rotated = image.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+    return (image.height, image.width) if rotated else (image.width, image.height)
+
+
 def _check_pixels(image: Image.Image, name: str) -> None:
     if image.width * image.height > settings.RECOGNITION_MAX_PIXELS:
         raise _too_many_pixels(name)
@@ -101,24 +124,28 @@ def _too_many_pixels(name: str) -> ValidationError:
     )
 
 
+def prepare_photo(upload: UploadedFile) -> PreparedPhoto:
+    """Validate one upload: a JPEG is kept byte for byte (decoded only at thumbnail scale), others become JPEG."""
+    box = settings.RECOGNITION_THUMBNAIL_PX
+    opened = open_upload(upload, draft_to=box)
+    if opened.keep_bytes:
+        upload.seek(0)
+        original = upload.read()
+    else:
+        original = encode_jpeg(opened.image)
+    width, height = opened.size
+    return PreparedPhoto(original, encode_jpeg(thumbnail(opened.image, box), quality=85), width, height)
+
+
 def prepare_uploads(files: list[UploadedFile]) -> list[PreparedPhoto]:
     """Validate every upload (all or none) and return them normalised and encoded."""
     validate_count(files)
     errors, prepared = [], []
     for upload in files:
         try:
-            image = open_upload(upload)
+            prepared.append(prepare_photo(upload))
         except ValidationError as exc:
             errors.append(exc)
-            continue
-        prepared.append(
-            PreparedPhoto(
-                original=encode_jpeg(image),
-                thumbnail=encode_jpeg(thumbnail(image, settings.RECOGNITION_THUMBNAIL_PX), quality=85),
-                width=image.width,
-                height=image.height,
-            )
-        )
     if errors:
         raise ValidationError(errors)
     return prepared

@@ -34,14 +34,15 @@ def identify(request: HttpRequest) -> HttpResponse:
 
     The upload script gets JSON instead: {"url"} on success, {"errors"} when refused, so it keeps its photos.
     """
-    version = registry.active_version()
-    if version is None:
+    try:
+        version = registry.serving_version()
+    except registry.RegistryError as exc:
         if request.method == "POST" and _wants_json(request):
-            return JsonResponse({"errors": [registry.NO_ACTIVE_MODEL]}, status=503)
+            return JsonResponse({"errors": [str(exc)]}, status=503)
         return render(
             request,
             "recognition/identify.html",
-            {"no_model": registry.NO_ACTIVE_MODEL},
+            {"no_model": str(exc)},
             status=503 if request.method == "POST" else 200,
         )
     form = IdentifyForm(request.POST, request.FILES) if request.method == "POST" else IdentifyForm()

@@ -155,21 +155,29 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="plantsite")
 # Unacknowledged messages return to the queue after this many seconds: it must
 # exceed the hard time limit, or a slow task would be handed out twice.
+# The connect timeout bounds how long an upload waits on a broker that is down: the
+# identification is then queued by the sweeper instead (RECOGNITION_SWEEP_SECONDS).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_IMPORTS = ["plantsite.tasks"]
 
 # --- Cache -------------------------------------------------------------------
 # The same Redis keeps per-user API throttles, so that they hold across gunicorn
 # processes and hosts.
+# "local" is where throttles count, per process, while that Redis is down.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
         "KEY_PREFIX": "plantsite",
-    }
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "plantsite-fallback"},
 }
 
 # --- REST API ----------------------------------------------------------------
@@ -186,6 +194,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Identify plants from photos and read your identification history.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Uploads documented as binary files, not as the URLs that responses carry.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -222,9 +232,15 @@ RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
 # under gunicorn's worker timeout (30 s by default), or gunicorn kills the waiting worker.
 RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=25.0)
 RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
+# The database is the source of truth for what must run: every worker sweeps it this often
+# and re-queues identifications that were never queued (broker down at upload time), that
+# stayed queued longer than RECOGNITION_REQUEUE_AFTER, or whose worker stopped beating.
+RECOGNITION_SWEEP_SECONDS = env.float("RECOGNITION_SWEEP_SECONDS", default=15)
+RECOGNITION_REQUEUE_AFTER = env.int("RECOGNITION_REQUEUE_AFTER", default=300)
+RECOGNITION_HEARTBEAT_SECONDS = env.float("RECOGNITION_HEARTBEAT_SECONDS", default=3)
 REST_FRAMEWORK.update(
     {
-        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+        "DEFAULT_THROTTLE_CLASSES": ["recognition.throttles.UserRateThrottle"],
         "DEFAULT_THROTTLE_RATES": {"user": env("RECOGNITION_API_RATE", default="2000/hour")},
         "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
         "PAGE_SIZE": RECOGNITION_PAGE_SIZE,

@@ -4,11 +4,43 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class RequestRefused(APIException):
+    """A request that Django's own limits refuse; the message names the limit and the fix."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "request_refused"
+
+
+def _django_limit(exc: Exception) -> APIException | None:
+    """Return the 4xx that stands for one of Django's request limits, or None for any other error."""
+    if isinstance(exc, TooManyFilesSent):
+        return RequestRefused(
+            f"the request carries more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files: "
+            f"send at most {settings.RECOGNITION_MAX_FILES} photos of one plant"
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return RequestRefused(
+            f"the request carries more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields: "
+            "send only the documented fields"
+        )
+    if isinstance(exc, RequestDataTooBig):
+        refused = RequestRefused(
+            f"the request body (without files) is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes: "
+            "send photos as multipart files and keep the other fields short"
+        )
+        refused.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        return refused
+    return None
 
 
 def _first_message(detail) -> str:
@@ -22,6 +54,7 @@ def _first_message(detail) -> str:
 
 def json_exception_handler(exc, context):
     """Return DRF's response rewritten as {"message": ..., "errors": ...}."""
+    exc = _django_limit(exc) or exc
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)

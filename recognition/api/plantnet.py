@@ -23,7 +23,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView, exception_handler
 
 from ml import registry
@@ -32,7 +31,7 @@ from ml.models import ModelVersion
 from .. import services
 from ..models import Candidate, Identification
 from ..selectors import outcome_of
-from ..throttles import UploadRateThrottle
+from ..throttles import UploadRateThrottle, UserRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
 
 logger = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,7 +46,7 @@ class IdentificationSerializer(serializers.ModelSerializer):
     """An identification as the API returns it; ``confident`` applies the threshold setting."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:identification-detail")
-    model_version = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    model_version = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
     confident = serializers.BooleanField(source="is_confident", read_only=True)
@@ -77,7 +78,9 @@ class IdentificationCreateSerializer(serializers.Serializer):
     """Multipart upload: ``images`` (1-5 files) and optional ``organs`` (one per image, or one for all)."""
 
     images = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True), allow_empty=True, required=False, default=list
+        child=serializers.FileField(allow_empty_file=True),
+        min_length=1,
+        error_messages={"required": "Choose at least one photo of the plant (the images field)."},
     )
     organs = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
 
@@ -88,6 +91,25 @@ class IdentificationCreateSerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"images": exc.messages}) from None
         return {"photos": photos, "organs": organs}
+
+
+class IdentificationFilterSerializer(serializers.Serializer):
+    """The list's query parameters (a NUL character is refused here, before any database sees it)."""
+
+    status = serializers.ChoiceField(
+        choices=Identification.Status.choices,
+        required=False,
+        error_messages={
+            "invalid_choice": f"unknown status {{input!r}}: use one of {', '.join(Identification.Status.values)}"
+        },
+    )
+    species = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="part of the best candidate's or the feedback's name",
+        validators=[RegexValidator(r"^[^\x00]*$", "species may not contain NUL characters")],
+    )
 
 
 class FeedbackSerializer(serializers.Serializer):

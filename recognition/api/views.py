@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -25,6 +25,7 @@ from ..throttles import UploadRateThrottle
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
+    IdentificationFilterSerializer,
     IdentificationSerializer,
     ModelVersionSerializer,
     PhotoSerializer,
@@ -37,6 +38,11 @@ class NoActiveModel(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "no_active_model"
     default_detail = registry.NO_ACTIVE_MODEL
+
+
+class ModelUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "model_unavailable"
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -55,26 +61,19 @@ class IdentificationViewSet(
         queryset = own_identifications(self.request.user).select_related("model_version").prefetch_related("photos")
         if self.action != "list":
             return queryset
-        wanted = self.request.query_params.get("status")
-        if wanted:
-            if wanted not in Identification.Status.values:
-                raise ValidationError(
-                    {"status": f"unknown status {wanted!r}: use one of {', '.join(Identification.Status.values)}"}
-                )
-            queryset = queryset.filter(status=wanted)
-        return search_species(queryset, self.request.query_params.get("species", "").strip())
+        filters = IdentificationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        if filters.validated_data.get("status"):
+            queryset = queryset.filter(status=filters.validated_data["status"])
+        return search_species(queryset, filters.validated_data.get("species", "").strip())
 
     def get_throttles(self):
         throttles = super().get_throttles()
         return [*throttles, UploadRateThrottle()] if self.action == "create" else throttles
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=Identification.Status.values),
-            OpenApiParameter(
-                "species", OpenApiTypes.STR, description="part of the best candidate's or the feedback's name"
-            ),
-        ]
+        parameters=[IdentificationFilterSerializer],
+        responses={200: IdentificationSerializer(many=True), 400: MESSAGE, 404: MESSAGE},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -92,8 +91,10 @@ class IdentificationViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Upload 1-5 photos of one plant; answers 202 at once, poll ``url`` until status is done or failed."""
-        if registry.active_version() is None:
-            raise NoActiveModel()
+        try:
+            registry.serving_version()
+        except registry.RegistryError as exc:
+            raise ModelUnavailable(str(exc)) from None
         serializer = IdentificationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         identification = services.create_identification(
@@ -106,10 +107,18 @@ class IdentificationViewSet(
             headers={"Location": url},
         )
 
+    @extend_schema(responses={200: IdentificationSerializer, 404: MESSAGE})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(responses={204: None, 404: MESSAGE})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance: Identification) -> None:
         services.delete_identification(instance)
 
-    @extend_schema(request=FeedbackSerializer, responses={200: IdentificationSerializer, 400: MESSAGE})
+    @extend_schema(request=FeedbackSerializer, responses={200: IdentificationSerializer, 400: MESSAGE, 404: MESSAGE})
     @action(detail=True, methods=["post"])
     def feedback(self, request, pk=None):
         """Confirm a candidate (``label``) or give the correct species (``species``)."""

@@ -10,6 +10,7 @@ from recognition import services
 from recognition.models import Identification
 from recognition.tasks import identify
 from recognition.validators import prepare_uploads
+from recognition.worker import WORKER_ID
 
 from .conftest import photo_of
 
@@ -38,11 +39,18 @@ def test_a_finished_identification_is_not_recomputed(user, active_model):
     assert list(identification.candidates.values_list("pk", "probability")) == first
 
 
-def test_a_redelivered_running_identification_is_resumed(user, active_model):
+def test_a_redelivered_identification_this_worker_was_running_is_resumed(user, active_model):
     identification = _create(user, (10, 120, 200))
-    Identification.objects.filter(pk=identification.pk).update(status="running")
+    Identification.objects.filter(pk=identification.pk).update(status="running", worker=WORKER_ID)
     assert identify.apply(args=[identification.pk]).get() == "done"
     assert identification.candidates.count() == 3
+
+
+def test_a_message_for_an_identification_another_worker_runs_is_dropped(user, active_model):
+    identification = _create(user, (10, 120, 200))
+    Identification.objects.filter(pk=identification.pk).update(status="running", worker="other-worker-1")
+    assert identify.apply(args=[identification.pk]).get() == "running"
+    assert identification.candidates.count() == 0
 
 
 def test_a_deleted_identification_is_skipped(user, active_model):

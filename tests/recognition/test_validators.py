@@ -155,3 +155,32 @@ def test_unknown_or_surplus_organs_are_refused(organs, message):
 def test_feedback_needs_a_candidate_label_or_a_species(label, species, message):
     with pytest.raises(ValidationError, match=message):
         validate_feedback(label, species, ["rosa", "bellis"])
+
+
+def test_a_jpeg_is_stored_byte_for_byte_as_uploaded():
+    data = image_bytes("JPEG", size=(300, 200))
+    (photo,) = prepare_uploads([upload(data)])
+    assert photo.original == data and (photo.width, photo.height) == (300, 200)
+
+
+def test_a_rotated_jpeg_keeps_its_bytes_but_reports_its_upright_size_and_thumbnail():
+    image = Image.new("RGB", (80, 40), (10, 120, 10))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    data = io.BytesIO()
+    image.save(data, format="JPEG", exif=exif.tobytes())
+    (photo,) = prepare_uploads([upload(data.getvalue())])
+    assert photo.original == data.getvalue()
+    assert Image.open(io.BytesIO(photo.thumbnail)).size == (40, 80)
+
+
+def test_a_large_jpeg_thumbnail_is_made_from_a_reduced_decode(settings):
+    settings.RECOGNITION_THUMBNAIL_PX = 100
+    (photo,) = prepare_uploads([upload(image_bytes("JPEG", size=(4000, 3000)))])
+    assert (photo.width, photo.height) == (4000, 3000)
+    assert Image.open(io.BytesIO(photo.thumbnail)).size == (100, 75)
+
+
+def test_a_png_is_stored_as_an_upright_jpeg():
+    (photo,) = prepare_uploads([upload(image_bytes("PNG"), name="leaf.png")])
+    assert _decoded(photo).format == "JPEG"

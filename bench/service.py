@@ -1,0 +1,184 @@
+"""A real plantsite (the `make run` launcher) in a throw-away data folder, driven over HTTP like a client.
+
+Used by bench/load.py, bench/faults.py and the launcher fault test: start it, upload photos
+through the API with a token, read back what was accepted and what got done, and hurt it
+(kill -9 the broker or the worker, stop and start the whole launcher).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+FINISHED = {"done", "failed"}
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_checkpoint(path: Path, architecture: str = "convnextv2_atto", input_size: int = 64) -> Path:
+    """Write an untrained 5-class checkpoint (what is measured here is serving, not accuracy)."""
+    import torch
+
+    from plantml.checkpoint import ModelSpec, save_checkpoint
+
+    torch.manual_seed(0)
+    names = ["daisy", "dandelion", "rose", "sunflower", "tulip"]
+    spec = ModelSpec(architecture=architecture, class_names=names, display_names=names, input_size=input_size)
+    return save_checkpoint(path, spec.build_model(), spec)
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Return {pid: command line} of every live process below ``pid``."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    found, stack = {}, [pid]
+    while stack:
+        for child in tree.get(stack.pop(), []):
+            try:
+                found[child] = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            stack.append(child)
+    return found
+
+
+class RunningService:
+    """One launcher with its embedded Redis (or REDIS_URL), worker and gunicorn, on a free port."""
+
+    def __init__(self, data_dir: Path, checkpoint: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # SQLite in the data folder and the embedded broker unless ``env`` names DATABASE_URL / REDIS_URL
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_QUEUE")}
+        self.env.update(
+            DJANGO_SETTINGS_MODULE="plantsite.settings.base",
+            PLANTSITE_DATA_DIR=str(self.data_dir),
+            LOG_LEVEL="WARNING",
+            CELERY_QUEUE=f"bench-{uuid.uuid4().hex[:8]}",
+            RECOGNITION_UPLOAD_RATE="100000/hour",
+            RECOGNITION_API_RATE="100000/hour",
+            RECOGNITION_PAGE_SIZE="500",
+            **(env or {}),
+        )
+        self.log_path = self.data_dir / "launcher.log"
+        self.process: subprocess.Popen | None = None
+        self.session = requests.Session()
+        self._manage("migrate", "--noinput", "-v", "0")
+        self._manage("models", "import", str(checkpoint), "--name", f"bench-{uuid.uuid4().hex[:8]}", "--activate")
+        token = self._manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
+            "u = get_user_model().objects.get_or_create(username='bench')[0]; "
+            "print(Token.objects.get_or_create(user=u)[0].key)",
+        ).split()[-1]
+        self.session.headers["Authorization"] = f"Token {token}"
+
+    def _manage(self, *args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
+        ).stdout
+
+    def start(self, timeout: float = 180.0) -> RunningService:
+        """Start the launcher and return once /health/ answers 200 (a worker beats, the model is there)."""
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "plantsite.launcher", "--port", str(self.port), "--web-workers", "2"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float) -> None:
+        """Wait until /health/ answers 200; raise with the launcher's log when it does not in time."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"the launcher exited:\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}/health/", timeout=3).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"/health/ not 200 after {timeout:.0f}s:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def upload(self, photo: Path, timeout: float = 30.0) -> tuple[int, dict]:
+        """POST one photo; return (HTTP status, JSON body)."""
+        with open(photo, "rb") as handle:
+            response = self.session.post(
+                f"{self.url}/api/identifications/",
+                files={"images": (photo.name, handle, "image/jpeg")},
+                timeout=timeout,
+            )
+        return response.status_code, response.json()
+
+    def statuses(self, ids: Iterable[int]) -> dict[int, str]:
+        """Return {id: status} of the given identifications, read through the API."""
+        wanted, found, url = set(ids), {}, f"{self.url}/api/identifications/"
+        while url and len(found) < len(wanted):
+            body = self.session.get(url, timeout=30).json()
+            found.update({item["id"]: item["status"] for item in body["results"] if item["id"] in wanted})
+            url = body["next"]
+        return found
+
+    def wait_finished(self, ids: list[int], timeout: float) -> dict[int, str]:
+        """Poll until every id is done or failed, or ``timeout`` passes; return the last statuses."""
+        deadline, statuses = time.monotonic() + timeout, {}
+        while time.monotonic() < deadline:
+            try:
+                statuses = self.statuses(ids)
+            except requests.RequestException:
+                statuses = {}
+            if len(statuses) == len(ids) and set(statuses.values()) <= FINISHED:
+                break
+            time.sleep(1.0)
+        return statuses
+
+    def pids(self, needle: str) -> list[int]:
+        """Return the pids of the launcher's descendants whose command line contains ``needle``."""
+        return [pid for pid, cmd in _children(self.process.pid).items() if needle in cmd] if self.process else []
+
+    def kill(self, needle: str) -> int:
+        """SIGKILL the first descendant matching ``needle`` (e.g. "redis-server", "celery"); return its pid."""
+        pid = min(self.pids(needle))
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGTERM the launcher (as Ctrl-C does) and wait for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
