@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recognition', '0001_initial'),
+        ('recognition', '0002_queue_tracking'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
