@@ -3,51 +3,22 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from plantml.checkpoint import load_checkpoint
+from tests.ml.ddp import train_two_ranks
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_two_processes_train_one_shard_each_and_rank_zero_writes(image_tree, tmp_path):
     output = tmp_path / "run"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "plantsite.settings.test", "OMP_NUM_THREADS": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "manage.py",
-        "train",
-        "--data",
-        str(image_tree),
-        "--output",
-        str(output),
-        "--model",
-        "convnextv2_atto",
-        "--input-size",
-        "32",
-        "--epochs",
-        "1",
-        "--head-epochs",
-        "0",
-        "--batch-size",
-        "4",
-        "--workers",
-        "0",
-        "--no-pretrained",
-        "--no-register",
-        "--verbosity",
-        "2",
-    ]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "plantsite.settings.test"}
+    done = train_two_ranks(
+        "manage.py", image_tree, output, "--epochs", "1", "--no-register", "--verbosity", "2", env=env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "rank 0 of 2" in done.stderr and "rank 1 of 2" in done.stderr
     assert done.stdout.count("epoch   1 [finetune]") == 1  # one summary line: only rank 0 reports

@@ -2,54 +2,26 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from ml.models import ModelVersion
+from tests.ml.ddp import ROOT, train_two_ranks
 from tests.workers import worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_both_ranks_end_with_the_same_weights_and_one_version_is_registered(image_tree, tmp_path, settings):
     output = tmp_path / "ddp-run"
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
+    done = train_two_ranks(
         str(ROOT / "tests" / "ml" / "ddp_probe.py"),
-        "--data",
-        str(image_tree),
-        "--output",
-        str(output),
-        "--model",
-        "convnextv2_atto",
-        "--input-size",
-        "32",
-        "--epochs",
-        "2",
-        "--head-epochs",
-        "0",
-        "--batch-size",
-        "4",
-        "--workers",
-        "0",
-        "--no-pretrained",
-        "--mixup",
-        "0",
-        "--no-ema",
-        "--name",
-        "ddp-run",
-    ]
-    env = worker_env(OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=540)
+        image_tree,
+        output,
+        *("--epochs", "2", "--mixup", "0", "--no-ema", "--name", "ddp-run"),
+        env=worker_env(PYTHONPATH=str(ROOT)),
+        timeout=540,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
     rank0, rank1 = (torch.load(output / f"rank-{r}.pt", map_location="cpu") for r in (0, 1))

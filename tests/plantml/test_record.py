@@ -9,10 +9,18 @@ from plantml.evaluation.record import MetricsRecord
 
 
 def test_the_record_of_computed_metrics_holds_their_headline_figures():
-    targets, probs = np.array([0, 1, 1]), np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
-    record = MetricsRecord.from_metrics(compute_metrics(targets, probs, ["a", "b"]), "test", epoch=4, kept="ema")
+    # six classes, so top-5 is not 1 by construction: the third photo's class (0) is the least probable
+    targets = np.array([0, 1, 0])
+    probs = np.array(
+        [
+            [0.5, 0.1, 0.1, 0.1, 0.1, 0.1],
+            [0.1, 0.5, 0.1, 0.1, 0.1, 0.1],
+            [0.0, 0.2, 0.2, 0.2, 0.2, 0.2],
+        ]
+    )
+    record = MetricsRecord.from_metrics(compute_metrics(targets, probs, list("abcdef")), "test", epoch=4, kept="ema")
     assert (record.split, record.num_samples, record.epoch, record.kept) == ("test", 3, 4, "ema")
-    assert record.top1 == 2 / 3 and record.macro_top1 == 0.75 and record.top5 == 1.0
+    assert record.top1 == 2 / 3 and record.macro_top1 == 0.75 and record.top5 == 2 / 3
 
 
 def test_the_record_reads_back_what_it_writes():

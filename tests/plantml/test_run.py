@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from plantml.checkpoint import load_checkpoint
+from plantml.predictor import Predictor
 from plantml.training.config import resolve_config
 from plantml.training.run import train
 
@@ -48,15 +49,33 @@ def test_a_run_writes_checkpoints_metrics_config_and_plots(run_dir):
 def test_metrics_json_has_one_row_per_epoch_through_the_phases(run_dir):
     report = json.loads((run_dir / "metrics.json").read_text())
     assert [row["phase"] for row in report["history"]] == ["head", "finetune", "hires"]
-    assert report["summary"]["split"] == "test" and 0 <= report["summary"]["top1"] <= 1
+
+
+def test_the_summary_is_best_pts_top1_on_the_test_split(run_dir, image_tree):
+    report = json.loads((run_dir / "metrics.json").read_text())
+    test = json.loads((run_dir / "split.json").read_text())["test"]
+    predictor = Predictor.from_checkpoint(run_dir / "best.pt")
+    named = [predictor.predict([predictor.open_image(image_tree / path)], top_k=1)[0].label for path, _ in test]
+    correct = sum(name == predictor.spec.class_names[label] for name, (_, label) in zip(named, test))
+    assert report["summary"]["split"] == "test" and report["summary"]["num_samples"] == len(test)
+    assert report["summary"]["top1"] == pytest.approx(correct / len(test))
 
 
 def test_best_checkpoint_describes_itself(run_dir):
     payload = load_checkpoint(run_dir / "best.pt")
     assert payload["spec"]["class_names"] == ["bellis", "rosa", "viola"]
-    assert payload["spec"]["input_size"] in (32, 40)
     assert payload["config"]["model"] == "convnextv2_atto"
-    assert payload["metrics"]["split"] == "val" and payload["metrics"]["kept"] in ("raw", "ema")
+
+
+def test_best_checkpoint_is_the_last_epoch_that_improved_with_its_kept_weights(run_dir):
+    history = json.loads((run_dir / "metrics.json").read_text())["history"]
+    best = [row for row in history if row["is_best"]][-1]
+    payload = load_checkpoint(run_dir / "best.pt")
+    assert (payload["phase"], payload["metrics"]["epoch"]) == (best["phase"], best["epoch"])
+    assert payload["spec"]["input_size"] == {"head": 32, "finetune": 32, "hires": 40}[best["phase"]]
+    kept = "ema" if best.get("val_macro_top1_ema", -1) > best["val_macro_top1"] else "raw"
+    assert (payload["metrics"]["split"], payload["metrics"]["kept"]) == ("val", kept)
+    assert payload["metrics"]["macro_top1"] == pytest.approx(best["score"])
 
 
 def test_early_stopping_ends_a_phase_after_patience(image_tree, tmp_path):

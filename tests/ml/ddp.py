@@ -1,0 +1,43 @@
+"""Run a two-rank CPU training under torchrun: the one set-up the DDP tests share."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def train_two_ranks(
+    script: str, data: Path, output: Path, *options: str, env: dict[str, str], timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """Run ``script train``'s options (a tiny random-init convnextv2_atto on data) on two ranks; return the run."""
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        script,
+        *(["train"] if script == "manage.py" else []),
+        "--data",
+        str(data),
+        "--output",
+        str(output),
+        "--model",
+        "convnextv2_atto",
+        "--input-size",
+        "32",
+        "--head-epochs",
+        "0",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+        "--no-pretrained",
+        *options,
+    ]
+    return subprocess.run(
+        command, cwd=ROOT, env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=timeout
+    )
