@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -18,6 +19,7 @@ from .datasets.imagefolder import scan_image_folder
 from .datasets.plantnet import find_plantnet, load_plantnet
 from .datasets.scan import ScanCache
 from .datasets.splits import SPLIT_NAMES, Sample, Splits
+from .species import SpeciesInfo
 
 __all__ = ["SPLIT_NAMES", "Sample", "Splits", "scan_image_folder"]  # re-exported: where callers have always found them
 
@@ -181,6 +183,37 @@ def _resolve_splits(data_dir, seed, val_fraction, test_fraction, split_file, cac
     if split_file is not None:
         _save_split(Path(split_file), data_dir, splits)
     return splits
+
+
+def _image_roots(data_dir: Path) -> list[Path]:
+    """Return the class-folder roots of a data folder: its train/ val/ test/ folders when it has them, else itself."""
+    if (data_dir / "train").is_dir():
+        return [data_dir / name for name in SPLIT_NAMES if (data_dir / name).is_dir()]
+    return [data_dir]
+
+
+def add_extra_training_data(splits: Splits, extra_dirs: Sequence[Path]) -> Splits:
+    """Return ``splits`` with every image of ``extra_dirs`` added to train, matched to classes by folder name.
+
+    Classes only the extra folders have are appended after the existing ones (their indices stay put);
+    val and test are left as they are, so they still measure the same thing.
+    """
+    class_names, species = list(splits.class_names), list(splits.species)
+    index = {name: i for i, name in enumerate(class_names)}
+    train, skipped = list(splits.train), list(splits.skipped)
+    for extra in extra_dirs:
+        for root in _image_roots(Path(extra)):
+            samples, names, bad = scan_image_folder(root)
+            for name in names:
+                if name not in index:
+                    index[name] = len(class_names)
+                    class_names.append(name)
+                    if species:  # the dataset names its species: a new class is known by its folder name
+                        species.append(SpeciesInfo(scientific_name=""))
+            train += [(path, index[names[label]]) for path, label in samples]
+            skipped += bad
+            logger.info("added %d training images from %s", len(samples), root)
+    return dataclasses.replace(splits, train=train, class_names=class_names, skipped=skipped, species=species)
 
 
 def load_display_names(path: Path | None, class_names: list[str]) -> list[str]:

@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         meta, kind, many = field.metadata, *_value_type(cls, field.name)
         default = getattr(defaults, field.name)
         shown = " ".join(map(str, default)) if many else default
-        help_text = meta["help"] + (f" (default {shown})" if default not in (None, False) else "")
+        help_text = meta["help"] + (f" (default {shown})" if default not in (None, False, []) else "")
         if meta["positional"]:
             parser.add_argument(field.name, type=kind, help=help_text, metavar=meta["metavar"])
             continue
@@ -103,6 +103,8 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             # choices are shown, not enforced here: validate() refuses a bad value with the same message as in YAML
             choices = meta["choices"] and "{" + ",".join(map(str, meta["choices"])) + "}"
             kwargs.update(type=kind, metavar=meta["metavar"] or choices, nargs="+" if many else None)
+            if many:  # --extra-data A B and --extra-data A --extra-data B alike
+                kwargs["action"] = "extend"
         group.add_argument(flag(field.name), **kwargs)
 
 
@@ -188,4 +190,12 @@ def validate(config: Any) -> None:
 
 def to_plain_dict(config: Any) -> dict[str, Any]:
     """Return YAML/JSON-safe values of a config dataclass (paths as strings)."""
-    return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
+    return {k: _plain(v) for k, v in dataclasses.asdict(config).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("recognition.urls")),
     path("api/", include("recognition.api.urls")),
+    path("v2/", include("recognition.api.plantnet_urls")),
 ]
 
 handler404 = views.not_found

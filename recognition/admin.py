@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Candidate, Identification, IdentificationPhoto
+from .models import Candidate, Identification, IdentificationPhoto, Preferences
 
 
 class PhotoInline(admin.TabularInline):
@@ -23,3 +23,10 @@ class IdentificationAdmin(admin.ModelAdmin):
     search_fields = ("owner__username", "candidates__display_name")
     readonly_fields = ("owner", "status", "error", "created", "started", "finished", "model_version", "duration_ms")
     inlines = [PhotoInline, CandidateInline]
+
+
+@admin.register(Preferences)
+class PreferencesAdmin(admin.ModelAdmin):
+    list_display = ("user", "share_confirmed_photos")
+    list_filter = ("share_confirmed_photos",)
+    search_fields = ("user__username",)

@@ -49,10 +49,11 @@ class IdentifyForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    """Confirm one of the candidates (``label``) or type the correct species (``species``)."""
+    """Confirm a candidate (``label``) or type the species (``species``); ``share`` is the training consent."""
 
     label = forms.CharField(required=False, max_length=200)
     species = forms.CharField(required=False, max_length=200, label=gettext_lazy("Correct species"))
+    share = forms.BooleanField(required=False, label=gettext_lazy("Let confirmed photos improve the model"))
 
     def __init__(self, *args, labels: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -126,3 +126,17 @@ class Candidate(models.Model):
     @property
     def percent(self) -> float:
         return round(self.probability * 100, 1)
+
+
+class Preferences(models.Model):
+    """One user's choices about their identifications (a missing row means every default)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    share_confirmed_photos = models.BooleanField(
+        default=False,
+        verbose_name=_("Let confirmed photos improve the model"),
+        help_text=_("Photos you confirm or correct may be exported to train the next model version."),
+    )
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"

@@ -72,13 +72,14 @@ def release(identification_id: int) -> None:
 
 
 def _predict(identification: Identification):
-    version = registry.active_version()
+    # a version asked for when the identification was made (the Pl@ntNet API's project), else the active one
+    version = identification.model_version or registry.active_version()
     if version is None:
         raise PermanentFailure(registry.NO_ACTIVE_MODEL)
     try:
         predictor = registry.predictors.get(version)
     except (registry.RegistryError, CheckpointError) as exc:
-        raise PermanentFailure(f"the active model {version.name} cannot be loaded: {exc}") from exc
+        raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
     started = time.perf_counter()
     images = [_read_photo(photo, predictor) for photo in identification.photos.all()]
     if not images:

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Candidate, Identification, IdentificationPhoto
+from .models import Candidate, Identification, IdentificationPhoto, Preferences
 
 
 def own_identifications(user) -> QuerySet[Identification]:
@@ -37,3 +37,15 @@ def open_own_photo(user, pk: int, photo_pk: int, kind: str) -> File:
         return field.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+
+
+def shares_confirmed_photos(user) -> bool:
+    """Return True when the user agreed that their confirmed photos may improve the model (off by default)."""
+    return Preferences.objects.filter(user=user, share_confirmed_photos=True).exists()
+
+
+def outcome_of(identification: Identification) -> str:
+    """Return 'identified', 'no_match' (best candidate below the confidence threshold) or the unfinished status."""
+    if identification.status != Identification.Status.DONE:
+        return identification.status
+    return "identified" if identification.is_confident else "no_match"

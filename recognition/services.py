@@ -9,17 +9,22 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Identification, IdentificationPhoto
+from .models import Identification, IdentificationPhoto, Preferences
 from .queueing import enqueue
 from .validators import PreparedPhoto
 
 
-def create_identification(owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = ()) -> Identification:
-    """Store the row and its photos in one transaction, then queue it (or leave it to the sweeper: never lost)."""
+def create_identification(
+    owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = (), model_version=None
+) -> Identification:
+    """Store the row and its photos in one transaction, then queue it (or leave it to the sweeper: never lost).
+
+    ``model_version`` asks for that registered model; without it the worker uses the active one.
+    """
     written: list[str] = []
     try:
         with transaction.atomic():
-            identification = Identification.objects.create(owner=owner)
+            identification = Identification.objects.create(owner=owner, model_version=model_version)
             for index, photo in enumerate(photos):
                 organ = organs[index] if index < len(organs) and organs[index] else IdentificationPhoto.Organ.AUTO
                 row = IdentificationPhoto(
@@ -56,3 +61,9 @@ def record_feedback(identification: Identification, label: str = "", text: str =
     identification.feedback_at = timezone.now()
     identification.save(update_fields=["feedback_label", "feedback_text", "feedback_at"])
     return identification
+
+
+def set_share_confirmed_photos(user, share: bool) -> Preferences:
+    """Record whether the user lets their confirmed or corrected photos train the model."""
+    preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"share_confirmed_photos": share})
+    return preferences

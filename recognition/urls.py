@@ -13,6 +13,7 @@ urlpatterns = [
     path("identifications/<int:pk>/feedback/", views.feedback, name="feedback"),
     path("identifications/<int:pk>/delete/", views.delete, name="delete"),
     path("history/", views.history, name="history"),
+    path("history/export/<str:fmt>/", views.history_export, name="history_export"),
     path("species/", species.species, name="species"),
     path("species/<int:pk>/", species.species, name="species_of_model"),
     path("api-token/", views.api_token, name="api_token"),

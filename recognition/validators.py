@@ -177,3 +177,40 @@ def validate_feedback(label: str, species: str, labels: list[str]) -> None:
         raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
     if not label and not species:
         raise ValidationError(_("Confirm one of the candidates or type the correct species."))
+
+
+# Pl@ntNet's organ names and the organ each one is stored as; habit is the whole plant,
+# and "other" carries no organ the model could use, so it is stored as automatic.
+PLANTNET_ORGANS = {
+    "auto": IdentificationPhoto.Organ.AUTO,
+    "leaf": IdentificationPhoto.Organ.LEAF,
+    "flower": IdentificationPhoto.Organ.FLOWER,
+    "fruit": IdentificationPhoto.Organ.FRUIT,
+    "bark": IdentificationPhoto.Organ.BARK,
+    "habit": IdentificationPhoto.Organ.WHOLE,
+    "other": IdentificationPhoto.Organ.AUTO,
+}
+SECONDARY_PLANTNET_ORGANS = {"habit", "other"}
+
+
+def clean_plantnet_organs(organs: list[str], count: int) -> list[str]:
+    """Return the stored organ of each photo from Pl@ntNet ``organs`` (none: all auto; else one per photo, in order)."""
+    organs = [organ.strip().lower() for organ in organs]
+    if not organs:
+        return [IdentificationPhoto.Organ.AUTO] * count
+    unknown = sorted(set(organs) - set(PLANTNET_ORGANS))
+    if unknown:
+        raise ValidationError(
+            _("Unknown organ %(organ)s: use one of %(choices)s.")
+            % {"organ": ", ".join(unknown), "choices": ", ".join(PLANTNET_ORGANS)}
+        )
+    if len(organs) != count:
+        raise ValidationError(
+            _("You sent %(organs)d organs for %(count)d images: send one organ per image, in the same order.")
+            % {"organs": len(organs), "count": count}
+        )
+    if set(organs) <= SECONDARY_PLANTNET_ORGANS:
+        raise ValidationError(
+            _("habit and other only go beside a photo of a leaf, flower, fruit or bark (or auto): add one.")
+        )
+    return [PLANTNET_ORGANS[organ] for organ in organs]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,10 +15,11 @@ from rest_framework.authtoken.models import Token
 from ml import registry
 
 from . import services
+from .exports import FORMATS, history_download
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
-from .selectors import own_identifications, search_species
+from .selectors import own_identifications, search_species, shares_confirmed_photos
 from .throttles import UploadRateThrottle
 
 
@@ -90,7 +91,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one identification: live status, then the ranked candidates, photos and feedback form."""
     identification = get_object_or_404(own_identifications(request.user).select_related("model_version"), pk=pk)
     candidates = list(identification.candidates.all())
-    form = FeedbackForm(initial={"label": identification.feedback_label, "species": identification.feedback_text})
+    form = FeedbackForm(
+        initial={
+            "label": identification.feedback_label,
+            "species": identification.feedback_text,
+            "share": shares_confirmed_photos(request.user),
+        }
+    )
     context = {
         "pending": not identification.is_finished,
         "identification": identification,
@@ -124,6 +131,23 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "recognition/history.html", {"page": page, "form": form, "query": query})
 
 
+def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Download the user's history (the current search, if any) as CSV or JSON."""
+    if fmt not in FORMATS:
+        raise Http404(f"no {fmt} download: use csv or json")
+    form = HistorySearchForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    queryset = search_species(own_identifications(request.user), query)
+    queryset = queryset.select_related("model_version").prefetch_related("photos")
+
+    def photo_url(photo: IdentificationPhoto) -> str:
+        return request.build_absolute_uri(
+            reverse("recognition:photo", args=[photo.identification_id, photo.pk, "original"])
+        )
+
+    return history_download(queryset, fmt, photo_url)
+
+
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask for confirmation (GET), then delete the identification and its files (POST)."""
@@ -142,6 +166,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     form = FeedbackForm(request.POST, labels=[c.label for c in identification.candidates.all()])
     if form.is_valid():
         services.record_feedback(identification, form.cleaned_data["label"], form.cleaned_data["species"])
+        services.set_share_confirmed_photos(request.user, form.cleaned_data["share"])
         messages.success(request, _("Thank you: your answer is kept with this identification."))
     else:
         for error in form.non_field_errors():

@@ -31,6 +31,13 @@ __all__ = ["ConfigError", "TrainConfig", "resolve_config", "save_config"]
 FRACTION = (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)")
 
 
+def _all_folders(paths: list[Path]) -> bool:
+    for path in paths:
+        if not path.is_dir():
+            raise ValueError(f"--extra-data {path} is not a folder: pass a folder of class sub-folders")
+    return True
+
+
 @dataclass
 class TrainConfig:
     """Every option of a training run, with the design's defaults, help and checks."""
@@ -50,6 +57,13 @@ class TrainConfig:
     )
     class_names: Path | None = option(
         help="JSON {folder name: display name}", group="data", check=existing_file("pass a JSON file")
+    )
+    extra_data: list[Path] = option(
+        [],
+        "more training images (e.g. from export-feedback), merged into train by class name, new classes allowed; "
+        "val/test stay --data's; repeat or list several folders",
+        group="data",
+        check=(lambda paths: _all_folders(paths), ""),
     )
     val_fraction: float = option(0.15, "share held out for validation without val/", group="data", check=FRACTION)
     test_fraction: float = option(0.15, "share held out for testing without test/", group="data", check=FRACTION)
@@ -158,6 +172,8 @@ class TrainConfig:
             raise ConfigError("nothing to train: give --epochs (or --head-epochs / --hires-epochs) above 0")
         if self.hires_size is not None and self.hires_size < self.input_size:
             raise ConfigError(f"--hires-size must be at least --input-size ({self.input_size})")
+        if self.data is not None and any(extra.resolve() == self.data.resolve() for extra in self.extra_data):
+            raise ConfigError("--extra-data names the --data folder itself: pass other folders")
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain YAML/JSON-safe values (paths as strings)."""

@@ -12,7 +12,14 @@ from typing import Any
 import torch
 
 from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint
-from plantml.data import ImageDataset, build_loader, load_display_names, resolve_splits, resolve_workers
+from plantml.data import (
+    ImageDataset,
+    add_extra_training_data,
+    build_loader,
+    load_display_names,
+    resolve_splits,
+    resolve_workers,
+)
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.record import MetricsRecord
@@ -79,6 +86,8 @@ class TrainingRun:
         self.splits = resolve_splits(
             c.data, seed=c.seed, val_fraction=c.val_fraction, test_fraction=c.test_fraction, split_file=split_file
         )
+        if c.extra_data:
+            self.splits = add_extra_training_data(self.splits, c.extra_data)
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
         self.display_names = (

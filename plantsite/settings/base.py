@@ -227,6 +227,11 @@ if RECOGNITION_RUNTIME not in ("torch", "onnx", "onnx-int8"):
 RECOGNITION_PAGE_SIZE = env.int("RECOGNITION_PAGE_SIZE", default=20)
 RECOGNITION_THUMBNAIL_PX = env.int("RECOGNITION_THUMBNAIL_PX", default=320)
 RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
+# The Pl@ntNet-compatible /v2/identify answers synchronously: it waits this long for the
+# worker, then answers 504 with the identification's URL (the work still finishes). Keep it
+# under gunicorn's worker timeout (30 s by default), or gunicorn kills the waiting worker.
+RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=25.0)
+RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
 # The database is the source of truth for what must run: every worker sweeps it this often
 # and re-queues identifications that were never queued (broker down at upload time), that
 # stayed queued longer than RECOGNITION_REQUEUE_AFTER, or whose worker stopped beating.

@@ -113,10 +113,16 @@ class IdentificationFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    """Either ``label`` (one of ``context["labels"]``, the candidates) or ``species`` (free text)."""
+    """Either ``label`` (one of ``context["labels"]``) or ``species`` (free text); optional ``share`` consent."""
 
     label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     species = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    share = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="let confirmed photos improve the model (your consent, off by default); left out = unchanged",
+    )
 
     def validate(self, attrs):
         label, species = attrs["label"].strip(), attrs["species"].strip()
@@ -124,7 +130,7 @@ class FeedbackSerializer(serializers.Serializer):
             validate_feedback(label, species, self.context.get("labels", []))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"label": exc.messages}) from None
-        return {"label": label, "species": species}
+        return {"label": label, "species": species, "share": attrs.get("share")}
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

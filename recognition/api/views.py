@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from ml import registry
 
 from .. import services
+from ..exports import history_download
 from ..models import Identification
 from ..responses import photo_response
 from ..selectors import own_identifications, search_species
@@ -27,6 +28,7 @@ from .serializers import (
     IdentificationFilterSerializer,
     IdentificationSerializer,
     ModelVersionSerializer,
+    PhotoSerializer,
 )
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
@@ -127,7 +129,20 @@ class IdentificationViewSet(
         services.record_feedback(
             identification, serializer.validated_data["label"], serializer.validated_data["species"]
         )
+        if serializer.validated_data["share"] is not None:
+            services.set_share_confirmed_photos(request.user, serializer.validated_data["share"])
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("species", OpenApiTypes.STR, description="only the matching identifications")],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"], url_path=r"export/(?P<fmt>csv|json)")
+    def export(self, request, fmt=None):
+        """Download your whole history (or the ``species`` matches) as CSV or JSON."""
+        queryset = search_species(self.get_queryset(), request.query_params.get("species", "").strip())
+        serializer = PhotoSerializer(context={"request": request})
+        return history_download(queryset, fmt, lambda photo: serializer.get_url(photo))
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})
     @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_pk>[0-9]+)/(?P<kind>original|thumbnail)")

@@ -118,6 +118,73 @@ def test_show_reports_a_checkpoint_that_changed_since_import(tiny_checkpoint, mo
     assert "changed since it was registered" in models("show", "tiny")
 
 
+def _checkpoint_with_a_new_class(path: Path) -> Path:
+    """A random convnextv2_atto checkpoint that knows one more class than the tiny fixture."""
+    import torch
+
+    from plantml.checkpoint import ModelSpec, save_checkpoint
+    from tests.conftest import random_head
+
+    torch.manual_seed(1)
+    spec = ModelSpec(
+        architecture="convnextv2_atto",
+        class_names=["bellis_perennis", "rosa_canina", "helianthus_annuus", "tulipa_gesneriana"],
+        display_names=["Bellis perennis", "Rosa canina", "Helianthus annuus", "Tulipa gesneriana"],
+        input_size=64,
+    )
+    return save_checkpoint(path, random_head(spec.build_model()), spec, metrics={})
+
+
+@pytest.fixture
+def compare_data(tmp_path) -> Path:
+    from tests.images import make_image_tree
+
+    classes = {"bellis_perennis": 2, "rosa_canina": 2, "helianthus_annuus": 2}
+    make_image_tree(tmp_path / "data" / "train", dict.fromkeys(classes, 1))
+    make_image_tree(tmp_path / "data" / "test", classes)
+    return tmp_path / "data"
+
+
+def test_compare_prints_both_models_side_by_side_with_per_class_changes(tiny_checkpoint, compare_data, tmp_path):
+    models("import", str(tiny_checkpoint), "--name", "before")
+    models("import", str(_checkpoint_with_a_new_class(tmp_path / "after.pt")), "--name", "after")
+    out = models("compare", "before", "after", "--data", str(compare_data), "--workers", "0", "--batch-size", "4")
+    lines = out.splitlines()
+    assert lines[0] == f"before vs after on {compare_data} (test split, 6 images)"
+    assert lines[1].split() == ["metric", "before", "after", "change"]
+    top1 = next(line for line in lines if line.startswith("top1 "))
+    assert len(top1.split()) == 4
+    assert "per-class top-1, largest drops first" in out
+    assert sum(name in out for name in ("Bellis perennis", "Rosa canina", "Helianthus annuus")) == 3
+
+
+def test_compare_keeps_the_evaluations_when_asked(tiny_checkpoint, compare_data, tmp_path):
+    models("import", str(tiny_checkpoint), "--name", "before")
+    models("import", str(tiny_checkpoint), "--name", "same")
+    models(
+        "compare", "before", "same", "--data", str(compare_data), "--workers", "0", "--output", str(tmp_path / "cmp")
+    )
+    assert (tmp_path / "cmp" / "before" / "evaluation.json").is_file()
+    assert (tmp_path / "cmp" / "same" / "evaluation.json").is_file()
+
+
+def test_compare_of_an_unknown_model_lists_the_known_ones(tiny_checkpoint, compare_data):
+    models("import", str(tiny_checkpoint), "--name", "before")
+    with pytest.raises(CommandError, match="before"):
+        models("compare", "before", "nonesuch", "--data", str(compare_data))
+
+
+def test_compare_on_data_a_model_cannot_read_names_the_model(tiny_checkpoint, tmp_path):
+    from tests.images import make_image_tree
+
+    models("import", str(tiny_checkpoint), "--name", "before")
+    models("import", str(tiny_checkpoint), "--name", "same")
+    data = make_image_tree(tmp_path / "d" / "test", {"quercus_robur": 2}).parent
+    (data / "train").mkdir()
+    with pytest.raises(CommandError, match="cannot evaluate before: .*quercus_robur"):
+        models("compare", "before", "same", "--data", str(data), "--workers", "0")
+
+
 def test_import_sets_the_title_users_read(tiny_checkpoint):
     models("import", str(tiny_checkpoint), "--name", "first", "--title", "Garden flowers, spring")
     version = ModelVersion.objects.get(name="first")

@@ -77,3 +77,12 @@ def test_unknown_config_keys_are_refused(image_tree, tmp_path):
     config.write_text("learning_rate: 0.1\n")
     with pytest.raises(CommandError, match="unknown option.*learning_rate"):
         call_command("train", config=config, data=image_tree, output=tmp_path / "run")
+
+
+def test_extra_data_may_be_repeated_or_listed(image_tree, split_tree, tmp_path):
+    from ml.management.commands.train import Command
+
+    parser = Command().create_parser("manage.py", "train")
+    repeated = parser.parse_args(["--extra-data", str(image_tree), "--extra-data", str(split_tree)])
+    listed = parser.parse_args(["--extra-data", str(image_tree), str(split_tree)])
+    assert repeated.extra_data == listed.extra_data == [image_tree, split_tree]

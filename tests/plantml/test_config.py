@@ -47,3 +47,21 @@ def test_data_and_output_are_required(tmp_path):
     with pytest.raises(ConfigError, match="--data is required"):
         resolve_config({"output": tmp_path})
     assert TrainConfig().data is None
+
+
+def test_extra_data_folders_resolve_to_paths_and_save_as_strings(image_tree, split_tree, tmp_path):
+    config = resolve_config({"data": image_tree, "output": tmp_path, "extra_data": [str(split_tree)]})
+    assert config.extra_data == [split_tree]
+    saved = save_config(config, tmp_path / "config.yaml")
+    assert yaml.safe_load(saved.read_text())["extra_data"] == [str(split_tree)]
+    assert resolve_config({}, saved).extra_data == [split_tree]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [("nowhere", "--extra-data .*nowhere is not a folder"), ("DATA", "names the --data folder itself")],
+)
+def test_bad_extra_data_is_refused_with_the_fix(image_tree, tmp_path, extra, message):
+    folder = image_tree if extra == "DATA" else tmp_path / extra
+    with pytest.raises(ConfigError, match=message):
+        resolve_config({"data": image_tree, "output": tmp_path, "extra_data": [folder]})

@@ -49,7 +49,7 @@ def test_non_public_urls_redirect_anonymous_users_to_login(client):
         if path in PUBLIC or path.startswith("/static/"):
             continue
         response = client.get(path)
-        if path.startswith("/api/"):
+        if path.startswith(("/api/", "/v2/")):  # the REST API and the Pl@ntNet-compatible one: no login page
             assert response.status_code in (401, 403, 404), path
             continue
         assert response.status_code == 302, f"{path} answered {response.status_code} to an anonymous user"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,17 +19,36 @@ from ml.registry import (
     set_title,
     verify,
 )
+from plantml.checkpoint import CheckpointError
+from plantml.evaluation.compare import compare_metrics, format_comparison
+from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
 
 
 class Command(BaseCommand):
-    help = "Manage the registered model versions that the workers serve: list, show, activate, title, import, export, remove."
+    help = (
+        "Manage the registered model versions that the workers serve: "
+        "list, show, compare, activate, title, import, export, remove."
+    )
 
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         actions.add_parser("list", help="table of every registered model; * marks the active one")
         show = actions.add_parser("show", help="details and metrics of one model")
         show.add_argument("name")
+        compare = actions.add_parser(
+            "compare", help="evaluate two models on the same images and print their metrics side by side"
+        )
+        compare.add_argument("name_a", metavar="NAME_A")
+        compare.add_argument("name_b", metavar="NAME_B")
+        compare.add_argument("--data", type=Path, required=True, help="ImageFolder tree (train/ val/ test/ or flat)")
+        compare.add_argument("--split", default="test", choices=SPLITS, help="images to evaluate (default test)")
+        compare.add_argument("--split-file", type=Path, help="a training run's split.json, for a flat tree")
+        compare.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
+        compare.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (default 2)")
+        compare.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when there is one)")
+        compare.add_argument("--rows", type=int, default=20, help="per-class rows to print (default 20)")
+        compare.add_argument("--output", type=Path, help="keep each model's evaluation.json and plots in OUTPUT/NAME")
         activate = actions.add_parser("activate", help="make NAME the model the workers serve")
         activate.add_argument("name")
         titled = actions.add_parser("title", help="set the title users read instead of NAME ('' removes it)")
@@ -125,6 +145,41 @@ class Command(BaseCommand):
             for key, value in measured.items():
                 shown = f"{value:.4f}" if isinstance(value, float) else value
                 self.stdout.write(f"  {key:<24} {shown}")
+
+    def _compare(self, options: dict) -> None:
+        if not options["data"].is_dir():
+            raise CommandError(f"--data {options['data']} is not a folder: pass the ImageFolder tree to evaluate on")
+        versions = [get_version(options["name_a"]), get_version(options["name_b"])]
+        for version in versions:
+            verify(version)
+        with tempfile.TemporaryDirectory(prefix="plantsite-compare-") as scratch:
+            root = options["output"] or Path(scratch)
+            metrics = [self._evaluate(version, root / version.name, options) for version in versions]
+        self.stdout.write(
+            f"{versions[0].name} vs {versions[1].name} on {options['data']} ({options['split']} split, "
+            f"{metrics[0]['num_samples']} images)"
+        )
+        self.stdout.write(
+            format_comparison(versions[0].name, versions[1].name, compare_metrics(*metrics), options["rows"])
+        )
+
+    def _evaluate(self, version: ModelVersion, output: Path, options: dict) -> dict:
+        try:
+            result = evaluate_checkpoint(
+                Path(version.checkpoint_path),
+                options["data"],
+                split=options["split"],
+                split_file=options["split_file"],
+                output_dir=output,
+                batch_size=options["batch_size"],
+                workers=options["workers"],
+                device=options["device"] or "auto",
+                # a model trained with extra classes has no images of them in the other model's data
+                allow_missing_classes=True,
+            )
+        except (CheckpointError, EvaluationError, FileNotFoundError) as exc:
+            raise CommandError(f"cannot evaluate {version.name}: {exc}") from exc
+        return result.metrics
 
     def _activate(self, options: dict) -> None:
         version = activate_version(options["name"])

@@ -1,0 +1,89 @@
+"""History downloads: CSV and JSON from the history page and the API, only the user's own identifications."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from recognition import services
+from recognition.models import Identification
+from recognition.validators import prepare_uploads
+
+from .conftest import photo_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(user, other_user, media_root, settings):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.5
+    # in a test transaction nothing commits, so nothing is queued: the rows are answered by hand below
+    confident = services.create_identification(user, prepare_uploads([photo_of((200, 30, 40))]), ["flower"])
+    unsure = services.create_identification(user, prepare_uploads([photo_of((30, 30, 200))]))
+    services.create_identification(other_user, prepare_uploads([photo_of((30, 200, 30))]))
+    for identification, probability in ((confident, 0.9), (unsure, 0.3)):
+        identification.candidates.create(
+            rank=1, label="rosa_canina", display_name="Rosa canina", probability=probability
+        )
+        identification.candidates.create(rank=2, label="bellis", display_name="Bellis perennis", probability=0.05)
+        Identification.objects.filter(pk=identification.pk).update(status="done", finished=timezone.now())
+    services.record_feedback(confident, label="rosa_canina")
+    return confident, unsure
+
+
+def test_history_page_offers_both_downloads(user_client, history):
+    html = user_client.get("/history/").content.decode()
+    assert 'href="/history/export/csv/"' in html and 'href="/history/export/json/"' in html
+
+
+def test_csv_from_the_history_page_has_one_row_per_own_identification(user_client, history):
+    confident, unsure = history
+    response = user_client.get("/history/export/csv/")
+    assert response["Content-Disposition"] == 'attachment; filename="plantsite-history.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [int(row["id"]) for row in rows] == [unsure.pk, confident.pk]
+    by_id = {int(row["id"]): row for row in rows}
+    assert by_id[confident.pk]["outcome"] == "identified" and by_id[unsure.pk]["outcome"] == "no_match"
+    assert by_id[confident.pk]["candidate_1"] == "Rosa canina" and float(by_id[confident.pk]["probability_1"]) == 0.9
+    assert by_id[confident.pk]["feedback"] == "Rosa canina"
+    photo = confident.photos.get()
+    assert (
+        by_id[confident.pk]["photos"] == f"http://testserver/identifications/{confident.pk}/photos/{photo.pk}/original/"
+    )
+
+
+def test_json_from_the_api_lists_photos_candidates_and_feedback(user, history):
+    confident, _ = history
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    response = api.get("/api/identifications/export/json/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    records = {r["id"]: r for r in json.loads(response.content)["identifications"]}
+    assert len(records) == 2
+    record = records[confident.pk]
+    assert record["outcome"] == "identified" and record["feedback"] == "Rosa canina"
+    assert record["candidates"][0] == {"label": "rosa_canina", "name": "Rosa canina", "probability": 0.9}
+    photo = confident.photos.get()
+    assert record["photos"] == [f"http://testserver/api/identifications/{confident.pk}/photos/{photo.pk}/original/"]
+
+
+def test_the_photo_urls_in_an_export_open_for_their_owner(user_client, history):
+    records = json.loads(user_client.get("/history/export/json/").content)["identifications"]
+    response = user_client.get(records[0]["photos"][0])
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
+def test_the_search_narrows_the_export(user_client, history):
+    history[1].candidates.filter(rank=1).update(display_name="Viola odorata", label="viola")
+    rows = list(csv.DictReader(io.StringIO(user_client.get("/history/export/csv/?q=viola").content.decode())))
+    assert [int(row["id"]) for row in rows] == [history[1].pk]
+
+
+def test_an_unknown_format_is_a_404(user_client, history):
+    assert user_client.get("/history/export/xml/").status_code == 404

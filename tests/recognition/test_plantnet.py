@@ -1,0 +1,264 @@
+"""The Pl@ntNet-compatible API, replayed as public clients send it, through a live server and a real worker.
+
+The clients: Pl@ntNet's own Python example (``requests`` with ``files=[('images', ...)]`` and
+``data={'organs': [...]}``, the key in ``?api-key=``) and the curl call of their documentation
+(``-F images=@... -F organs=...``). Responses are read with the field names those clients use.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import requests
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+
+from ml import registry
+from recognition.models import Identification
+
+from .conftest import photo_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def jpeg(color: tuple[int, int, int]) -> bytes:
+    return photo_of(color).read()
+
+
+@pytest.fixture
+def key(user) -> str:
+    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
+    return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Two photo files on disk, as a client would read them."""
+    paths = []
+    for index, color in enumerate(((220, 40, 40), (40, 190, 60))):
+        path = tmp_path / f"image_{index + 1}.jpeg"
+        path.write_bytes(jpeg(color))
+        paths.append(path)
+    return paths
+
+
+def python_client(base_url: str, key: str, paths, organs, project: str = "all", **params):
+    """Send the request the way Pl@ntNet's Python example does; return the response."""
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    endpoint = f"{base_url}/v2/identify/{project}?api-key={key}" + (f"&{query}" if query else "")
+    handles = [open(path, "rb") for path in paths]
+    try:
+        files = [("images", (str(path), handle)) for path, handle in zip(paths, handles)]
+        prepared = requests.Request("POST", url=endpoint, files=files, data={"organs": organs}).prepare()
+        return requests.Session().send(prepared, timeout=120)
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def curl_client(base_url: str, key: str, path, organ: str, **params) -> tuple[int, dict]:
+    """Send the documentation's curl request; return (status, parsed JSON)."""
+    query = "".join(f"&{name}={value}" for name, value in params.items())
+    command = [
+        "curl",
+        "-s",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+        "-X",
+        "POST",
+        "-H",
+        "accept: application/json",
+        "-F",
+        f"images=@{path}",
+        "-F",
+        f"organs={organ}",
+        f"{base_url}/v2/identify/all?include-related-images=false&no-reject=false&lang=en&api-key={key}{query}",
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    body, _, code = output.rpartition("\n")
+    return int(code), json.loads(body)
+
+
+def test_a_python_client_request_gets_plantnets_response_shape(
+    live_server, key, user, photos, active_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0  # whatever the tiny model answers counts as identified
+    response = python_client(live_server.url, key, photos, ["flower", "leaf"])
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["query"]["project"] == "all"
+    assert result["query"]["organs"] == ["flower", "leaf"]
+    assert len(result["query"]["images"]) == 2
+    assert result["query"]["includeRelatedImages"] is False and result["query"]["noReject"] is False
+    assert result["language"] == "en"
+    assert result["preferedReferential"] == "all"
+    assert result["version"] == active_model.name
+    assert isinstance(result["remainingIdentificationRequests"], int)
+    assert [organ["organ"] for organ in result["predictedOrgans"]] == ["flower", "leaf"]
+    identification = Identification.objects.get(owner=user)
+    candidates = list(identification.candidates.all())
+    assert [r["species"]["scientificNameWithoutAuthor"] for r in result["results"]] == [
+        c.display_name for c in candidates
+    ]
+    assert [r["score"] for r in result["results"]] == pytest.approx([c.probability for c in candidates], abs=1e-5)
+    assert result["bestMatch"] == result["results"][0]["species"]["scientificName"]
+    species = result["results"][0]["species"]
+    assert species["genus"]["scientificNameWithoutAuthor"] == species["scientificNameWithoutAuthor"].split()[0]
+    assert set(species["family"]) == {"scientificNameWithoutAuthor", "scientificNameAuthorship", "scientificName"}
+    assert species["commonNames"] == []
+    assert "images" not in result["results"][0]
+
+
+def test_the_identification_is_kept_in_the_users_history(live_server, key, user, photos, active_model, module_worker):
+    response = python_client(live_server.url, key, photos[:1], ["flower"], **{"no-reject": "true"})
+    assert response.status_code == 200, response.text
+    identification = Identification.objects.get(owner=user)
+    assert identification.status == "done"
+    assert [photo.organ for photo in identification.photos.all()] == ["flower"]
+    assert response.headers["Location"].endswith(f"/api/identifications/{identification.pk}/")
+
+
+def test_no_match_answers_404_species_not_found_to_curl(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 1.01  # nothing can reach it: every answer is "no match"
+    code, body = curl_client(live_server.url, key, photos[0], "leaf")
+    assert (code, body) == (404, {"statusCode": 404, "error": "Not Found", "message": "Species not found"})
+
+
+def test_no_reject_answers_200_with_the_candidates_even_without_a_match(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 1.01
+    response = python_client(live_server.url, key, photos[:1], ["auto"], **{"no-reject": "true"})
+    assert response.status_code == 200, response.text
+    assert response.json()["query"]["noReject"] is True
+    assert len(response.json()["results"]) == active_model.num_classes  # 3 classes, fewer than RECOGNITION_TOP_K
+
+
+def test_nb_results_and_related_images_shape_the_results(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    params = {"nb-results": 2, "include-related-images": "true", "lang": "zh"}
+    response = python_client(live_server.url, key, photos[:1], ["flower"], **params)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert len(result["results"]) == 2
+    assert all(item["images"] == [] for item in result["results"])
+    assert result["language"] == "zh" and result["query"]["includeRelatedImages"] is True
+
+
+def test_a_named_project_is_answered_by_that_model(
+    live_server, key, photos, active_model, tiny_checkpoint, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    other = registry.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
+    response = python_client(live_server.url, key, photos[:1], ["flower"], project=other.name)
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == other.name
+    assert Identification.objects.get().model_version == other
+
+
+def test_past_the_wait_bound_the_answer_is_504_with_the_identifications_url(
+    live_server, key, photos, active_model, settings
+):
+    settings.RECOGNITION_PLANTNET_WAIT_SECONDS = 0.5  # no worker runs in this test
+    response = python_client(live_server.url, key, photos[:1], ["flower"])
+    assert response.status_code == 504
+    identification = Identification.objects.get()
+    assert response.json()["statusCode"] == 504
+    assert f"/api/identifications/{identification.pk}/" in response.json()["message"]
+    assert response.headers["Location"].endswith(f"/api/identifications/{identification.pk}/")
+
+
+@pytest.mark.parametrize(
+    ("query", "organs", "status", "message"),
+    [
+        ("", ["flower", "leaf"], 401, "Missing API key"),
+        ("api-key=wrong", ["flower", "leaf"], 401, "Invalid API key"),
+        ("nb-results=0", ["flower", "leaf"], 400, "nb-results must be a whole number of 1 or more"),
+        ("lang=xx", ["flower", "leaf"], 400, "lang 'xx' is not available here"),
+        ("no-reject=maybe", ["flower", "leaf"], 400, "no-reject must be true or false"),
+        ("", ["flower", "stem"], 400, "Unknown organ stem"),
+        ("", ["flower"], 400, "send one organ per image"),
+        ("", ["habit", "other"], 400, "habit and other only go beside"),
+    ],
+)
+def test_bad_requests_get_plantnets_error_shape(live_server, key, photos, active_model, query, organs, status, message):
+    if "api-key" not in query and status != 401:
+        query = f"api-key={key}&{query}"
+    endpoint = f"{live_server.url}/v2/identify/all?{query}"
+    files = [("images", (path.name, path.read_bytes(), "image/jpeg")) for path in photos]
+    response = requests.post(endpoint, files=files, data={"organs": organs}, timeout=60)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["statusCode"] == status and body["error"] == ("Unauthorized" if status == 401 else "Bad Request")
+    assert message in body["message"]
+    assert not Identification.objects.exists()
+
+
+def test_a_file_that_is_not_an_image_is_a_400_naming_it(live_server, key, active_model):
+    files = [("images", ("notes.txt", b"not a photo", "text/plain"))]
+    response = requests.post(f"{live_server.url}/v2/identify/all?api-key={key}", files=files, timeout=60)
+    assert response.status_code == 400
+    assert "notes.txt is not an image" in response.json()["message"]
+
+
+def test_an_unknown_project_is_a_404_pointing_at_the_project_list(live_server, key, photos, active_model):
+    response = python_client(live_server.url, key, photos[:1], ["flower"], project="mars-flora")
+    assert response.status_code == 404
+    assert "GET /v2/projects" in response.json()["message"]
+
+
+def test_over_the_total_size_limit_is_a_413(live_server, key, photos, active_model, settings):
+    settings.RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = 1000  # the photos are a few kB together
+    response = python_client(live_server.url, key, photos, ["flower", "leaf"])
+    assert response.status_code == 413
+    assert response.json()["error"] == "Request Entity Too Large"
+    assert not Identification.objects.exists()
+
+
+def test_over_the_quota_is_a_429(live_server, key, photos, active_model, settings):
+    settings.RECOGNITION_UPLOAD_RATE = "1/hour"
+    settings.RECOGNITION_PLANTNET_WAIT_SECONDS = 0.1  # the first one need not be answered
+    python_client(live_server.url, key, photos[:1], ["flower"])
+    response = python_client(live_server.url, key, photos[:1], ["flower"])
+    assert response.status_code == 429
+    assert response.json()["statusCode"] == 429 and response.json()["error"] == "Too Many Requests"
+    assert Identification.objects.count() == 1
+
+
+def test_remaining_requests_count_down_with_the_upload_throttle(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    settings.RECOGNITION_UPLOAD_RATE = "10/hour"
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    first = python_client(live_server.url, key, photos[:1], ["flower"]).json()
+    second = python_client(live_server.url, key, photos[:1], ["flower"]).json()
+    assert (first["remainingIdentificationRequests"], second["remainingIdentificationRequests"]) == (9, 8)
+
+
+def test_projects_lists_all_and_every_model_with_its_species_count(live_server, key, active_model, tiny_checkpoint):
+    registry.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
+    response = requests.get(f"{live_server.url}/v2/projects?api-key={key}", timeout=30)
+    assert response.status_code == 200
+    projects = {project["id"]: project for project in response.json()}
+    assert set(projects) == {"all", active_model.name, "second-opinion"}
+    assert all(set(p) == {"id", "title", "description", "speciesCount"} for p in projects.values())
+    assert projects["all"]["speciesCount"] == 3
+
+
+def test_projects_without_a_key_is_a_401(live_server):
+    response = requests.get(f"{live_server.url}/v2/projects", timeout=30)
+    assert response.status_code == 401 and response.json()["error"] == "Unauthorized"
+
+
+def test_without_an_active_model_all_is_a_503_in_plantnets_shape(live_server, key, photos):
+    response = python_client(live_server.url, key, photos[:1], ["flower"])
+    assert response.status_code == 503
+    assert response.json()["error"] == "Service Unavailable"
