@@ -23,6 +23,13 @@ class Splits:
     species: list[SpeciesInfo] = field(default_factory=list)  # one per class when the dataset names them
     layout: str = "imagefolder"
 
+    def train_counts(self) -> list[int]:
+        """Return the number of training photos of each class, in class order."""
+        counts = [0] * len(self.class_names)
+        for _, target in self.train:
+            counts[target] += 1
+        return counts
+
     def display_names(self) -> list[str]:
         """Return one name per class: the scientific name when the dataset gives one, else the folder name."""
         if not self.species:

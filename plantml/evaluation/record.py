@@ -26,6 +26,7 @@ class MetricsRecord:
     kept: str | None = None  # "raw" or "ema": which weights of that epoch
     tta: bool = False
     unreadable_images: int | None = None  # files the loaders could not read (skipped, not fatal)
+    train_counts: list[int] | None = None  # training photos per class, in class order (the species page shows them)
 
     @classmethod
     def from_metrics(cls, metrics: dict[str, Any], split: str, **extra: Any) -> MetricsRecord:

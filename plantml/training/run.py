@@ -295,7 +295,9 @@ class TrainingRun:
         spec, config = self.spec(phase.input_size), self.c.to_dict()
         if row["score"] is None or row["is_best"]:
             split = "val" if kept_metrics else None
-            record = MetricsRecord.from_metrics(kept_metrics, split, epoch=row["epoch"], kept=row["kept"])
+            record = MetricsRecord.from_metrics(
+                kept_metrics, split, epoch=row["epoch"], kept=row["kept"], train_counts=self.splits.train_counts()
+            )
             save_checkpoint(
                 self.out / "best.pt",
                 kept_model,
@@ -344,7 +346,12 @@ class TrainingRun:
             metrics.update(self.average_k(model, spec, targets, probs))
         write_evaluation_plots(targets, probs, metrics, self.display_names, self.out)
         record = MetricsRecord.from_metrics(
-            metrics, split, epoch=kept.epoch, kept=kept.kept, unreadable_images=self.count_unreadable()
+            metrics,
+            split,
+            epoch=kept.epoch,
+            kept=kept.kept,
+            unreadable_images=self.count_unreadable(),
+            train_counts=self.splits.train_counts(),
         )
         report = {
             "history": history,
