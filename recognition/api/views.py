@@ -134,8 +134,11 @@ class IdentificationViewSet(
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("species", OpenApiTypes.STR, description="only the matching identifications")],
-        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["csv", "json"]),
+            OpenApiParameter("species", OpenApiTypes.STR, description="only the matching identifications"),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT, 404: MESSAGE},
     )
     @action(detail=False, methods=["get"], url_path=r"export/(?P<fmt>csv|json)")
     def export(self, request, fmt=None):
