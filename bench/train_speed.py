@@ -85,6 +85,9 @@ def main() -> None:
     # Judged on the best rounds: other load on the machine only ever slows a round down, so the fastest
     # round of each is the least noisy estimate; the per-round interval is printed for context.
     met = mine / bare >= 0.95
+    if not args.judge:
+        print(f"target ours / bare >= 0.95: not judged (--no-judge); best rounds {mine / bare:.3f}")
+        return
     print(f"target ours / bare >= 0.95: {'met' if met else 'NOT met'} (best rounds {mine / bare:.3f})")
     sys.exit(0 if met else 1)
 
@@ -94,6 +97,13 @@ def arguments():
     p.add_argument("--model", default="tf_efficientnet_lite0", help="timm architecture (default tf_efficientnet_lite0)")
     p.add_argument("--input-size", type=int, default=224, help="pixels (default 224, as bench/train_flowers5)")
     p.add_argument("--batch-size", type=int, default=32, help="(default 32)")
+    p.add_argument(
+        "--no-judge",
+        dest="judge",
+        action="store_false",
+        help="print the figures without a verdict (CI's bench-quick: a shared 2-core machine's timing noise, "
+        "about 5 points between runs, is as large as the margin the target allows)",
+    )
     p.add_argument("--steps", type=int, default=8, help="batches per round (default 8)")
     p.add_argument(
         "--rounds", type=int, default=5, help="alternating rounds; the interval is over their ratios (default 5)"
