@@ -14,6 +14,7 @@ from torch import nn
 
 from .files import CheckpointError, sha256_file  # noqa: F401 (re-exported)
 from .modeling import create_model
+from .open_set import Calibration
 from .species import SpeciesInfo
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
@@ -35,6 +36,7 @@ class ModelSpec:
     head: str = "linear"
     head_hidden: int = 512
     species: list[dict] = field(default_factory=list)  # SpeciesInfo.to_dict() per class, when the data named them
+    calibration: dict = field(default_factory=dict)  # Calibration.to_dict(); empty for an uncalibrated model
 
     def __post_init__(self) -> None:
         if not self.display_names:
@@ -52,6 +54,10 @@ class ModelSpec:
     def species_info(self) -> list[SpeciesInfo]:
         """Return the species facts per class ([] when the training data had none)."""
         return [SpeciesInfo.from_dict(data) for data in self.species]
+
+    def calibration_info(self) -> Calibration:
+        """Return the temperature, acceptance threshold and plant probe (an uncalibrated record when none)."""
+        return Calibration.from_dict(self.calibration)
 
     def build_model(self) -> nn.Module:
         """Return an untrained model of this architecture and head."""
@@ -71,9 +77,14 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 def save_checkpoint(path: str | Path, model: nn.Module, spec: ModelSpec, **extra: Any) -> Path:
     """Write the model, its spec and ``extra`` (config, metrics, optimizer, ...) atomically; return the path."""
+    payload = {"format_version": FORMAT_VERSION, "spec": spec.to_dict(), "model": unwrap(model).state_dict(), **extra}
+    return write_payload(path, payload)
+
+
+def write_payload(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write a checkpoint dict (as ``load_checkpoint`` returns it) to ``path`` atomically; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format_version": FORMAT_VERSION, "spec": spec.to_dict(), "model": unwrap(model).state_dict(), **extra}
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         torch.save(payload, handle)
     os.replace(handle.name, path)

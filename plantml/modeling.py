@@ -61,3 +61,17 @@ def create_model(
 def head_parameters(model: nn.Module) -> list[torch.nn.Parameter]:
     """Return the parameters of the classifier layer (the part replaced for our classes)."""
     return list(model.get_submodule(classifier_name(model)).parameters())
+
+
+def forward_with_features(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Return (logits, pooled pre-logit features) of a timm classifier in one pass.
+
+    A module without timm's ``forward_features`` (an ONNX Runtime session) answers through its own
+    ``forward_with_features`` when it has one, else with features None.
+    """
+    if not hasattr(model, "forward_features"):
+        if hasattr(model, "forward_with_features"):
+            return model.forward_with_features(batch)
+        return model(batch), None
+    features = model.forward_head(model.forward_features(batch), pre_logits=True)
+    return model.get_submodule(classifier_name(model))(features), features

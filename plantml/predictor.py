@@ -15,8 +15,9 @@ from torch import nn
 from .checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of
 from .device import default_device
 from .images import open_image
+from .open_set import LEGACY_THRESHOLD, Decision, decide
 from .transforms import eval_transform
-from .tta import tta_probabilities
+from .tta import tta_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,20 @@ class Prediction:
     label: str
     display_name: str
     probability: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the model says about one plant: ranked candidates and the outcome (identified or no match, why)."""
+
+    candidates: list[Prediction]
+    outcome: str
+    reason: str
+    plant_probability: float | None = None  # P(plant) from the probe, when the model has one
+
+    @property
+    def decision(self) -> Decision:
+        return Decision(self.outcome, self.reason)
 
 
 class Predictor:
@@ -43,6 +58,10 @@ class Predictor:
         self.model = model.to(self.device).eval()
         self.transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
         self.decode_side = round(spec.input_size / spec.crop_pct)  # the shorter side the transform resizes to
+        self.calibration = spec.calibration_info()
+        if self.calibration.plant_probe is not None and not hasattr(model, "forward_features"):
+            if not hasattr(model, "forward_with_features"):
+                logger.warning("this model file gives no features: 'not a plant' cannot be told apart here")
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: torch.device | str | None = None) -> Predictor:
@@ -53,12 +72,15 @@ class Predictor:
         return predictor
 
     @torch.inference_mode()
-    def log_probabilities(self, images: Sequence[Image.Image], tta: bool = False) -> torch.Tensor:
-        """Return an (n_images, n_classes) tensor of log-probabilities, TTA-averaged when asked."""
+    def outputs(self, images: Sequence[Image.Image], tta: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return (calibrated log-probabilities (n_images, n_classes), pooled features or None), TTA-averaged."""
         batch = torch.stack([self.transform(image.convert("RGB")) for image in images]).to(self.device)
-        probabilities = tta_probabilities(self.model, batch, flips=tta)
-        # clamped so that a vanishing probability stays finite when photos are fused in log space
-        return probabilities.clamp_min(torch.finfo(probabilities.dtype).tiny).log()
+        logits, features = tta_outputs(self.model, batch, flips=tta)
+        return torch.log_softmax(logits / self.calibration.temperature, dim=1), features
+
+    def log_probabilities(self, images: Sequence[Image.Image], tta: bool = False) -> torch.Tensor:
+        """Return an (n_images, n_classes) tensor of calibrated log-probabilities, TTA-averaged when asked."""
+        return self.outputs(images, tta=tta)[0]
 
     def open_image(self, source: str | Path | BinaryIO) -> Image.Image:
         """Return a photo file decoded as upright RGB at about the size this model needs (see ``open_image``)."""
@@ -74,20 +96,52 @@ class Predictor:
         self, plants: Sequence[Sequence[Image.Image]], top_k: int = 5, tta: bool = False
     ) -> list[list[Prediction]]:
         """Return one top-K list per plant (each fused as ``predict`` does) from a single forward pass."""
+        return [answer.candidates for answer in self.identify_many(plants, top_k=top_k, tta=tta)]
+
+    @property
+    def threshold(self) -> float:
+        """Return the stored acceptance threshold (0.5 for a model trained before calibration existed)."""
+        stored = self.calibration.threshold
+        return LEGACY_THRESHOLD if stored is None else stored
+
+    def identify_many(
+        self,
+        plants: Sequence[Sequence[Image.Image]],
+        top_k: int = 5,
+        tta: bool = False,
+        threshold: float | None = None,
+    ) -> list[Answer]:
+        """Return one Answer per plant from a single forward pass; ``threshold`` overrides the stored one.
+
+        Several photos of a plant are fused by averaging log-probabilities (and features, for the probe).
+        """
         if not plants:
             return []
         empty = [index for index, images in enumerate(plants) if not images]
         if empty:
-            raise ValueError(f"predict_many() needs at least one image per plant; plants {empty} have none")
+            raise ValueError(f"identify_many() needs at least one image per plant; plants {empty} have none")
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        log_probabilities = self.log_probabilities([image for images in plants for image in images], tta=tta)
-        fused = torch.stack([part.mean(dim=0) for part in log_probabilities.split([len(i) for i in plants])])
-        values, indices = torch.softmax(fused, dim=1).topk(min(top_k, self.spec.num_classes), dim=1)
-        return [
-            [
+        threshold = self.threshold if threshold is None else threshold
+        sizes = [len(images) for images in plants]
+        log_probabilities, features = self.outputs([image for images in plants for image in images], tta=tta)
+        fused = torch.stack([part.mean(dim=0) for part in log_probabilities.split(sizes)])
+        probabilities = torch.softmax(fused, dim=1)
+        plant = self._plant_probabilities(features, sizes)
+        values, indices = probabilities.topk(min(top_k, self.spec.num_classes), dim=1)
+        answers = []
+        for row, (row_values, row_indices) in enumerate(zip(values.tolist(), indices.tolist())):
+            candidates = [
                 Prediction(self.spec.class_names[i], self.spec.display_names[i], float(p))
                 for p, i in zip(row_values, row_indices)
             ]
-            for row_values, row_indices in zip(values.tolist(), indices.tolist())
-        ]
+            decision = decide(candidates[0].probability, plant[row], threshold)
+            answers.append(Answer(candidates, decision.outcome, decision.reason, plant[row]))
+        return answers
+
+    def _plant_probabilities(self, features: torch.Tensor | None, sizes: list[int]) -> list[float | None]:
+        probe = self.calibration.plant_probe
+        if probe is None or features is None:
+            return [None] * len(sizes)
+        fused = torch.stack([part.mean(dim=0) for part in features.split(sizes)])
+        return [float(p) for p in probe.plant_probability(fused)]

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .modeling import forward_with_features
+
 DEFAULT_SCALES: tuple[float, ...] = (1.0,)
 
 
@@ -49,3 +51,14 @@ def tta_probabilities(
     """Return the (N, C) softmax probabilities averaged over the batch's TTA views."""
     views = tta_views(batch, flips=flips, scales=scales)
     return torch.stack([torch.softmax(model(view).float(), dim=1) for view in views]).mean(dim=0)
+
+
+def tta_outputs(
+    model: nn.Module, batch: torch.Tensor, flips: bool = True, scales: Sequence[float] = DEFAULT_SCALES
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Return (logits, pooled features) averaged over the batch's TTA views (features None when the model has none)."""
+    outputs = [forward_with_features(model, view) for view in tta_views(batch, flips=flips, scales=scales)]
+    logits = torch.stack([out[0].float() for out in outputs]).mean(dim=0)
+    if any(out[1] is None for out in outputs):
+        return logits, None
+    return logits, torch.stack([out[1].float() for out in outputs]).mean(dim=0)

@@ -35,3 +35,37 @@ class Splits:
         if not self.species:
             return list(self.class_names)
         return [info.scientific_name or name for info, name in zip(self.species, self.class_names)]
+
+    def hold_out(self, names: list[str]) -> tuple[Splits, list[Path]]:
+        """Return (these splits without the classes ``names``, the held-out classes' val and test photos).
+
+        The held-out photos stand for species the model does not know; ValueError names unknown classes.
+        """
+        unknown = sorted(set(names) - set(self.class_names))
+        if unknown:
+            raise ValueError(
+                f"--holdout-classes names classes the data does not have: {', '.join(unknown)} "
+                f"(classes: {', '.join(self.class_names[:20])}{' ...' if len(self.class_names) > 20 else ''})"
+            )
+        if len(self.class_names) - len(set(names)) < 2:
+            raise ValueError("--holdout-classes must leave at least 2 classes to train on")
+        held = {self.class_names.index(name) for name in names}
+        kept = [i for i in range(len(self.class_names)) if i not in held]
+        index = {old: new for new, old in enumerate(kept)}
+
+        def keep(samples: list[Sample]) -> list[Sample]:
+            return [(path, index[label]) for path, label in samples if label in index]
+
+        photos = [path for path, label in self.val + self.test if label in held]
+        return (
+            Splits(
+                keep(self.train),
+                keep(self.val),
+                keep(self.test),
+                [self.class_names[i] for i in kept],
+                self.skipped,
+                [self.species[i] for i in kept] if self.species else [],
+                self.layout,
+            ),
+            photos,
+        )

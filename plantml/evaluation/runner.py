@@ -1,15 +1,89 @@
-"""Run a model over a loader and collect targets and class probabilities; no Django here."""
+"""Run a model over a loader and collect targets, logits, pooled features and class probabilities; no Django here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from plantml.open_set import softmax
 from plantml.progress import progress
-from plantml.tta import DEFAULT_SCALES, tta_probabilities
+from plantml.tta import DEFAULT_SCALES, tta_outputs
+
+
+@dataclass
+class Outputs:
+    """A model's raw answers on one split: targets (N,), logits (N, C) and pooled features (N, D) or None."""
+
+    targets: np.ndarray
+    logits: np.ndarray
+    features: np.ndarray | None
+
+    def probabilities(self, temperature: float = 1.0) -> np.ndarray:
+        """Return softmax(logits / temperature)."""
+        return softmax(self.logits, temperature)
+
+
+def predict_outputs(
+    model: nn.Module,
+    loader: Iterable,
+    device: torch.device | str,
+    tta: bool = False,
+    *,
+    tta_scales: Sequence[float] = DEFAULT_SCALES,
+    description: str = "evaluate",
+    features: bool = False,
+    labelled: bool = True,
+) -> Outputs:
+    """Return ``model``'s Outputs in eval mode over (images, labels) batches, logits TTA-averaged with ``tta``.
+
+    The model's train/eval mode is restored afterwards, so training loops can call this. Samples
+    labelled -1 (files the dataset could not read) are left out; with ``labelled=False`` the labels
+    only mark readability (photos with no class, e.g. of things that are not plants).
+    """
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    targets, logits, pooled = [], [], []
+    try:
+        with torch.inference_mode():
+            for images, labels in progress(loader, description):
+                images = images.to(device, non_blocking=True)
+                views = dict(flips=True, scales=tta_scales) if tta else dict(flips=False)
+                if features:
+                    batch_logits, batch_features = tta_outputs(model, images, **views)
+                    pooled.append(batch_features.float().cpu().numpy())
+                else:
+                    batch_logits, _ = tta_outputs(_LogitsOnly(model), images, **views)
+                logits.append(batch_logits.float().cpu().numpy())
+                targets.append(np.asarray(labels, dtype=np.int64))
+    finally:
+        model.train(was_training)
+    if not logits:
+        raise ValueError("the loader yielded no images: check that the data folder has images for this split")
+    all_targets = np.concatenate(targets)
+    readable = all_targets >= 0
+    if not readable.any():
+        raise ValueError("no image of this split could be read: check the data folder")
+    return Outputs(
+        targets=all_targets[readable] if labelled else np.full(int(readable.sum()), -1),
+        logits=np.concatenate(logits)[readable],
+        features=np.concatenate(pooled)[readable] if features else None,
+    )
+
+
+class _LogitsOnly(nn.Module):
+    """The model's plain forward, so views skip the feature path when features are not wanted."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.model(batch)
 
 
 def predict_loader(
@@ -20,33 +94,8 @@ def predict_loader(
     *,
     tta_scales: Sequence[float] = DEFAULT_SCALES,
     description: str = "evaluate",
+    temperature: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (targets (N,), softmax probabilities (N, C)) of ``model`` in eval mode over (images, labels) batches.
-
-    With ``tta`` the probabilities are averaged over horizontal flips at each of ``tta_scales``.
-    The model's train/eval mode is restored afterwards, so training loops can call this. Samples
-    labelled -1 (files the dataset could not read) are left out.
-    """
-    device = torch.device(device)
-    was_training = model.training
-    model.eval()
-    targets, probabilities = [], []
-    try:
-        with torch.inference_mode():
-            for images, labels in progress(loader, description):
-                images = images.to(device, non_blocking=True)
-                if tta:
-                    probs = tta_probabilities(model, images, flips=True, scales=tta_scales)
-                else:
-                    probs = torch.softmax(model(images).float(), dim=1)
-                probabilities.append(probs.cpu().numpy())
-                targets.append(np.asarray(labels, dtype=np.int64))
-    finally:
-        model.train(was_training)
-    if not probabilities:
-        raise ValueError("the loader yielded no images: check that the data folder has images for this split")
-    targets, probabilities = np.concatenate(targets), np.concatenate(probabilities)
-    readable = targets >= 0
-    if not readable.any():
-        raise ValueError("no image of this split could be read: check the data folder")
-    return targets[readable], probabilities[readable]
+    """Return (targets (N,), softmax(logits / temperature) (N, C)) of ``model`` over a loader (see predict_outputs)."""
+    outputs = predict_outputs(model, loader, device, tta, tta_scales=tta_scales, description=description)
+    return outputs.targets, outputs.probabilities(temperature)

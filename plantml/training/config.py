@@ -55,6 +55,17 @@ class TrainConfig:
         required="the run directory for checkpoints, metrics and plots",
         check=(lambda p: not p.exists() or p.is_dir(), "{value} is a file: pass a directory"),
     )
+    reject_data: Path | None = option(
+        help="a folder of photos that show no plant: fits the 'not a plant' probe (optional)",
+        group="data",
+        check=existing_dir("pass a folder of photos of things that are not plants"),
+    )
+    holdout_classes: str = option(
+        "",
+        "comma-separated classes to leave out of training and report as unknown species, e.g. rose,tulip",
+        group="data",
+        metavar="A,B",
+    )
     class_names: Path | None = option(
         help="JSON {folder name: display name}", group="data", check=existing_file("pass a JSON file")
     )
@@ -165,6 +176,11 @@ class TrainConfig:
     title: str | None = option(help="the model's title that users read (default: its name)", group="registry")
     activate: bool = option(False, "make the new version live", group="registry")
     register: bool = option(True, "register best.pt", group="registry")
+
+    @property
+    def held_out(self) -> list[str]:
+        """Return the --holdout-classes names, in order, without blanks."""
+        return [name.strip() for name in self.holdout_classes.split(",") if name.strip()]
 
     def cross_check(self) -> None:
         """Raise ConfigError for options that cannot work together."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint
+from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint, write_payload
 from plantml.data import (
     ImageDataset,
     add_extra_training_data,
@@ -21,11 +21,14 @@ from plantml.data import (
     resolve_workers,
 )
 from plantml.evaluation.metrics import compute_metrics
+from plantml.evaluation.open_set import calibration_report, fit_from_outputs, folder_photos, model_outputs
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.record import MetricsRecord
+from plantml.evaluation.reliability import plot_reliability
 from plantml.evaluation.runner import predict_loader
 from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
+from plantml.open_set import Calibration
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
 
@@ -88,6 +91,9 @@ class TrainingRun:
         )
         if c.extra_data:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
+        self.holdout_photos: list[Path] = []  # val and test photos of --holdout-classes: unknown species
+        if c.held_out:
+            self.splits, self.holdout_photos = self.splits.hold_out(c.held_out)
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
         self.display_names = (
@@ -320,9 +326,26 @@ class TrainingRun:
             _, val_probs = predict_loader(model, loader, self.device, description="fit average-K on val")
         return average_k_metrics(val_probs, targets, probs)
 
+    def calibrate(self, model, spec: ModelSpec, payload: dict, options: dict) -> Calibration:
+        """Fit temperature, threshold (and the plant probe with --reject-data) on val; store them in best.pt."""
+        if not self.splits.val:
+            logger.warning("no val split: the model stays uncalibrated (`manage.py calibrate` can do it later)")
+            return Calibration()
+        val = model_outputs(model, spec, self.splits.val, self.device, description="calibrate on val", **options)
+        reject = None
+        if self.c.reject_data is not None:
+            photos = folder_photos(self.c.reject_data)
+            reject = model_outputs(
+                model, spec, photos, self.device, labelled=False, description="photos of no plant", **options
+            )
+        calibration = fit_from_outputs(val, reject)
+        payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
+        write_payload(self.out / "best.pt", payload)
+        return calibration
+
     # -- the end --------------------------------------------------------------------------------
     def final_evaluation(self) -> MetricsRecord:
-        """Evaluate best.pt on the test split (else val); write metrics.json and the plots; return the record."""
+        """Calibrate best.pt on val, evaluate it on the test split (else val); write metrics.json and plots."""
         history = self.state.history
         split = "test" if self.splits.test else "val" if self.splits.val else None
         plot_training_curves(history, self.out / "training_curves.png")
@@ -332,19 +355,32 @@ class TrainingRun:
         payload = load_checkpoint(self.out / "best.pt")
         kept = MetricsRecord.from_dict(payload["metrics"])
         model, spec = model_from_checkpoint(payload).to(self.device), self.spec(payload["spec"]["input_size"])
-        del payload
-        loader = self.loader(
-            getattr(self.splits, split),
-            eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct),
-            spec.input_size,
-            train=False,
-        )
+        options = dict(batch_size=self.c.batch_size, workers=resolve_workers(self.c.workers))
         with autocast(self.device, self.precision):
-            targets, probs = predict_loader(model, loader, self.device, description=f"evaluate {split}")
+            calibration = self.calibrate(model, spec, payload, options)
+            outputs = model_outputs(
+                model, spec, getattr(self.splits, split), self.device, description=f"evaluate {split}", **options
+            )
+            unknown = {}
+            if self.holdout_photos:
+                unknown["held-out classes"] = model_outputs(
+                    model,
+                    spec,
+                    [(p, 0) for p in self.holdout_photos],
+                    self.device,
+                    labelled=False,
+                    description="held-out classes",
+                    **options,
+                )
+        del payload
+        targets, probs = outputs.targets, outputs.probabilities(calibration.temperature)
         metrics = compute_metrics(targets, probs, self.display_names)
         if split == "test" and self.splits.val:
             metrics.update(self.average_k(model, spec, targets, probs))
         write_evaluation_plots(targets, probs, metrics, self.display_names, self.out)
+        if calibration.is_calibrated:
+            metrics["open_set"] = calibration_report(outputs, calibration, unknown)
+            plot_reliability(outputs.targets, outputs.logits, calibration.temperature, self.out / "reliability.png")
         record = MetricsRecord.from_metrics(
             metrics,
             split,

@@ -66,7 +66,8 @@ def test_predict_many_answers_each_plant_as_predict_does(tiny_checkpoint):
 def test_predict_many_runs_one_forward_pass_for_all_plants(tiny_checkpoint):
     predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
     batch_sizes = []
-    predictor.model.register_forward_hook(lambda module, inputs, output: batch_sizes.append(len(inputs[0])))
+    first_layer = next(predictor.model.children())  # the whole model's forward is not called: features come too
+    first_layer.register_forward_hook(lambda module, inputs, output: batch_sizes.append(len(inputs[0])))
     predictor.predict_many([[_image((200, 30, 30))], [_image((30, 200, 30)), _image((30, 30, 200))]])
     assert batch_sizes == [3]
 

@@ -1,0 +1,151 @@
+"""Fit a model's calibration on its val split (and photos that show no plant) and measure open-set rejection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of, write_payload
+from plantml.data import ImageDataset, Sample, build_loader
+from plantml.datasets.scan import list_images
+from plantml.device import resolve_device
+from plantml.open_set import (
+    Calibration,
+    decide,
+    expected_calibration_error,
+    fit_calibration,
+    open_set_report,
+)
+from plantml.transforms import eval_transform
+
+from .runner import Outputs, predict_outputs
+
+logger = logging.getLogger(__name__)
+MIN_RELIABLE = 30  # fewer val photos than this give a rough temperature and threshold
+
+
+class CalibrationError(ValueError):
+    """Data that cannot calibrate this checkpoint; the message says what to do."""
+
+
+def folder_photos(folder: Path) -> list[Sample]:
+    """Return every image under ``folder`` (any depth) as unlabelled samples; CalibrationError when there is none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CalibrationError(f"{folder} is not a folder: pass a folder of photos")
+    images, _ = list_images(folder)
+    if not images:
+        raise CalibrationError(f"no photos under {folder}: pass a folder of JPEG or PNG photos")
+    return [(path, 0) for path in images]
+
+
+def model_outputs(
+    model: nn.Module,
+    spec: ModelSpec,
+    samples: Sequence[Sample],
+    device: torch.device,
+    *,
+    labelled: bool = True,
+    batch_size: int = 32,
+    workers: int = 0,
+    description: str = "",
+) -> Outputs:
+    """Return logits and pooled features of ``model`` on ``samples`` at the spec's evaluation transform."""
+    transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
+    dataset = ImageDataset(
+        list(samples), transform, draft_size=round(spec.input_size / spec.crop_pct), replace_bad=False
+    )
+    loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
+    return predict_outputs(model, loader, device, features=True, labelled=labelled, description=description)
+
+
+def fit_from_outputs(val: Outputs, reject: Outputs | None = None) -> Calibration:
+    """Return the calibration fitted on val outputs and, when given, outputs of photos that show no plant."""
+    if len(val.targets) == 0:
+        raise CalibrationError("no val photo could be read: check the val/ folder")
+    if len(val.targets) < MIN_RELIABLE:
+        logger.warning(
+            "calibrating on only %d val photos: the temperature and threshold are rough; add val photos",
+            len(val.targets),
+        )
+    return fit_calibration(val.logits, val.targets, val.features, reject.features if reject is not None else None)
+
+
+def accepted(outputs: Outputs, calibration: Calibration, threshold: float | None = None) -> np.ndarray:
+    """Return, per photo, whether the model answers *identified* under ``calibration`` (or ``threshold``)."""
+    limit = calibration.threshold if threshold is None else threshold
+    if limit is None:
+        raise CalibrationError("the model has no stored threshold: calibrate it first (`manage.py calibrate`)")
+    top = outputs.probabilities(calibration.temperature).max(axis=1)
+    plant = (
+        calibration.plant_probe.plant_probability(torch.as_tensor(outputs.features)).numpy()
+        if calibration.plant_probe is not None and outputs.features is not None
+        else [None] * len(top)
+    )
+    return np.array(
+        [decide(float(t), None if p is None else float(p), limit).outcome == "identified" for t, p in zip(top, plant)]
+    )
+
+
+def scores(outputs: Outputs, calibration: Calibration) -> np.ndarray:
+    """Return the open-set score per photo: the calibrated top probability, times P(plant) when there is a probe."""
+    top = outputs.probabilities(calibration.temperature).max(axis=1)
+    if calibration.plant_probe is not None and outputs.features is not None:
+        top = top * calibration.plant_probe.plant_probability(torch.as_tensor(outputs.features)).numpy()
+    return top
+
+
+def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[str, Outputs]) -> dict:
+    """Return ECE before/after and acceptance on ``known`` photos, and per ``unknown`` set AUROC, FPR@95, accepted."""
+    known_scores = scores(known, calibration)
+    report = {
+        "temperature": calibration.temperature,
+        "threshold": calibration.threshold,
+        "ece_before": expected_calibration_error(known.probabilities(), known.targets),
+        "ece_after": expected_calibration_error(known.probabilities(calibration.temperature), known.targets),
+        "accepted": float(accepted(known, calibration).mean()),
+        "ood": {},
+    }
+    for name, outputs in unknown.items():
+        report["ood"][name] = open_set_report(
+            known_scores, scores(outputs, calibration), accepted(outputs, calibration)
+        )
+    return report
+
+
+def calibrate_checkpoint(
+    checkpoint: Path,
+    val_samples: Sequence[Sample],
+    reject_data: Path | None = None,
+    *,
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    workers: int = 0,
+) -> Calibration:
+    """Fit the calibration of ``checkpoint`` on ``val_samples`` (and ``reject_data``), store it in the file, return it."""
+    if not val_samples:
+        raise CalibrationError(
+            "there are no val photos to calibrate on: pass data with a val/ folder (val/<class>/*.jpg), "
+            "or the training run's --split-file for a tree without one"
+        )
+    checkpoint = Path(checkpoint)
+    payload = load_checkpoint(checkpoint)
+    spec = spec_of(payload)
+    device = device if isinstance(device, torch.device) else resolve_device(device)
+    model = model_from_checkpoint(payload).to(device)
+    options = dict(batch_size=batch_size, workers=workers)
+    val = model_outputs(model, spec, val_samples, device, description="calibrate on val", **options)
+    reject = None
+    if reject_data is not None:
+        reject = model_outputs(
+            model, spec, folder_photos(reject_data), device, labelled=False, description="photos of no plant", **options
+        )
+    calibration = fit_from_outputs(val, reject)
+    payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
+    write_payload(checkpoint, payload)
+    return calibration
