@@ -119,6 +119,14 @@ def set_title(name: str, title: str) -> ModelVersion:
     return version
 
 
+def checkpoint_rewritten(version: ModelVersion) -> ModelVersion:
+    """Record that ``version``'s checkpoint file was rewritten on purpose (e.g. calibrated); workers then reload it."""
+    version.sha256 = sha256_file(version.checkpoint_path)
+    version.save(update_fields=["sha256"])
+    logger.info("model %s: checkpoint updated (SHA-256 %s)", version.name, version.sha256[:12])
+    return version
+
+
 def verify(version: ModelVersion, checksum: bool = True) -> None:
     """Raise RegistryError unless the checkpoint file exists (with its recorded SHA-256 when ``checksum``)."""
     path = Path(version.checkpoint_path)

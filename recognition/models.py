@@ -24,6 +24,15 @@ class Identification(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    class Outcome(models.TextChoices):
+        IDENTIFIED = "identified", _("Identified")
+        NO_MATCH = "no_match", _("No match")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("None")
+        NOT_A_PLANT = "not_a_plant", _("This does not look like a plant")
+        UNKNOWN_SPECIES = "unknown_species", _("Not a species this model knows")
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identifications")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
@@ -37,6 +46,12 @@ class Identification(models.Model):
     model_version = models.ForeignKey("ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL)
     duration_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Worker time: reading photos and predicting.")
+    )
+    outcome = models.CharField(
+        max_length=12, choices=Outcome.choices, blank=True, help_text=_("Set when done: identified or no match.")
+    )
+    reason = models.CharField(
+        max_length=16, choices=Reason.choices, blank=True, help_text=_("Why there was no match ('' when identified).")
     )
     feedback_label = models.CharField(max_length=200, blank=True, help_text=_("A candidate label the user confirmed."))
     feedback_text = models.CharField(max_length=200, blank=True, help_text=_("The species name the user gave."))
@@ -67,9 +82,8 @@ class Identification(models.Model):
 
     @property
     def is_confident(self) -> bool:
-        """Return True when the best candidate reaches the confidence threshold."""
-        best = self.best
-        return best is not None and best.probability >= settings.RECOGNITION_CONFIDENCE_THRESHOLD
+        """Return True when the model named a species it knows (the outcome is *identified*)."""
+        return self.status == self.Status.DONE and self.outcome == self.Outcome.IDENTIFIED
 
     @property
     def feedback(self) -> str:

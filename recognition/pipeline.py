@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
@@ -17,6 +18,9 @@ from plantml.files import CheckpointError
 
 from .models import Candidate, Identification, IdentificationPhoto
 from .worker import WORKER_ID
+
+if TYPE_CHECKING:
+    from plantml.predictor import Answer  # PyTorch: only in the processes that predict
 
 logger = logging.getLogger(__name__)
 # soft: raised in the task; hard: the pool child was killed and the worker reports it
@@ -40,14 +44,14 @@ def run_identification(identification_id: int) -> str:
         # a message delivered twice: finished already, or running in another live worker
         return Identification.objects.filter(pk=identification_id).values_list("status", flat=True).first() or "gone"
     try:
-        version, predictions, duration_ms = _predict(identification)
+        version, answer, duration_ms = _predict(identification)
     except PermanentFailure as exc:
         mark_failed(identification_id, str(exc))
         return Identification.Status.FAILED
     except TRANSIENT_ERRORS:
         release(identification_id)  # the retry may run in another worker
         raise
-    _store_answer(identification_id, version, predictions, duration_ms)
+    _store_answer(identification_id, version, answer, duration_ms)
     return Identification.Status.DONE
 
 
@@ -84,8 +88,13 @@ def _predict(identification: Identification):
     images = [_read_photo(photo, predictor) for photo in identification.photos.all()]
     if not images:
         raise PermanentFailure("this identification has no photos: upload them again")
-    predictions = predictor.predict(images, top_k=settings.RECOGNITION_TOP_K, tta=settings.RECOGNITION_TTA)
-    return version, predictions, round((time.perf_counter() - started) * 1000)
+    (answer,) = predictor.identify_many(
+        [images],
+        top_k=settings.RECOGNITION_TOP_K,
+        tta=settings.RECOGNITION_TTA,
+        threshold=settings.RECOGNITION_CONFIDENCE_THRESHOLD,
+    )
+    return version, answer, round((time.perf_counter() - started) * 1000)
 
 
 def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:
@@ -103,7 +112,7 @@ def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:
         raise
 
 
-def _store_answer(identification_id: int, version, predictions, duration_ms: int) -> None:
+def _store_answer(identification_id: int, version, answer: Answer, duration_ms: int) -> None:
     with transaction.atomic():
         if not Identification.objects.select_for_update().filter(pk=identification_id).exists():
             return  # deleted by its owner while the model was running
@@ -116,10 +125,12 @@ def _store_answer(identification_id: int, version, predictions, duration_ms: int
                 display_name=p.display_name,
                 probability=p.probability,
             )
-            for rank, p in enumerate(predictions, start=1)
+            for rank, p in enumerate(answer.candidates, start=1)
         )
         Identification.objects.filter(pk=identification_id).update(
             status=Identification.Status.DONE,
+            outcome=answer.outcome,
+            reason=answer.reason,
             error="",
             finished=timezone.now(),
             model_version=version,

@@ -45,7 +45,7 @@ def shares_confirmed_photos(user) -> bool:
 
 
 def outcome_of(identification: Identification) -> str:
-    """Return 'identified', 'no_match' (best candidate below the confidence threshold) or the unfinished status."""
+    """Return the outcome of a finished identification ('identified' or 'no_match'), else its status."""
     if identification.status != Identification.Status.DONE:
         return identification.status
-    return "identified" if identification.is_confident else "no_match"
+    return identification.outcome or Identification.Outcome.NO_MATCH

@@ -103,7 +103,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "identification": identification,
         "candidates": candidates,
         "photos": identification.photos.all(),
-        "threshold_percent": round(settings.RECOGNITION_CONFIDENCE_THRESHOLD * 100),
         "feedback_form": form,
     }
     return render(request, "recognition/detail.html", context)

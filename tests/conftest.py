@@ -153,3 +153,36 @@ def split_tree(tmp_path_factory) -> Path:
     for seed, (split, n) in enumerate(counts.items()):
         make_image_tree(root / split, {"bellis": n, "rosa": n, "viola": n}, seed=seed)
     return root
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory):
+    """A lite0 head trained once per session with a plant probe: flowers5 and non-plant photos when present,
+    else generated colours and noise (tests/trained_model.py)."""
+    from tests import trained_model as t
+
+    root = tmp_path_factory.mktemp("trained")
+    if (DATASETS / "flowers5" / "train").is_dir() and (DATASETS / "nonplant").is_dir():
+        data, min_top1, source = (
+            t.flowers5_subset(DATASETS / "flowers5", root / "data"),
+            t.FLOWERS5_MIN_TOP1,
+            "flowers5",
+        )
+        reject, nonplants = t.nonplant_halves(DATASETS / "nonplant", root / "reject")
+    else:
+        data, min_top1, source = t.generated_tree(root / "data"), t.GENERATED_MIN_TOP1, "generated"
+        reject, nonplants = t.generated_nonplants(root / "reject")
+    checkpoint = t.train_head(data, root / "run", reject_data=reject)
+    top1, examples, accepted, nonplant = t.score_held_out(checkpoint, t.held_out_photos(data), nonplants)
+    return t.TrainedModel(checkpoint, top1, min_top1, examples, source, accepted, nonplant)
+
+
+@pytest.fixture
+def active_trained(trained_model, settings, tmp_path):
+    """The trained checkpoint registered and active in this test's database."""
+    import uuid
+
+    from ml import registry
+
+    settings.MODELS_DIR = tmp_path / "models"
+    return registry.register_checkpoint(trained_model.checkpoint, name=f"trained-{uuid.uuid4().hex[:8]}", activate=True)

@@ -211,8 +211,14 @@ LOGGING = {
 }
 
 # --- Recognition -------------------------------------------------------------
-# Below this top probability a result reads "no confident match" (candidates still shown).
-RECOGNITION_CONFIDENCE_THRESHOLD = env.float("RECOGNITION_CONFIDENCE_THRESHOLD", default=0.5)
+# An operator override of each model's own acceptance threshold (fitted on its val split when it was
+# trained or calibrated): below this calibrated top probability a result is "no match". Unset: the model's.
+RECOGNITION_CONFIDENCE_THRESHOLD = env.float("RECOGNITION_CONFIDENCE_THRESHOLD", default=None)
+if RECOGNITION_CONFIDENCE_THRESHOLD is not None and not 0 <= RECOGNITION_CONFIDENCE_THRESHOLD <= 1:
+    raise ImproperlyConfigured(
+        f"RECOGNITION_CONFIDENCE_THRESHOLD={RECOGNITION_CONFIDENCE_THRESHOLD}: give a probability between 0 and 1, "
+        "or leave it unset to use each model's own threshold"
+    )
 RECOGNITION_MAX_UPLOAD_BYTES = env.int("RECOGNITION_MAX_UPLOAD_MB", default=20) * 1024 * 1024
 # Larger images are refused before decoding (decompression bombs).
 RECOGNITION_MAX_PIXELS = env.int("RECOGNITION_MAX_PIXELS", default=50_000_000)

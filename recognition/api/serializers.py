@@ -43,13 +43,25 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class IdentificationSerializer(serializers.ModelSerializer):
-    """An identification as the API returns it; ``confident`` applies the threshold setting."""
+    """An identification as the API returns it: ``outcome`` and ``reason`` once done, calibrated probabilities."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:identification-detail")
     model_version = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
-    confident = serializers.BooleanField(source="is_confident", read_only=True)
+    confident = serializers.BooleanField(
+        source="is_confident", read_only=True, help_text="True when the outcome is 'identified' (kept for old clients)."
+    )
+    outcome = serializers.ChoiceField(
+        choices=["identified", "no_match", ""],
+        read_only=True,
+        help_text="'identified' (a species the model knows) or 'no_match'; '' until the identification is done.",
+    )
+    reason = serializers.ChoiceField(
+        choices=["not_a_plant", "unknown_species", ""],
+        read_only=True,
+        help_text="Why there was no match: 'not_a_plant' or 'unknown_species'; '' when identified or not done.",
+    )
     feedback = serializers.CharField(read_only=True)
 
     class Meta:
@@ -64,6 +76,8 @@ class IdentificationSerializer(serializers.ModelSerializer):
             "finished",
             "duration_ms",
             "model_version",
+            "outcome",
+            "reason",
             "confident",
             "candidates",
             "photos",

@@ -93,6 +93,21 @@ def active_model(tiny_checkpoint, settings, tmp_path):
     return registry.register_checkpoint(tiny_checkpoint, name=f"tiny-{uuid.uuid4().hex[:8]}", activate=True)
 
 
+def set_threshold(version, threshold: float) -> None:
+    """Store a calibration with this acceptance threshold in a registered model's file; workers reload it.
+
+    0.0 makes every answer *identified*; 1.0 makes every answer of an untrained model *no match*.
+    """
+    from ml import registry
+    from plantml.checkpoint import load_checkpoint, write_payload
+    from plantml.open_set import Calibration
+
+    payload = load_checkpoint(version.checkpoint_path)
+    payload["spec"]["calibration"] = Calibration(threshold=threshold).to_dict()
+    write_payload(version.checkpoint_path, payload)
+    registry.checkpoint_rewritten(version)
+
+
 @pytest.fixture(scope="module")
 def module_worker(django_db_setup, tmp_path_factory):
     """One real worker for a whole test module (its tests must use the transactional database)."""

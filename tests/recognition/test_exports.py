@@ -22,17 +22,18 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def history(user, other_user, media_root, settings):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.5
     # in a test transaction nothing commits, so nothing is queued: the rows are answered by hand below
     confident = services.create_identification(user, prepare_uploads([photo_of((200, 30, 40))]), ["flower"])
     unsure = services.create_identification(user, prepare_uploads([photo_of((30, 30, 200))]))
     services.create_identification(other_user, prepare_uploads([photo_of((30, 200, 30))]))
-    for identification, probability in ((confident, 0.9), (unsure, 0.3)):
+    for identification, probability, outcome in ((confident, 0.9, "identified"), (unsure, 0.3, "no_match")):
         identification.candidates.create(
             rank=1, label="rosa_canina", display_name="Rosa canina", probability=probability
         )
         identification.candidates.create(rank=2, label="bellis", display_name="Bellis perennis", probability=0.05)
-        Identification.objects.filter(pk=identification.pk).update(status="done", finished=timezone.now())
+        Identification.objects.filter(pk=identification.pk).update(
+            status="done", finished=timezone.now(), outcome=outcome
+        )
     services.record_feedback(confident, label="rosa_canina")
     return confident, unsure
 

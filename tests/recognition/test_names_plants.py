@@ -8,7 +8,6 @@ a real prefork worker answers uploads made through the identify page and the RES
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,44 +15,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
-from tests.conftest import DATASETS
+from tests.trained_model import MAX_NONPLANT_ACCEPTED, TrainedModel
 
 from .conftest import wait_until_finished
-from .trained_model import (
-    FLOWERS5_MIN_TOP1,
-    GENERATED_MIN_TOP1,
-    TrainedModel,
-    flowers5_subset,
-    generated_tree,
-    held_out_photos,
-    score_held_out,
-    train_head,
-)
 
 # the session's training counts against the first test: allow it on a busy 2-core machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
-
-
-@pytest.fixture(scope="session")
-def trained_model(tmp_path_factory) -> TrainedModel:
-    """A lite0 head trained once per session; flowers5 photos when present, else generated colours."""
-    root = tmp_path_factory.mktemp("trained")
-    if (DATASETS / "flowers5" / "train").is_dir():
-        data, min_top1, source = flowers5_subset(DATASETS / "flowers5", root / "data"), FLOWERS5_MIN_TOP1, "flowers5"
-    else:
-        data, min_top1, source = generated_tree(root / "data"), GENERATED_MIN_TOP1, "generated"
-    checkpoint = train_head(data, root / "run")
-    top1, examples = score_held_out(checkpoint, held_out_photos(data))
-    return TrainedModel(checkpoint, top1, min_top1, examples, source)
-
-
-@pytest.fixture
-def active_trained(trained_model, settings, tmp_path):
-    """The trained checkpoint registered and active in this test's database."""
-    from ml import registry
-
-    settings.MODELS_DIR = tmp_path / "models"
-    return registry.register_checkpoint(trained_model.checkpoint, name=f"trained-{uuid.uuid4().hex[:8]}", activate=True)
 
 
 def _photo_of_class(trained_model: TrainedModel, label: str) -> SimpleUploadedFile:
@@ -95,3 +62,51 @@ def test_the_api_names_each_class(trained_model, active_trained, user, module_wo
             time.sleep(0.3)
         assert body["status"] == "done", body
         assert body["candidates"][0]["label"] == label
+        assert (body["outcome"], body["reason"]) == ("identified", "")
+
+
+def _api_answer(user, path) -> dict:
+    api = APIClient()
+    api.force_authenticate(user)
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg")
+    created = api.post("/api/identifications/", {"images": [upload]})
+    assert created.status_code == 202, created.json()
+    wait_until_finished(created.json()["id"])
+    return api.get(f"/api/identifications/{created.json()['id']}/").json()
+
+
+def test_training_stored_a_calibration_fitted_on_val(trained_model):
+    from plantml.checkpoint import load_checkpoint, spec_of
+
+    calibration = spec_of(load_checkpoint(trained_model.checkpoint)).calibration_info()
+    assert calibration.is_calibrated and calibration.plant_probe is not None
+    assert calibration.temperature != 1.0 and 0.0 <= calibration.threshold < 1.0
+
+
+def test_most_held_out_photos_of_no_plant_are_not_identified(trained_model):
+    accepted = trained_model.nonplant_accepted
+    assert accepted <= MAX_NONPLANT_ACCEPTED, f"{accepted:.0%} of held-out photos of no plant were identified"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_gives_calibrated_probabilities(trained_model, active_trained, user, module_worker):
+    from plantml.open_set import Calibration
+    from plantml.predictor import Predictor
+
+    path = next(path for path in trained_model.examples.values() if path is not None)
+    body = _api_answer(user, path)
+    stored = Identification.objects.get(pk=body["id"]).photos.get().file.path  # what the worker read
+    predictor = Predictor.from_checkpoint(trained_model.checkpoint, device="cpu")
+    calibrated = predictor.predict([predictor.open_image(stored)], top_k=1)[0].probability
+    predictor.calibration = Calibration()  # the same model with temperature 1
+    raw = predictor.predict([predictor.open_image(stored)], top_k=1)[0].probability
+    assert body["candidates"][0]["probability"] == pytest.approx(calibrated, abs=1e-4)
+    assert body["candidates"][0]["probability"] != pytest.approx(raw, abs=1e-3), "the temperature changed nothing"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_of_no_plant_is_no_match_not_a_plant(trained_model, active_trained, user, module_worker):
+    assert trained_model.nonplant_example is not None, "no held-out photo of no plant was answered 'not a plant'"
+    body = _api_answer(user, trained_model.nonplant_example)
+    assert (body["status"], body["outcome"], body["reason"]) == ("done", "no_match", "not_a_plant")
+    assert len(body["candidates"]) > 0, "a no-match answer keeps its candidates"

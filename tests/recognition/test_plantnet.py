@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from ml import registry
 from recognition.models import Identification
 
-from .conftest import photo_of
+from .conftest import photo_of, set_threshold
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,7 +86,7 @@ def curl_client(base_url: str, key: str, path, organ: str, **params) -> tuple[in
 def test_a_python_client_request_gets_plantnets_response_shape(
     live_server, key, user, photos, active_model, module_worker, settings
 ):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0  # whatever the tiny model answers counts as identified
+    set_threshold(active_model, 0.0)  # whatever the tiny model answers counts as identified
     response = python_client(live_server.url, key, photos, ["flower", "leaf"])
     assert response.status_code == 200, response.text
     result = response.json()
@@ -125,7 +125,7 @@ def test_the_identification_is_kept_in_the_users_history(live_server, key, user,
 def test_no_match_answers_404_species_not_found_to_curl(
     live_server, key, photos, active_model, module_worker, settings
 ):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 1.01  # nothing can reach it: every answer is "no match"
+    set_threshold(active_model, 1.0)  # the untrained model never reaches it: every answer is "no match"
     code, body = curl_client(live_server.url, key, photos[0], "leaf")
     assert (code, body) == (404, {"statusCode": 404, "error": "Not Found", "message": "Species not found"})
 
@@ -133,7 +133,7 @@ def test_no_match_answers_404_species_not_found_to_curl(
 def test_no_reject_answers_200_with_the_candidates_even_without_a_match(
     live_server, key, photos, active_model, module_worker, settings
 ):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 1.01
+    set_threshold(active_model, 1.0)
     response = python_client(live_server.url, key, photos[:1], ["auto"], **{"no-reject": "true"})
     assert response.status_code == 200, response.text
     assert response.json()["query"]["noReject"] is True
@@ -143,7 +143,7 @@ def test_no_reject_answers_200_with_the_candidates_even_without_a_match(
 def test_nb_results_and_related_images_shape_the_results(
     live_server, key, photos, active_model, module_worker, settings
 ):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    set_threshold(active_model, 0.0)
     params = {"nb-results": 2, "include-related-images": "true", "lang": "zh"}
     response = python_client(live_server.url, key, photos[:1], ["flower"], **params)
     assert response.status_code == 200, response.text
@@ -156,8 +156,8 @@ def test_nb_results_and_related_images_shape_the_results(
 def test_a_named_project_is_answered_by_that_model(
     live_server, key, photos, active_model, tiny_checkpoint, module_worker, settings
 ):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
     other = registry.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
+    set_threshold(other, 0.0)
     response = python_client(live_server.url, key, photos[:1], ["flower"], project=other.name)
     assert response.status_code == 200, response.text
     assert response.json()["version"] == other.name
@@ -238,7 +238,7 @@ def test_remaining_requests_count_down_with_the_upload_throttle(
     live_server, key, photos, active_model, module_worker, settings
 ):
     settings.RECOGNITION_UPLOAD_RATE = "10/hour"
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    set_threshold(active_model, 0.0)
     first = python_client(live_server.url, key, photos[:1], ["flower"]).json()
     second = python_client(live_server.url, key, photos[:1], ["flower"]).json()
     assert (first["remainingIdentificationRequests"], second["remainingIdentificationRequests"]) == (9, 8)

@@ -83,8 +83,17 @@ def test_unknown_organ_is_refused(user_client, active_model, media_root):
     assert not Identification.objects.exists() and not stored_files(media_root)
 
 
-def _done(user, model, probabilities, names=("Bellis perennis", "Rosa canina", "Helianthus annuus")):
-    identification = Identification.objects.create(owner=user, status="done", model_version=model, duration_ms=12)
+def _done(
+    user,
+    model,
+    probabilities,
+    names=("Bellis perennis", "Rosa canina", "Helianthus annuus"),
+    outcome="identified",
+    reason="",
+):
+    identification = Identification.objects.create(
+        owner=user, status="done", model_version=model, duration_ms=12, outcome=outcome, reason=reason
+    )
     for rank, (p, name) in enumerate(zip(probabilities, names), start=1):
         Candidate.objects.create(
             identification=identification,
@@ -96,20 +105,26 @@ def _done(user, model, probabilities, names=("Bellis perennis", "Rosa canina", "
     return identification
 
 
-def test_below_the_threshold_the_result_says_no_confident_match(user_client, user, active_model, settings):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.6
+def test_an_identified_result_names_the_best_match(user_client, user, active_model):
     identification = _done(user, active_model, [0.5, 0.3, 0.2])
     page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
-    assert "No confident match" in page
-    assert page.count('class="candidate-name"') == 3
+    assert "Most likely: <strong>Bellis perennis</strong> (50.0%)" in page
+    assert "No match" not in page
 
 
-def test_above_the_threshold_the_result_names_the_best_match(user_client, user, active_model, settings):
-    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.4
-    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+def test_an_unknown_species_says_so_and_collapses_the_candidates(user_client, user, active_model):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2], outcome="no_match", reason="unknown_species")
     page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
-    assert "No confident match" not in page
-    assert "Most likely: <strong>Bellis perennis</strong>" in page
+    assert "No match: this does not look like a species this model knows." in page
+    collapsed = page[page.index('<details class="candidates-collapsed"') : page.index("</details>")]
+    assert collapsed.count('class="candidate-name"') == 3
+
+
+def test_a_photo_of_no_plant_says_it_does_not_look_like_a_plant(user_client, user, active_model):
+    identification = _done(user, active_model, [0.4, 0.3, 0.3], outcome="no_match", reason="not_a_plant")
+    page = user_client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    assert "No match: this does not look like a plant." in page
+    assert "Most likely" not in page
 
 
 def test_wikipedia_links_follow_the_language(user_client, user, active_model):
