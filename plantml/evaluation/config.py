@@ -46,6 +46,15 @@ class EvaluateConfig:
         metavar="S",
         check=(lambda scales: all(0.25 <= s <= 4.0 for s in scales), "must lie between 0.25 and 4.0, e.g. 1.0 1.15"),
     )
+    # open set
+    ood: list[Path] = option(
+        [],
+        "folders of photos the model should not identify (no plants, or species it does not know): reports AUROC, "
+        "FPR at 95%% TPR and the share accepted at the stored threshold per folder; repeat for several",
+        group="open set",
+        metavar="DIR",
+        check=(lambda paths: all(p.is_dir() for p in paths), "{value}: every --ood must be a folder of photos"),
+    )
     # output
     output: Path | None = option(
         help="folder for evaluation.json and the plots (default: beside the checkpoint)", group="output"

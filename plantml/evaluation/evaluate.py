@@ -15,14 +15,17 @@ from plantml.data import SPLIT_NAMES, ImageDataset, Sample, build_loader, resolv
 from plantml.datasets.imagefolder import class_folders
 from plantml.datasets.plantnet import find_plantnet
 from plantml.device import resolve_device
+from plantml.open_set import expected_calibration_error
 from plantml.transforms import eval_transform
 from plantml.tta import DEFAULT_SCALES
 
 from .config import SPLITS
 from .metrics import compute_metrics
+from .open_set import calibration_report, folder_photos, model_outputs
 from .plots import write_evaluation_plots
 from .record import MetricsRecord
-from .runner import predict_loader
+from .reliability import plot_reliability
+from .runner import predict_loader, predict_outputs
 from .set_valued import average_k_metrics
 
 logger = logging.getLogger(__name__)
@@ -141,6 +144,7 @@ def evaluate_checkpoint(
     device: torch.device | str = "auto",
     split_file: Path | None = None,
     allow_missing_classes: bool = False,
+    ood: Sequence[Path] = (),
 ) -> EvaluationResult:
     """Evaluate ``checkpoint`` on a split of ``data_dir``; write evaluation.json and PNG plots to ``output_dir``."""
     checkpoint = Path(checkpoint)
@@ -162,9 +166,11 @@ def evaluate_checkpoint(
     )
     loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
     logger.info("evaluating %s on %d images of %s (%s split)", checkpoint, len(samples), data_dir, split)
-    targets, probs = predict_loader(
-        model, loader, device, tta=tta, tta_scales=tta_scales, description=f"evaluate {split}"
+    calibration = spec.calibration_info()
+    outputs = predict_outputs(
+        model, loader, device, tta=tta, tta_scales=tta_scales, description=f"evaluate {split}", features=True
     )
+    targets, probs = outputs.targets, outputs.probabilities(calibration.temperature)
     skipped = skipped + dataset.bad_files()
     metrics = compute_metrics(targets, probs, spec.class_names, ks=sorted({1, 5, top_k}))
     if split == "test":
@@ -186,10 +192,39 @@ def evaluate_checkpoint(
         "summary": MetricsRecord.from_metrics(metrics, split, tta=tta).to_dict(),
         "metrics": metrics,
     }
+    record["open_set"] = metrics["open_set"] = _open_set(model, spec, outputs, ood, batch_size, workers, device)
     metrics_path = output_dir / METRICS_FILE
     metrics_path.write_text(json.dumps(record, indent=1))
     files = [metrics_path, *write_evaluation_plots(targets, probs, metrics, spec.display_names, output_dir)]
+    files.append(plot_reliability(targets, outputs.logits, calibration.temperature, output_dir / "reliability.png"))
     return EvaluationResult(metrics=metrics, output_dir=output_dir, files=files, skipped=skipped)
+
+
+def _open_set(model, spec, outputs, ood: Sequence[Path], batch_size, workers, device) -> dict:
+    """Return ECE before/after calibration and, per --ood folder, AUROC, FPR at 95% TPR and the share accepted."""
+    calibration = spec.calibration_info()
+    if ood and not calibration.is_calibrated:
+        raise EvaluationError(
+            "--ood reports the share accepted at the model's stored threshold, and this model has none: "
+            "run `manage.py calibrate CHECKPOINT --data DIR` first"
+        )
+    unknown = {
+        str(folder): model_outputs(
+            model,
+            spec,
+            folder_photos(folder),
+            device,
+            labelled=False,
+            batch_size=batch_size,
+            workers=workers,
+            description=f"photos in {Path(folder).name}",
+        )
+        for folder in ood
+    }
+    if not calibration.is_calibrated:
+        ece = expected_calibration_error(outputs.probabilities(), outputs.targets)
+        return {"calibrated": False, "ece_before": ece, "ece_after": ece, "ood": {}}
+    return {"calibrated": True, **calibration_report(outputs, calibration, unknown)}
 
 
 def _average_k_from_val(model, spec, data_dir, split_file, targets, probs, batch_size, workers, device) -> dict:
@@ -236,6 +271,7 @@ def format_report(metrics: dict, top_k: int = 5, rows: int = 20) -> str:
                 for name, v in average
             )
         )
+    lines += _open_set_lines(metrics.get("open_set"))
     per_class = metrics["per_class"]
     ordered = sorted(per_class, key=lambda r: (r["accuracy"] is None, r["accuracy"] or 0.0, r["name"]))
     shown = ordered[:rows] if len(per_class) > rows else per_class
@@ -249,3 +285,21 @@ def format_report(metrics: dict, top_k: int = 5, rows: int = 20) -> str:
             f"{_cell(r['precision'])}  {_cell(r['specificity'])}  {_cell(r['f1'])}  {_cell(r['auc'])}"
         )
     return "\n".join(lines)
+
+
+def _open_set_lines(report: dict | None) -> list[str]:
+    """Return the calibration and open-set lines of the text report ([] when there is none)."""
+    if not report:
+        return []
+    if not report["calibrated"]:
+        return [f"ECE {report['ece_before']:.3f} (15 bins); uncalibrated: run `manage.py calibrate` for a threshold"]
+    lines = [
+        f"ECE {report['ece_before']:.3f} raw -> {report['ece_after']:.3f} calibrated (T = {report['temperature']:.3f}); "
+        f"threshold {report['threshold']:.3f} identifies {report['accepted']:.1%} of these photos"
+    ]
+    for name, figures in report["ood"].items():
+        lines.append(
+            f"  {name}: {figures['photos']} photos, AUROC {figures['auroc']:.3f}, FPR at 95% TPR "
+            f"{figures['fpr_at_95_tpr']:.1%}, identified at the threshold {figures['accepted']:.1%}"
+        )
+    return lines

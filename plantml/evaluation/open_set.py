@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of, write_payload
+from plantml.checkpoint import ModelSpec
 from plantml.data import ImageDataset, Sample, build_loader
 from plantml.datasets.scan import list_images
-from plantml.device import resolve_device
 from plantml.open_set import (
+    DEFAULT_ACCEPT_RATE,
     Calibration,
     decide,
     expected_calibration_error,
@@ -64,7 +64,9 @@ def model_outputs(
     return predict_outputs(model, loader, device, features=True, labelled=labelled, description=description)
 
 
-def fit_from_outputs(val: Outputs, reject: Outputs | None = None) -> Calibration:
+def fit_from_outputs(
+    val: Outputs, reject: Outputs | None = None, accept_rate: float = DEFAULT_ACCEPT_RATE
+) -> Calibration:
     """Return the calibration fitted on val outputs and, when given, outputs of photos that show no plant."""
     if len(val.targets) == 0:
         raise CalibrationError("no val photo could be read: check the val/ folder")
@@ -116,36 +118,3 @@ def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[s
             known_scores, scores(outputs, calibration), accepted(outputs, calibration)
         )
     return report
-
-
-def calibrate_checkpoint(
-    checkpoint: Path,
-    val_samples: Sequence[Sample],
-    reject_data: Path | None = None,
-    *,
-    device: str | torch.device = "auto",
-    batch_size: int = 32,
-    workers: int = 0,
-) -> Calibration:
-    """Fit the calibration of ``checkpoint`` on ``val_samples`` (and ``reject_data``), store it in the file, return it."""
-    if not val_samples:
-        raise CalibrationError(
-            "there are no val photos to calibrate on: pass data with a val/ folder (val/<class>/*.jpg), "
-            "or the training run's --split-file for a tree without one"
-        )
-    checkpoint = Path(checkpoint)
-    payload = load_checkpoint(checkpoint)
-    spec = spec_of(payload)
-    device = device if isinstance(device, torch.device) else resolve_device(device)
-    model = model_from_checkpoint(payload).to(device)
-    options = dict(batch_size=batch_size, workers=workers)
-    val = model_outputs(model, spec, val_samples, device, description="calibrate on val", **options)
-    reject = None
-    if reject_data is not None:
-        reject = model_outputs(
-            model, spec, folder_photos(reject_data), device, labelled=False, description="photos of no plant", **options
-        )
-    calibration = fit_from_outputs(val, reject)
-    payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
-    write_payload(checkpoint, payload)
-    return calibration

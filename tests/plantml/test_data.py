@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import torch
@@ -142,3 +143,26 @@ def test_loader_batches_the_dataset(image_tree):
     images, labels = next(iter(loader))
     assert images.shape == (4, 3, 32, 32) and labels.shape == (4,)
     assert not loader.pin_memory
+
+
+def test_held_out_classes_leave_training_and_come_back_as_unknown_photos():
+    from plantml.datasets.splits import Splits
+
+    splits = Splits(
+        train=[(Path("a1"), 0), (Path("b1"), 1), (Path("c1"), 2)],
+        val=[(Path("a2"), 0), (Path("b2"), 1)],
+        test=[(Path("b3"), 1), (Path("c3"), 2)],
+        class_names=["a", "b", "c"],
+    )
+    kept, unknown = splits.hold_out(["b"])
+    assert kept.class_names == ["a", "c"]
+    assert kept.train == [(Path("a1"), 0), (Path("c1"), 1)] and kept.test == [(Path("c3"), 1)]
+    assert unknown == [Path("b2"), Path("b3")]
+
+
+def test_holding_out_a_class_the_data_lacks_names_it():
+    from plantml.datasets.splits import Splits
+
+    splits = Splits(train=[], val=[], test=[], class_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="does not have: rosa"):
+        splits.hold_out(["rosa"])

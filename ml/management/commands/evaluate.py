@@ -11,6 +11,7 @@ from ml.registry import RegistryError, get_version, verify
 from plantml.checkpoint import CheckpointError
 from plantml.evaluation.config import EvaluateConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint, format_report
+from plantml.evaluation.open_set import CalibrationError
 from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
 
 
@@ -45,8 +46,9 @@ class Command(BaseCommand):
                 device=c.device,
                 split_file=c.split_file,
                 allow_missing_classes=c.allow_missing_classes,
+                ood=c.ood,
             )
-        except (CheckpointError, EvaluationError, FileNotFoundError) as exc:
+        except (CheckpointError, EvaluationError, CalibrationError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         tta = f"TTA flips x scales {c.tta_scales}" if c.tta else "no TTA"
         self.stdout.write(f"{checkpoint} on {c.data} ({c.split} split, {tta})")

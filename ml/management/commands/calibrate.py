@@ -1,0 +1,72 @@
+"""manage.py calibrate: fit a checkpoint's temperature and acceptance threshold (and plant probe) on its val split."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ml.registry import RegistryError, checkpoint_rewritten, get_version, verify
+from plantml.checkpoint import CheckpointError
+from plantml.evaluation.calibrate import calibrate_checkpoint
+from plantml.evaluation.calibrate_config import CalibrateConfig
+from plantml.evaluation.open_set import CalibrationError
+from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
+
+
+class Command(BaseCommand):
+    help = (
+        "Calibrate a checkpoint or a registered model: fit the temperature (so shown probabilities are honest) and "
+        "the acceptance threshold (so --accept-rate of val photos are identified) on the data's val split, and with "
+        "--reject-data a probe that answers 'this does not look like a plant'. Rewrites the file in place; "
+        "workers pick up a registered model's new calibration on their next identification."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
+        add_arguments(parser, CalibrateConfig)
+
+    def handle(self, *args, **options) -> None:
+        try:
+            c = resolve(CalibrateConfig, options, options.get("config"))
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        path, version = self._target(c.checkpoint)
+        try:
+            calibration = calibrate_checkpoint(
+                path,
+                c.data,
+                split_file=c.split_file,
+                reject_data=c.reject_data,
+                accept_rate=c.accept_rate,
+                device=c.device,
+                batch_size=c.batch_size,
+                workers=c.workers,
+            )
+        except (CheckpointError, CalibrationError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from exc
+        if version is not None:
+            checkpoint_rewritten(version)
+        report = calibration.report
+        self.stdout.write(
+            f"temperature {calibration.temperature:.3f}: val ECE {report['val_ece_before']:.3f} -> "
+            f"{report['val_ece_after']:.3f} on {report['val_photos']} photos"
+        )
+        self.stdout.write(
+            f"threshold {calibration.threshold:.3f}: {c.accept_rate:.0%} of val photos are answered 'identified'"
+        )
+        if calibration.plant_probe is not None:
+            self.stdout.write(f"plant probe fitted on {report['reject_photos']} photos of no plant")
+        self.stdout.write(self.style.SUCCESS(f"calibrated {version.name if version else path}"))
+
+    def _target(self, value: str):
+        path = Path(value)
+        if path.is_file():
+            return path, None
+        try:
+            version = get_version(value)
+            verify(version)
+        except RegistryError as exc:
+            raise CommandError(f"{value} is neither a checkpoint file nor a registered model: {exc}") from exc
+        return Path(version.checkpoint_path), version

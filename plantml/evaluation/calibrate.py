@@ -1,0 +1,54 @@
+"""``calibrate_checkpoint``: fit an existing checkpoint's temperature, threshold and plant probe; no Django here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of, write_payload
+from plantml.device import resolve_device
+from plantml.open_set import DEFAULT_ACCEPT_RATE, Calibration
+
+from .evaluate import EvaluationError, evaluation_samples
+from .open_set import CalibrationError, fit_from_outputs, folder_photos, model_outputs
+
+
+def calibrate_checkpoint(
+    checkpoint: Path,
+    data_dir: Path,
+    *,
+    split_file: Path | None = None,
+    reject_data: Path | None = None,
+    accept_rate: float = DEFAULT_ACCEPT_RATE,
+    device: str | torch.device = "auto",
+    batch_size: int = 32,
+    workers: int = 0,
+) -> Calibration:
+    """Fit ``checkpoint``'s calibration on the val split of ``data_dir`` (and ``reject_data``); store and return it."""
+    checkpoint = Path(checkpoint)
+    payload = load_checkpoint(checkpoint)
+    spec = spec_of(payload)
+    try:
+        val_samples, _ = evaluation_samples(
+            data_dir, spec.class_names, "val", split_file=split_file, allow_missing=True
+        )
+    except EvaluationError as exc:
+        raise CalibrationError(f"calibration needs the model's val split: {exc}") from exc
+    if not val_samples:
+        raise CalibrationError(
+            f"{data_dir} has no val photos of this model's classes: calibration fits on photos the model did not "
+            "train on; add a val/<class>/ folder, or pass the training run's --split-file"
+        )
+    device = device if isinstance(device, torch.device) else resolve_device(device)
+    model = model_from_checkpoint(payload).to(device)
+    options = dict(batch_size=batch_size, workers=workers)
+    val = model_outputs(model, spec, val_samples, device, description="calibrate on val", **options)
+    reject = None
+    if reject_data is not None:
+        photos = folder_photos(reject_data)
+        reject = model_outputs(model, spec, photos, device, labelled=False, description="photos of no plant", **options)
+    calibration = fit_from_outputs(val, reject, accept_rate)
+    payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
+    write_payload(checkpoint, payload)
+    return calibration

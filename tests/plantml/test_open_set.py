@@ -1,0 +1,94 @@
+"""Calibration and open-set rejection: temperature, threshold, plant probe, ECE and AUROC on known data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from plantml.open_set import (
+    Calibration,
+    PlantProbe,
+    auroc,
+    decide,
+    expected_calibration_error,
+    fit_calibration,
+    fit_plant_probe,
+    fit_temperature,
+    fit_threshold,
+    fpr_at_tpr,
+    softmax,
+)
+
+
+def _calibrated_sample(n: int = 4000, classes: int = 5, seed: int = 0):
+    """Logits whose softmax is the true label distribution (labels drawn from it)."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, classes)) * 2
+    probs = softmax(logits)
+    targets = np.array([rng.choice(classes, p=row) for row in probs])
+    return logits, targets
+
+
+def test_the_fitted_temperature_undoes_a_known_scaling():
+    logits, targets = _calibrated_sample()
+    assert fit_temperature(logits * 3, targets) == pytest.approx(3.0, rel=0.1)
+    assert fit_temperature(logits / 2, targets) == pytest.approx(0.5, rel=0.1)
+
+
+def test_temperature_scaling_brings_the_ece_down():
+    logits, targets = _calibrated_sample()
+    overconfident = logits * 3
+    before = expected_calibration_error(softmax(overconfident), targets)
+    after = expected_calibration_error(softmax(overconfident, fit_temperature(overconfident, targets)), targets)
+    assert before > 0.1 and after < 0.03
+
+
+def test_ece_is_zero_when_confidence_equals_accuracy():
+    probs = np.array([[0.75, 0.25]] * 4)
+    assert expected_calibration_error(probs, np.array([0, 0, 0, 1])) == pytest.approx(0.0)
+    assert expected_calibration_error(probs, np.array([1, 1, 1, 1])) == pytest.approx(0.75)
+
+
+def test_the_threshold_accepts_the_asked_share_of_scores():
+    scores = np.linspace(0.01, 1.0, 100)
+    threshold = fit_threshold(scores, 0.95)
+    assert 0.95 <= (scores >= threshold).mean() <= 0.97
+
+
+def test_auroc_and_fpr_on_separated_and_identical_scores():
+    assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auroc([0.5, 0.5], [0.5, 0.5]) == 0.5
+    assert fpr_at_tpr(np.linspace(0.5, 1.0, 100), np.linspace(0.0, 0.4, 50)) == 0.0
+
+
+def test_decide_tells_not_a_plant_from_unknown_species_from_identified():
+    assert decide(0.9, 0.1, 0.5).reason == "not_a_plant"
+    assert (decide(0.3, 0.9, 0.5).outcome, decide(0.3, 0.9, 0.5).reason) == ("no_match", "unknown_species")
+    assert (decide(0.6, None, 0.5).outcome, decide(0.6, None, 0.5).reason) == ("identified", "")
+
+
+def test_the_plant_probe_separates_two_feature_clusters():
+    rng = np.random.default_rng(1)
+    plants = rng.normal(loc=1.0, size=(60, 16))
+    others = rng.normal(loc=-1.0, size=(20, 16))
+    probe = fit_plant_probe(plants, others)
+    assert (probe.plant_probability(torch.as_tensor(plants)) > 0.5).float().mean() > 0.95
+    assert (probe.plant_probability(torch.as_tensor(others)) < 0.5).float().mean() > 0.95
+
+
+def test_the_threshold_counts_the_probes_misses_against_the_accept_rate():
+    logits, targets = _calibrated_sample(n=400)
+    rng = np.random.default_rng(2)
+    features = rng.normal(loc=1.0, size=(400, 8))
+    calibration = fit_calibration(logits, targets, features, rng.normal(loc=-1.0, size=(50, 8)))
+    top = softmax(logits, calibration.temperature).max(axis=1)
+    plant = calibration.plant_probe.plant_probability(torch.as_tensor(features)).numpy()
+    accepted = (top >= calibration.threshold) & (plant >= 0.5)
+    assert 0.95 <= accepted.mean() <= 0.97
+
+
+def test_a_calibration_survives_its_plain_dict():
+    calibration = Calibration(1.7, 0.42, PlantProbe([0.5, -0.5], 0.1), {"val_photos": 30})
+    assert Calibration.from_dict(calibration.to_dict()) == calibration
+    assert not Calibration.from_dict({}).is_calibrated
