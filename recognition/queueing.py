@@ -43,11 +43,19 @@ def _claim(identification_id: int, previous: datetime | None) -> datetime | None
 
 def _publish(identification_id: int, stamp: datetime) -> bool:
     try:
-        # By name, not through the task object: a task's time limits would travel in the message and
-        # override the worker's own; sent this way, CELERY_TASK_*TIME_LIMIT set on the worker applies.
+        # No time limits in the message: Celery (5.7+) would otherwise copy this process's
+        # CELERY_TASK_*TIME_LIMIT from the registered task into it, and the message's limits win over the
+        # worker's; with None there, the limits set where the worker runs apply.
         # No result is awaited (the database holds the answer): without ignore_result the result backend
         # would try for ~20 s to subscribe to a Redis that is down.
-        celery_app.send_task(IDENTIFY_TASK, args=(identification_id,), retry=False, ignore_result=True)
+        celery_app.send_task(
+            IDENTIFY_TASK,
+            args=(identification_id,),
+            retry=False,
+            ignore_result=True,
+            time_limit=None,
+            soft_time_limit=None,
+        )
     except PUBLISH_ERRORS as exc:
         Identification.objects.filter(pk=identification_id, queued=stamp).update(queued=None)
         logger.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from plantsite.broker import redis_client
 from plantsite.celery import app
 from recognition import queueing
 from recognition.models import Identification
+from recognition.tasks import identify
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +60,13 @@ def test_enqueue_stamps_the_row_and_publishes_one_message(user):
     assert queueing.enqueue(identification.pk)
     assert Identification.objects.get(pk=identification.pk).queued is not None
     assert _queue_length() == before + 1
+
+
+def test_a_queued_message_carries_no_time_limits_so_the_workers_own_apply(user):
+    assert identify.soft_time_limit and identify.time_limit  # this (web) process has limits of its own
+    assert queueing.enqueue(Identification.objects.create(owner=user).pk)
+    newest = redis_client(app.conf.broker_url).lindex(app.conf.task_default_queue, 0)
+    assert json.loads(newest)["headers"]["timelimit"] == [None, None]
 
 
 def test_with_the_broker_down_enqueue_gives_up_within_seconds_and_leaves_the_row_unqueued(user, broker_down):
