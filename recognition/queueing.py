@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from plantsite.celery import app as celery_app
 
+from .holders import is_orphan
 from .models import Identification
 
 logger = logging.getLogger(__name__)
@@ -68,17 +69,17 @@ def _publish(identification_id: int, stamp: datetime) -> bool:
 
 
 def release_orphans(live_workers: set[str]) -> int:
-    """Return to pending the running identifications whose worker is gone or overran the hard limit."""
+    """Return to pending the running identifications whose worker (or pool process) is gone or overran the hard limit."""
     overdue = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    orphans = Identification.objects.filter(status=Identification.Status.RUNNING).filter(
-        ~Q(worker__in=live_workers) | Q(started__lt=overdue)
-    )
+    running = Identification.objects.filter(status=Identification.Status.RUNNING)
     released = 0
-    for pk, worker in orphans.values_list("pk", "worker"):
-        released += Identification.objects.filter(pk=pk, status=Identification.Status.RUNNING, worker=worker).update(
+    for pk, holder, started in running.values_list("pk", "worker", "started"):
+        if not (is_orphan(holder, live_workers) or (started is not None and started < overdue)):
+            continue
+        released += Identification.objects.filter(pk=pk, status=Identification.Status.RUNNING, worker=holder).update(
             status=Identification.Status.PENDING, worker="", queued=None
         )
-        logger.warning("identification %s: worker %s is gone; queueing it again", pk, worker or "?")
+        logger.warning("identification %s: its holder %s is gone; queueing it again", pk, holder or "?")
     return released
 
 

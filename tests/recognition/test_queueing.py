@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -12,6 +15,7 @@ from django.utils import timezone
 from plantsite.broker import redis_client
 from plantsite.celery import app
 from recognition import queueing
+from recognition.holders import WORKER_ID
 from recognition.models import Identification
 from recognition.tasks import identify
 
@@ -109,6 +113,16 @@ def test_sweep_returns_a_dead_workers_running_row_to_the_queue(user):
     orphan.refresh_from_db(), alive.refresh_from_db()
     assert (orphan.status, orphan.worker) == ("pending", "") and orphan.queued is not None
     assert (alive.status, alive.worker) == ("running", "alive-2")
+
+
+def test_sweep_returns_a_row_held_by_a_dead_process_of_this_worker_to_the_queue(user):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pool child killed with a batch in hand (its worker still beats)
+    held = _old_pending(user, status="running", worker=f"{WORKER_ID}:{dead.pid}", started=timezone.now())
+    mine = _old_pending(user, status="running", worker=f"{WORKER_ID}:{os.getpid()}", started=timezone.now())
+    assert queueing.sweep(live_workers={WORKER_ID}) == 1
+    held.refresh_from_db(), mine.refresh_from_db()
+    assert held.status == "pending" and mine.status == "running"
 
 
 def test_sweep_with_the_broker_down_keeps_every_row_for_the_next_sweep(user, broker_down):
