@@ -197,3 +197,25 @@ def test_a_soft_time_limit_fails_its_own_identification_and_the_rest_of_the_batc
         worker.stop()
     assert failed.status == "failed" and failed.error == TOO_LONG
     assert [identification.status for identification in answered] == ["done", "done"]
+
+
+def test_a_hard_time_limit_fails_its_own_identification_and_the_rest_of_the_batch_is_answered(
+    user, active_model, tmp_path
+):
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (hold / "hold").touch()
+    (hold / "ignore-soft-limit").touch()  # like a forward pass stuck in native code: the child is killed
+    own, *others = (_create(user, colour) for colour in COLOURS[:3])
+    worker = _held_worker(
+        tmp_path, hold, CELERY_TASK_SOFT_TIME_LIMIT="4", CELERY_TASK_TIME_LIMIT="8", RECOGNITION_SWEEP_SECONDS="1"
+    )
+    try:
+        failed = wait_until_finished(own.pk, timeout=60)
+        (hold / "hold").unlink()
+        answered = [wait_until_finished(identification.pk, timeout=60) for identification in others]
+        assert "Hard time limit (8s) exceeded" in worker.log()
+    finally:
+        worker.stop()
+    assert failed.status == "failed" and failed.error == TOO_LONG
+    assert [identification.status for identification in answered] == ["done", "done"]
