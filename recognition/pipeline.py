@@ -1,4 +1,5 @@
-"""The worker side: load an identification's photos, run the active model, store the answer or the failure."""
+"""The worker side: claim an identification and a batch of others waiting, run the model once over all of their
+photos, and store each answer or failure on its own."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from ml import registry
 from plantml.files import CheckpointError
 
+from .holders import claimant, held_by_a_dead_sibling
 from .models import Candidate, Identification, IdentificationPhoto
-from .worker import WORKER_ID
 
 if TYPE_CHECKING:
     from plantml.predictor import Answer  # PyTorch: only in the processes that predict
@@ -35,66 +36,186 @@ class PermanentFailure(Exception):
 
 
 def run_identification(identification_id: int) -> str:
-    """Answer one identification; return its final status (or 'gone'). Transient errors propagate."""
-    identification = Identification.objects.filter(pk=identification_id).first()
+    """Answer one identification, and others waiting in the same forward pass; return its final status (or 'gone').
+
+    Each identification of the batch ends on its own: answered, failed with its own message, or (a transient error
+    reading its photos) back to pending. A transient error of this one propagates for the task to retry it.
+    """
+    identification = Identification.objects.filter(pk=identification_id).select_related("model_version").first()
     if identification is None:
         logger.info("identification %s was deleted before it ran", identification_id)
         return "gone"
     if not claim(identification_id):
-        # a message delivered twice: finished already, or running in another live worker
+        # a message delivered twice, or one whose identification another batch took: finished, or running elsewhere
         return Identification.objects.filter(pk=identification_id).values_list("status", flat=True).first() or "gone"
+    others: list[int] = []
     try:
-        version, answer, duration_ms = _predict(identification)
-    except PermanentFailure as exc:
+        version, predictor = _model_for(identification)
+        others = claim_batch(identification, version)
+        outcomes = _answer([identification_id, *others], version, predictor)
+    except PermanentFailure as exc:  # the model cannot be loaded: nothing else was claimed
         mark_failed(identification_id, str(exc))
         return Identification.Status.FAILED
-    except TRANSIENT_ERRORS:
-        release(identification_id)  # the retry may run in another worker
+    except BaseException as exc:
+        # a time limit (the task marks this one failed), a transient error or a bug: the others run on their own
+        release(others, requeue=True)
+        if isinstance(exc, TRANSIENT_ERRORS):
+            release([identification_id])  # the retry may run in another worker
         raise
-    _store_answer(identification_id, version, answer, duration_ms)
-    return Identification.Status.DONE
+    retry = [pk for pk in others if isinstance(outcomes[pk], BaseException)]
+    release(retry, requeue=True)
+    own = outcomes[identification_id]
+    if isinstance(own, BaseException):
+        release([identification_id])
+        raise own
+    return own
 
 
 def claim(identification_id: int) -> bool:
-    """Mark the identification running in this worker; False when it is finished or another worker has it."""
-    mine = Q(status=Identification.Status.PENDING) | Q(status=Identification.Status.RUNNING, worker=WORKER_ID)
-    return bool(
-        Identification.objects.filter(mine, pk=identification_id).update(
-            status=Identification.Status.RUNNING, started=timezone.now(), worker=WORKER_ID
+    """Mark the identification running in this process; False when it is finished or another process has it."""
+    me = claimant()
+    mine = Q(status=Identification.Status.PENDING) | Q(status=Identification.Status.RUNNING, worker=me)
+    if _take(Identification.objects.filter(mine, pk=identification_id), me):
+        return True
+    # redelivered after the pool process of this worker that held it died (killed, or over the hard time limit)
+    running = Identification.objects.filter(pk=identification_id, status=Identification.Status.RUNNING)
+    holder = running.values_list("worker", flat=True).first()
+    return holder is not None and held_by_a_dead_sibling(holder) and _take(running.filter(worker=holder), me)
+
+
+def claim_batch(identification: Identification, version) -> list[int]:
+    """Claim the oldest pending identifications for the same model that fit beside this one in a batch.
+
+    A batch holds at most RECOGNITION_BATCH_PHOTOS photos; while it has room, more are looked for during
+    RECOGNITION_BATCH_WAIT_MS. Returns the primary keys claimed, oldest first.
+    """
+    room = settings.RECOGNITION_BATCH_PHOTOS - identification.photos.count()
+    deadline = time.monotonic() + settings.RECOGNITION_BATCH_WAIT_MS / 1000
+    claimed: list[int] = []
+    while room > 0:
+        more, photos = _claim_waiting(version, room)
+        claimed += more
+        room -= photos
+        left = deadline - time.monotonic()
+        if room <= 0 or left <= 0:
+            break
+        time.sleep(min(left, 0.005))
+    return claimed
+
+
+def _claim_waiting(version, room: int) -> tuple[list[int], int]:
+    """Claim pending identifications of ``version`` holding at most ``room`` photos; return them and their photos."""
+    same_model = Q(model_version=version)
+    if version.is_active:
+        same_model |= Q(model_version__isnull=True)  # these run on the active version
+    waiting = (
+        Identification.objects.filter(same_model, status=Identification.Status.PENDING)
+        .annotate(photo_count=Count("photos"))
+        .filter(photo_count__gt=0, photo_count__lte=room)
+        .order_by("created", "pk")
+        .values_list("pk", "photo_count")[:room]
+    )
+    picked, photos = [], {}
+    for pk, count in waiting:
+        if count <= room - sum(photos.values()):
+            picked.append(pk)
+            photos[pk] = count
+    if not picked:
+        return [], 0
+    me = claimant()
+    _take(Identification.objects.filter(pk__in=picked, status=Identification.Status.PENDING), me)
+    mine = set(
+        Identification.objects.filter(pk__in=picked, status=Identification.Status.RUNNING, worker=me).values_list(
+            "pk", flat=True
         )
     )
+    claimed = [pk for pk in picked if pk in mine]
+    return claimed, sum(photos[pk] for pk in claimed)
 
 
-def release(identification_id: int) -> None:
-    """Give a running identification back to the queue's care (pending again, swept if its message is lost)."""
+def _take(rows, me: str) -> int:
+    return rows.update(status=Identification.Status.RUNNING, started=timezone.now(), worker=me)
+
+
+def release(identification_ids: list[int], requeue: bool = False) -> None:
+    """Give running identifications of this process back (pending again); ``requeue`` lets the sweeper queue them."""
+    if not identification_ids:
+        return
+    back = {"status": Identification.Status.PENDING, "worker": ""}
+    if requeue:  # their own messages may be gone already (dropped while this batch held them)
+        back["queued"] = None
     try:
         Identification.objects.filter(
-            pk=identification_id, status=Identification.Status.RUNNING, worker=WORKER_ID
-        ).update(status=Identification.Status.PENDING, worker="")
+            pk__in=identification_ids, status=Identification.Status.RUNNING, worker=claimant()
+        ).update(**back)
     except TRANSIENT_ERRORS:
-        logger.warning("identification %s stays running until the sweeper's hard-limit bound", identification_id)
+        logger.warning("identifications %s stay running until the sweeper's hard-limit bound", identification_ids)
 
 
-def _predict(identification: Identification):
-    # a version asked for when the identification was made (the Pl@ntNet API's project), else the active one
+def _model_for(identification: Identification):
+    """Return the version to run (the one asked for at creation, else the active one) and its predictor."""
     version = identification.model_version or registry.active_version()
     if version is None:
         raise PermanentFailure(registry.NO_ACTIVE_MODEL)
     try:
-        predictor = registry.predictors.get(version)
+        return version, registry.predictors.get(version)
     except (registry.RegistryError, CheckpointError) as exc:
         raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
+
+
+def _answer(identification_ids: list[int], version, predictor) -> dict[int, str | BaseException]:
+    """Read each identification's photos, run one forward pass over all of them and store each answer.
+
+    Returns, per identification, its status ('done', 'failed', 'gone') or the transient error that
+    kept its photos from being read (it is left running for the caller to release).
+    """
     started = time.perf_counter()
-    images = [_read_photo(photo, predictor) for photo in identification.photos.all()]
-    if not images:
-        raise PermanentFailure("this identification has no photos: upload them again")
-    (answer,) = predictor.identify_many(
-        [images],
+    outcomes: dict[int, str | BaseException] = dict.fromkeys(identification_ids, "gone")
+    photos: dict[int, list[IdentificationPhoto]] = {}
+    for photo in IdentificationPhoto.objects.filter(identification_id__in=identification_ids):
+        photos.setdefault(photo.identification_id, []).append(photo)
+    present = set(Identification.objects.filter(pk__in=identification_ids).values_list("pk", flat=True))
+    ready: list[tuple[int, list[Image.Image]]] = []
+    for pk in identification_ids:
+        if pk not in present:
+            continue  # deleted by its owner since it was claimed
+        try:
+            images = [_read_photo(photo, predictor) for photo in photos.get(pk, [])]
+            if not images:
+                raise PermanentFailure("this identification has no photos: upload them again")
+        except PermanentFailure as exc:
+            mark_failed(pk, str(exc))
+            outcomes[pk] = Identification.Status.FAILED
+            continue
+        except TRANSIENT_ERRORS as exc:
+            logger.warning("identification %s: its photos could not be read now (%s)", pk, exc)
+            outcomes[pk] = exc
+            continue
+        ready.append((pk, images))
+    if not ready:
+        return outcomes
+    answers = identify_plants(predictor, [images for _, images in ready])
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    logger.info(
+        "one forward pass answered %d identification(s), %d photo(s), in %d ms",
+        len(ready),
+        sum(len(images) for _, images in ready),
+        duration_ms,
+    )
+    for (pk, _), answer in zip(ready, answers, strict=True):
+        _store_answer(pk, version, answer, duration_ms)
+        outcomes[pk] = Identification.Status.DONE
+    return outcomes
+
+
+def identify_plants(predictor, plants: list[list[Image.Image]]) -> list[Answer]:
+    """Run the model once over every plant's photos; return one Answer (candidates and outcome) per plant."""
+    return predictor.identify_many(
+        plants,
         top_k=settings.RECOGNITION_TOP_K,
         tta=settings.RECOGNITION_TTA,
         threshold=settings.RECOGNITION_CONFIDENCE_THRESHOLD,
     )
-    return version, answer, round((time.perf_counter() - started) * 1000)
 
 
 def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from plantsite.celery import app as celery_app
 
+from .holders import is_orphan
 from .models import Identification
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,19 @@ def _claim(identification_id: int, previous: datetime | None) -> datetime | None
 
 def _publish(identification_id: int, stamp: datetime) -> bool:
     try:
-        # By name, not through the task object: a task's time limits would travel in the message and
-        # override the worker's own; sent this way, CELERY_TASK_*TIME_LIMIT set on the worker applies.
+        # No time limits in the message: Celery (5.7+) would otherwise copy this process's
+        # CELERY_TASK_*TIME_LIMIT from the registered task into it, and the message's limits win over the
+        # worker's; with None there, the limits set where the worker runs apply.
         # No result is awaited (the database holds the answer): without ignore_result the result backend
         # would try for ~20 s to subscribe to a Redis that is down.
-        celery_app.send_task(IDENTIFY_TASK, args=(identification_id,), retry=False, ignore_result=True)
+        celery_app.send_task(
+            IDENTIFY_TASK,
+            args=(identification_id,),
+            retry=False,
+            ignore_result=True,
+            time_limit=None,
+            soft_time_limit=None,
+        )
     except PUBLISH_ERRORS as exc:
         Identification.objects.filter(pk=identification_id, queued=stamp).update(queued=None)
         logger.warning(
@@ -60,17 +69,17 @@ def _publish(identification_id: int, stamp: datetime) -> bool:
 
 
 def release_orphans(live_workers: set[str]) -> int:
-    """Return to pending the running identifications whose worker is gone or overran the hard limit."""
+    """Return to pending the running identifications whose worker (or pool process) is gone or overran the hard limit."""
     overdue = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    orphans = Identification.objects.filter(status=Identification.Status.RUNNING).filter(
-        ~Q(worker__in=live_workers) | Q(started__lt=overdue)
-    )
+    running = Identification.objects.filter(status=Identification.Status.RUNNING)
     released = 0
-    for pk, worker in orphans.values_list("pk", "worker"):
-        released += Identification.objects.filter(pk=pk, status=Identification.Status.RUNNING, worker=worker).update(
+    for pk, holder, started in running.values_list("pk", "worker", "started"):
+        if not (is_orphan(holder, live_workers) or (started is not None and started < overdue)):
+            continue
+        released += Identification.objects.filter(pk=pk, status=Identification.Status.RUNNING, worker=holder).update(
             status=Identification.Status.PENDING, worker="", queued=None
         )
-        logger.warning("identification %s: worker %s is gone; queueing it again", pk, worker or "?")
+        logger.warning("identification %s: its holder %s is gone; queueing it again", pk, holder or "?")
     return released
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 
 from celery import signals
 from django.conf import settings
@@ -18,12 +15,9 @@ from plantsite import heartbeat
 from plantsite.broker import redis_client
 
 from . import queueing
+from .holders import WORKER_ID
 
 logger = logging.getLogger(__name__)
-
-# Unique per worker start (pool children fork after this import and share it): rows claimed
-# by an earlier run of a restarted worker are told apart from this run's.
-WORKER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 class WorkerMonitor(threading.Thread):

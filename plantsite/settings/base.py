@@ -34,6 +34,18 @@ def _local_secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _whole_number(name: str, default: int, minimum: int, meaning: str) -> int:
+    """Return the environment's integer ``name`` (at least ``minimum``), or raise saying what to set."""
+    raw = env(name, default=str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: set it to a whole number of {meaning}, {minimum} or more")
+    return value
+
+
 # --- Core --------------------------------------------------------------------
 # Read raw: django-environ would treat a key that starts with "$" as a reference to another variable.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret_key(DATA_DIR)
@@ -244,6 +256,11 @@ RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUE
 RECOGNITION_SWEEP_SECONDS = env.float("RECOGNITION_SWEEP_SECONDS", default=15)
 RECOGNITION_REQUEUE_AFTER = env.int("RECOGNITION_REQUEUE_AFTER", default=300)
 RECOGNITION_HEARTBEAT_SECONDS = env.float("RECOGNITION_HEARTBEAT_SECONDS", default=3)
+# Micro-batching in the workers: a task answers its identification and, in the same forward pass, the
+# oldest others waiting for the same model, up to this many photos in all (1: one at a time) ...
+RECOGNITION_BATCH_PHOTOS = _whole_number("RECOGNITION_BATCH_PHOTOS", 16, 1, "photos")
+# ... waiting up to this long for more to arrive while the batch has room (0: take only what waits already).
+RECOGNITION_BATCH_WAIT_MS = _whole_number("RECOGNITION_BATCH_WAIT_MS", 20, 0, "milliseconds")
 REST_FRAMEWORK.update(
     {
         "DEFAULT_THROTTLE_CLASSES": ["recognition.throttles.UserRateThrottle"],

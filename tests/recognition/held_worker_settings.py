@@ -1,6 +1,7 @@
 """Worker settings for tests that need a task held mid-prediction: a slow model, on request.
 
-While ``$PLANTSITE_TEST_HOLD_DIR/hold`` exists, ``Predictor.predict`` waits before predicting
+While ``$PLANTSITE_TEST_HOLD_DIR/hold`` exists, each forward pass (``Predictor.outputs``, under
+``predict``, ``predict_many`` and ``identify_many``) waits before running
 (each pool child that gets there writes ``child-<pid>`` first). With ``ignore-soft-limit`` there
 too it keeps waiting through the soft time limit, like a forward pass stuck in native code.
 """
@@ -15,10 +16,10 @@ from plantml.predictor import Predictor
 from plantsite.settings.test import *  # noqa: F403
 
 HOLD_DIR = Path(os.environ["PLANTSITE_TEST_HOLD_DIR"])
-_predict = Predictor.predict
+_forward = Predictor.outputs
 
 
-def _held_predict(self, images, *args, **kwargs):
+def _held_forward(self, images, *args, **kwargs):
     (HOLD_DIR / f"child-{os.getpid()}").touch()
     deadline = time.monotonic() + 120
     while (HOLD_DIR / "hold").exists() and time.monotonic() < deadline:
@@ -27,7 +28,7 @@ def _held_predict(self, images, *args, **kwargs):
         except SoftTimeLimitExceeded:
             if not (HOLD_DIR / "ignore-soft-limit").exists():
                 raise
-    return _predict(self, images, *args, **kwargs)
+    return _forward(self, images, *args, **kwargs)
 
 
-Predictor.predict = _held_predict
+Predictor.outputs = _held_forward

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -11,7 +15,9 @@ from django.utils import timezone
 from plantsite.broker import redis_client
 from plantsite.celery import app
 from recognition import queueing
+from recognition.holders import WORKER_ID
 from recognition.models import Identification
+from recognition.tasks import identify
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +66,13 @@ def test_enqueue_stamps_the_row_and_publishes_one_message(user):
     assert _queue_length() == before + 1
 
 
+def test_a_queued_message_carries_no_time_limits_so_the_workers_own_apply(user):
+    assert identify.soft_time_limit and identify.time_limit  # this (web) process has limits of its own
+    assert queueing.enqueue(Identification.objects.create(owner=user).pk)
+    newest = redis_client(app.conf.broker_url).lindex(app.conf.task_default_queue, 0)
+    assert json.loads(newest)["headers"]["timelimit"] == [None, None]
+
+
 def test_with_the_broker_down_enqueue_gives_up_within_seconds_and_leaves_the_row_unqueued(user, broker_down):
     identification = Identification.objects.create(owner=user)
     started = time.monotonic()
@@ -100,6 +113,16 @@ def test_sweep_returns_a_dead_workers_running_row_to_the_queue(user):
     orphan.refresh_from_db(), alive.refresh_from_db()
     assert (orphan.status, orphan.worker) == ("pending", "") and orphan.queued is not None
     assert (alive.status, alive.worker) == ("running", "alive-2")
+
+
+def test_sweep_returns_a_row_held_by_a_dead_process_of_this_worker_to_the_queue(user):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pool child killed with a batch in hand (its worker still beats)
+    held = _old_pending(user, status="running", worker=f"{WORKER_ID}:{dead.pid}", started=timezone.now())
+    mine = _old_pending(user, status="running", worker=f"{WORKER_ID}:{os.getpid()}", started=timezone.now())
+    assert queueing.sweep(live_workers={WORKER_ID}) == 1
+    held.refresh_from_db(), mine.refresh_from_db()
+    assert held.status == "pending" and mine.status == "running"
 
 
 def test_sweep_with_the_broker_down_keeps_every_row_for_the_next_sweep(user, broker_down):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from django.db import OperationalError
 
 from ml import registry
 from recognition import services
+from recognition.holders import WORKER_ID
 from recognition.models import Identification
 from recognition.tasks import identify
 from recognition.validators import prepare_uploads
-from recognition.worker import WORKER_ID
 
 from .conftest import photo_of
 
@@ -39,11 +42,27 @@ def test_a_finished_identification_is_not_recomputed(user, active_model):
     assert list(identification.candidates.values_list("pk", "probability")) == first
 
 
-def test_a_redelivered_identification_this_worker_was_running_is_resumed(user, active_model):
+def test_a_redelivered_identification_a_dead_process_of_this_worker_held_is_resumed(user, active_model):
     identification = _create(user, (10, 120, 200))
-    Identification.objects.filter(pk=identification.pk).update(status="running", worker=WORKER_ID)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # like a pool child killed mid-task
+    Identification.objects.filter(pk=identification.pk).update(status="running", worker=f"{WORKER_ID}:{dead.pid}")
     assert identify.apply(args=[identification.pk]).get() == "done"
     assert identification.candidates.count() == 3
+
+
+def test_a_message_for_an_identification_a_live_process_of_this_worker_holds_is_dropped(user, active_model):
+    identification = _create(user, (10, 120, 200))
+    sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # another pool child
+    try:
+        Identification.objects.filter(pk=identification.pk).update(
+            status="running", worker=f"{WORKER_ID}:{sibling.pid}"
+        )
+        assert identify.apply(args=[identification.pk]).get() == "running"
+    finally:
+        sibling.kill()
+        sibling.wait()
+    assert identification.candidates.count() == 0
 
 
 def test_a_message_for_an_identification_another_worker_runs_is_dropped(user, active_model):

@@ -30,20 +30,6 @@ def hold(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture
-def time_limits(monkeypatch):
-    """Set the identify task's (soft, hard) time limits for the messages this test sends."""
-
-    def set_limits(soft: int, hard: int) -> None:
-        # the sender writes the limits into each message (they win over the worker's), and
-        # Celery caches them per task: reset the cache so that the new ones are sent
-        monkeypatch.setattr(identify, "soft_time_limit", soft)
-        monkeypatch.setattr(identify, "time_limit", hard)
-        monkeypatch.setattr(identify, "_exec_options", None)
-
-    return set_limits
-
-
 def _held_worker(tmp_path, hold: Path, **env: str) -> WorkerProcess:
     return WorkerProcess(
         tmp_path,
@@ -72,23 +58,26 @@ def test_test_workers_run_the_production_prefork_pool(celery_worker):
     assert pool["implementation"].endswith("prefork:TaskPool") and len(pool["processes"]) == 1
 
 
-def test_the_soft_time_limit_marks_the_identification_failed(user, active_model, tmp_path, hold, time_limits):
-    time_limits(soft=2, hard=30)
-    worker = _held_worker(tmp_path, hold)
+def test_a_soft_time_limit_set_only_in_the_workers_environment_marks_the_identification_failed(
+    user, active_model, tmp_path, hold
+):
+    # this test process is a web side with its tasks loaded: Celery would copy its own limits (60 s) into
+    # the message unless the sender leaves them out; only the worker's 2 s stop the task within 30 s
+    assert identify.soft_time_limit > 30
+    worker = _held_worker(tmp_path, hold, CELERY_TASK_SOFT_TIME_LIMIT="2", CELERY_TASK_TIME_LIMIT="30")
     try:
         identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
-        finished = wait_until_finished(identification.pk, timeout=60)
+        finished = wait_until_finished(identification.pk, timeout=30)  # well inside the web side's 60 s
     finally:
         worker.stop()
     assert finished.status == "failed" and finished.error == TOO_LONG
 
 
-def test_the_hard_time_limit_kills_the_child_and_marks_the_identification_failed(
-    user, active_model, tmp_path, hold, time_limits
+def test_a_hard_time_limit_set_only_in_the_workers_environment_kills_the_child_and_marks_it_failed(
+    user, active_model, tmp_path, hold
 ):
     (hold / "ignore-soft-limit").touch()  # like a forward pass stuck in native code
-    time_limits(soft=5, hard=12)
-    worker = _held_worker(tmp_path, hold)
+    worker = _held_worker(tmp_path, hold, CELERY_TASK_SOFT_TIME_LIMIT="5", CELERY_TASK_TIME_LIMIT="12")
     try:
         identification = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200))]))
         [child] = _children_seen(hold, at_least=1)
