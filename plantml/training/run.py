@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from plantml.evaluation.record import MetricsRecord
 from plantml.evaluation.runner import predict_loader
 from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
+from plantml.references import REFERENCES, write_reference_photos
+from plantml.species import load_species_file
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
 
@@ -90,6 +93,13 @@ class TrainingRun:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
+        if c.species:
+            species = load_species_file(c.species, self.splits.class_names, self.splits.species)
+            self.splits = dataclasses.replace(self.splits, species=species)
+        if self.context.is_main and c.reference_photos:
+            write_reference_photos(
+                self.splits.train, len(self.splits.class_names), self.out / REFERENCES, c.reference_photos
+            )
         self.display_names = (
             load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
         )
