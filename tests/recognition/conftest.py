@@ -99,3 +99,34 @@ def module_worker(django_db_setup, tmp_path_factory):
     worker = WorkerProcess(tmp_path_factory.mktemp("worker")).start()
     yield worker
     worker.stop()
+
+
+SPECIES_FACTS = {
+    "rosa_canina": {
+        "scientific_name": "Rosa canina",
+        "authorship": "L.",
+        "family": "Rosaceae",
+        "gbif_id": 8395064,
+        "common_names": {"en": "dog rose", "zh-hans": "犬蔷薇"},
+    },
+    "bellis_perennis": {"scientific_name": "Bellis perennis", "authorship": "L.", "family": "Asteraceae"},
+}
+
+
+@pytest.fixture
+def species_model(active_model, tmp_path):
+    """The active tiny model given species facts (SPECIES_FACTS; helianthus_annuus has none) and 2 reference
+    photos per class, as `models species` and `train` leave them."""
+    import json
+
+    from ml import registry
+    from plantml.references import write_reference_photos
+    from tests.images import make_image_tree
+
+    (tmp_path / "species.json").write_text(json.dumps(SPECIES_FACTS), encoding="utf-8")
+    version = registry.update_species(active_model.name, tmp_path / "species.json")
+    tree = make_image_tree(tmp_path / "train", dict.fromkeys(version.class_names, 3))
+    samples = [(path, index) for index, name in enumerate(version.class_names) for path in (tree / name).iterdir()]
+    write_reference_photos(samples, version.num_classes, tmp_path / "references", per_class=2)
+    registry.copy_references(tmp_path / "references", version)
+    return version
