@@ -122,3 +122,8 @@ def test_the_api_gives_each_candidate_its_reference_photo_urls_that_the_token_op
 def test_the_api_reference_photo_refuses_requests_without_credentials(species_model):
     response = APIClient().get(f"/api/models/{species_model.pk}/references/1/1/")
     assert response.status_code in (401, 403) and "message" in response.json()
+
+
+def test_the_facts_labels_are_translated(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model), "zh-hans")
+    assert "属 <i>Rosa</i>" in page and "科 Rosaceae" in page
