@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.e2e.conftest import DESKTOP_EN, PHONE_ZH, open_page, stored_identification
 from tests.e2e.pages import serious_violations, sign_up
+from tests.recognition.conftest import with_species_facts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-FACTS = {
-    "rosa_canina": {
-        "scientific_name": "Rosa canina",
-        "authorship": "L.",
-        "family": "Rosaceae",
-        "gbif_id": 8395064,
-        "common_names": {"en": "dog rose", "zh-hans": "犬蔷薇"},
-    },
-    "bellis_perennis": {"scientific_name": "Bellis perennis", "family": "Asteraceae", "common_names": {"en": "daisy"}},
-}
 ANSWER = [("rosa_canina", "Rosa canina", 0.8), ("bellis_perennis", "Bellis perennis", 0.2)]
 
 
 @pytest.fixture
 def model_with_facts(six_class_model, tmp_path):
     """The six-class model after `models species`, with 2 reference photos per class beside it."""
-    from ml import registry
-    from plantml.references import write_reference_photos
-    from tests.images import make_image_tree
-
-    (tmp_path / "species.json").write_text(json.dumps(FACTS), encoding="utf-8")
-    version = registry.update_species(six_class_model.name, tmp_path / "species.json")
-    tree = make_image_tree(tmp_path / "train", dict.fromkeys(version.class_names, 3), size=120)
-    samples = [(path, index) for index, name in enumerate(version.class_names) for path in (tree / name).iterdir()]
-    write_reference_photos(samples, version.num_classes, tmp_path / "references", per_class=2)
-    registry.copy_references(tmp_path / "references", version)
-    return version
+    return with_species_facts(six_class_model, tmp_path, photo_size=120)
 
 
 def result_page(browser, live_server, screen, version, django_user_model, username: str):

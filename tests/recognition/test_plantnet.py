@@ -269,7 +269,7 @@ def test_results_carry_the_models_species_facts_and_gbif_id(
     live_server, key, photos, species_model, module_worker, settings
 ):
     settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
-    response = python_client(live_server.url, key, photos[:1], ["flower"], **{"lang": "zh"})
+    response = python_client(live_server.url, key, photos[:1], ["flower"], lang="zh")
     assert response.status_code == 200, response.text
     rosa = next(r for r in response.json()["results"] if r["species"]["scientificNameWithoutAuthor"] == "Rosa canina")
     assert rosa["species"]["scientificName"] == "Rosa canina L." and rosa["species"]["scientificNameAuthorship"] == "L."
