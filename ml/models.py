@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from plantml.species import SpeciesInfo
+
 
 class ModelVersion(models.Model):
     """A trained checkpoint that the workers can serve."""
@@ -16,6 +18,9 @@ class ModelVersion(models.Model):
     architecture = models.CharField(max_length=100)
     class_names = models.JSONField(default=list)
     display_names = models.JSONField(default=list)
+    species = models.JSONField(
+        default=list, blank=True, help_text="species facts per class (SpeciesInfo dicts), as the checkpoint has them"
+    )
     input_size = models.PositiveIntegerField(default=224)
     checkpoint_path = models.CharField(max_length=500)
     sha256 = models.CharField(max_length=64)
@@ -40,3 +45,9 @@ class ModelVersion(models.Model):
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def species_info(self, index: int) -> SpeciesInfo | None:
+        """Return the species facts of class ``index``, or None when the model has none."""
+        if not 0 <= index < len(self.species or []):
+            return None
+        return SpeciesInfo.from_dict(self.species[index])

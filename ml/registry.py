@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plantml.files import CheckpointError, sha256_file
+from plantml.references import REFERENCES
 
 from .models import ModelVersion
 
@@ -59,8 +60,13 @@ def register_checkpoint(
     title: str = "",
     activate: bool = False,
     metrics: dict | None = None,
+    references: str | Path | None = None,
 ) -> ModelVersion:
-    """Verify a checkpoint loads, copy it under MODELS_DIR and record it; return the new version."""
+    """Verify a checkpoint loads, copy it under MODELS_DIR and record it; return the new version.
+
+    Reference photos (``references``, by default the ``references/`` folder beside the checkpoint that
+    ``train`` writes) are copied beside the registered file.
+    """
     from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of  # PyTorch: only when registering
 
     source = Path(path).resolve()
@@ -87,11 +93,13 @@ def register_checkpoint(
         architecture=spec.architecture,
         class_names=spec.class_names,
         display_names=spec.display_names,
+        species=spec.species,
         input_size=spec.input_size,
         checkpoint_path=str(target),
         sha256=sha256_file(target),
         metrics=metrics if metrics is not None else payload.get("metrics", {}),
     )
+    copy_references(Path(references) if references else source.parent / REFERENCES, version)
     logger.info("registered model %s from %s", version.name, source)
     if activate:
         activate_version(version.name)
@@ -153,15 +161,84 @@ def activate_version(name: str) -> ModelVersion:
 
 
 def remove_version(name: str, delete_file: bool = True) -> None:
-    """Delete a version (and its files under MODELS_DIR: checkpoint and ONNX exports); refuse the active one."""
+    """Delete a version (and its files under MODELS_DIR: checkpoint, ONNX exports, reference photos); refuse the
+    active one."""
     version = get_version(name)
     if version.is_active:
         raise RegistryError(f"model {name!r} is active: activate another one before removing it")
     paths = [Path(version.checkpoint_path), onnx_path(version), onnx_path(version, int8=True)]
+    photos = references_dir(version)
     version.delete()
     for path in paths:
         if delete_file and path.is_file() and path.parent == Path(settings.MODELS_DIR):
             path.unlink()
+    if delete_file and photos.is_dir() and photos.parent == Path(settings.MODELS_DIR):
+        shutil.rmtree(photos)
+
+
+def references_dir(version: ModelVersion) -> Path:
+    """Return the folder of the version's reference photos, beside its checkpoint: NAME.references/<class>/<n>.jpg."""
+    return Path(version.checkpoint_path).with_suffix(".references")
+
+
+def copy_references(source: Path, version: ModelVersion) -> int:
+    """Copy ``source/<class index>/<n>.jpg`` photos (other files are left) beside the version; return the count."""
+    if not source.is_dir():
+        return 0
+    target, copied = references_dir(version), 0
+    shutil.rmtree(target, ignore_errors=True)  # nothing left from an earlier model of the same name
+    for photo in sorted(source.glob("*/*.jpg")):
+        index, number = photo.parent.name, photo.stem
+        if index.isdigit() and int(index) < version.num_classes and number.isdigit():
+            (target / index).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(photo, target / index / f"{int(number)}.jpg")
+            copied += 1
+    logger.info("copied %d reference photos of %s to %s", copied, version.name, target)
+    return copied
+
+
+def reference_numbers(version: ModelVersion, index: int) -> list[int]:
+    """Return the numbers of class ``index``'s reference photos, in order ([] when it has none)."""
+    folder = references_dir(version) / str(index)
+    if not folder.is_dir():
+        return []
+    return sorted(int(photo.stem) for photo in folder.glob("*.jpg") if photo.stem.isdigit())
+
+
+def reference_photo(version: ModelVersion, index: int, number: int) -> Path | None:
+    """Return the file of reference photo ``number`` of class ``index``, or None when there is none."""
+    path = references_dir(version) / str(int(index)) / f"{int(number)}.jpg"
+    return path if path.is_file() else None
+
+
+def update_species(name: str, path: str | Path) -> ModelVersion:
+    """Give version ``name`` the species facts of a species file (checkpoint and registry); return it.
+
+    Display names that were the folder name or the previous scientific name follow the new scientific
+    name; ones set with --class-names are kept.
+    """
+    from plantml.checkpoint import load_checkpoint, spec_of, update_spec  # PyTorch: only in the command
+    from plantml.species import SpeciesFileError, load_species_file
+
+    version = get_version(name)
+    verify(version)
+    try:
+        spec = spec_of(load_checkpoint(version.checkpoint_path))
+        species = load_species_file(path, spec.class_names, spec.species_info())
+    except (CheckpointError, SpeciesFileError) as exc:
+        raise RegistryError(str(exc)) from exc
+    old = spec.species_info()
+    display_names = [
+        info.scientific_name or folder if shown in (folder, old[i].scientific_name if old else folder) else shown
+        for i, (folder, shown, info) in enumerate(zip(spec.class_names, spec.display_names, species))
+    ]
+    records = [info.to_dict() for info in species]
+    update_spec(version.checkpoint_path, species=records, display_names=display_names)
+    version.species, version.display_names = records, display_names
+    version.sha256 = sha256_file(version.checkpoint_path)
+    version.save(update_fields=["species", "display_names", "sha256"])
+    logger.info("updated the species facts of %s from %s", version.name, path)
+    return version
 
 
 def onnx_path(version: ModelVersion, int8: bool = False) -> Path:

@@ -118,6 +118,18 @@ def spec_of(payload: dict[str, Any]) -> ModelSpec:
     return ModelSpec(**payload["spec"])
 
 
+def update_spec(path: str | Path, **changes: Any) -> ModelSpec:
+    """Rewrite the checkpoint at ``path`` (atomically) with ``changes`` to its spec; return the new spec."""
+    payload = load_checkpoint(path)
+    spec = ModelSpec(**{**payload["spec"], **changes})
+    payload["spec"] = spec.to_dict()
+    path = Path(path)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+        torch.save(payload, handle)
+    os.replace(handle.name, path)
+    return spec
+
+
 def model_from_checkpoint(payload: dict[str, Any]) -> nn.Module:
     """Return the checkpoint's model with its weights loaded strictly, in eval mode."""
     model = spec_of(payload).build_model()

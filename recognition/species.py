@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from ml import registry
 from ml.models import ModelVersion
+
+from .responses import reference_photo_response
 
 PAGE_SIZE = 100
 
@@ -50,3 +52,8 @@ def species(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"version": version, "page": page, "query": query, "total": version.num_classes}
     return render(request, "recognition/species.html", context)
+
+
+def reference_photo(request: HttpRequest, pk: int, index: int, number: int) -> FileResponse:
+    """Serve a reference photo of class ``index`` of model version ``pk`` to a signed-in user (404 when missing)."""
+    return reference_photo_response(pk, index, number)

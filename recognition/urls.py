@@ -16,5 +16,10 @@ urlpatterns = [
     path("history/export/<str:fmt>/", views.history_export, name="history_export"),
     path("species/", species.species, name="species"),
     path("species/<int:pk>/", species.species, name="species_of_model"),
+    path(
+        "species/<int:pk>/references/<int:index>/<int:number>.jpg",
+        species.reference_photo,
+        name="reference_photo",
+    ),
     path("api-token/", views.api_token, name="api_token"),
 ]

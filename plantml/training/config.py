@@ -22,6 +22,7 @@ from plantml.options import (
     resolve,
     to_plain_dict,
 )
+from plantml.species import SPECIES_FILE_HELP
 
 from .amp import PRECISIONS
 from .sampling import SAMPLING_MODES
@@ -68,6 +69,17 @@ class TrainConfig:
     )
     class_names: Path | None = option(
         help="JSON {folder name: display name}", group="data", check=existing_file("pass a JSON file")
+    )
+    species: Path | None = option(
+        help=SPECIES_FILE_HELP + "; stored in the checkpoint (without it, folder names)",
+        group="data",
+        check=existing_file("pass a species CSV or JSON file"),
+    )
+    reference_photos: int = option(
+        3,
+        "training photos kept per class as reference thumbnails beside the model (0 = none)",
+        group="data",
+        check=AT_LEAST_0,
     )
     extra_data: list[Path] = option(
         [],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from plantml.evaluation.runner import predict_loader
 from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.open_set import Calibration
+from plantml.references import REFERENCES, write_reference_photos
+from plantml.species import load_species_file
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
 
@@ -96,6 +99,13 @@ class TrainingRun:
             self.splits, self.holdout_photos = self.splits.hold_out(c.held_out)
         if not self.splits.train:
             raise ValueError(f"no training images under {c.data}: put images in one sub-folder per class")
+        if c.species:
+            species = load_species_file(c.species, self.splits.class_names, self.splits.species)
+            self.splits = dataclasses.replace(self.splits, species=species)
+        if self.context.is_main and c.reference_photos:
+            write_reference_photos(
+                self.splits.train, len(self.splits.class_names), self.out / REFERENCES, c.reference_photos
+            )
         self.display_names = (
             load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
         )

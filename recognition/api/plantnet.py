@@ -29,10 +29,12 @@ from ml import registry
 from ml.models import ModelVersion
 
 from .. import services
+from ..facts import CandidateFacts, candidate_facts
 from ..models import Candidate, Identification
 from ..selectors import outcome_of
 from ..throttles import UploadRateThrottle, UserRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
+from .serializers import reference_photo_urls
 
 logger = logging.getLogger(__name__)
 
@@ -160,25 +162,51 @@ def project_version(project: str) -> ModelVersion:
     return version
 
 
-def species_facts(candidate: Candidate) -> dict:
-    """Return a candidate as Pl@ntNet's ``species`` object (the genus is the scientific name's first word)."""
-    name = candidate.display_name.strip() or candidate.label
-    genus = name.split()[0] if name.split() else name
+def _taxon(name: str, authorship: str = "") -> dict:
+    """Return Pl@ntNet's name object: the name without and with its authorship."""
     return {
         "scientificNameWithoutAuthor": name,
-        "scientificNameAuthorship": "",
-        "scientificName": name,
-        "genus": {"scientificNameWithoutAuthor": genus, "scientificNameAuthorship": "", "scientificName": genus},
-        "family": {"scientificNameWithoutAuthor": "", "scientificNameAuthorship": "", "scientificName": ""},
-        "commonNames": [],
+        "scientificNameAuthorship": authorship,
+        "scientificName": f"{name} {authorship}".strip(),
     }
 
 
-def result_of(candidate: Candidate, include_related_images: bool) -> dict:
-    """Return one ranked candidate as a Pl@ntNet ``results`` item."""
-    result = {"score": round(candidate.probability, 5), "species": species_facts(candidate)}
-    if include_related_images:
-        result["images"] = []  # reference photos come with the species facts; none are stored yet
+def species_facts(facts: CandidateFacts) -> dict:
+    """Return a candidate's facts as Pl@ntNet's ``species`` object (without a known genus: the name's first word)."""
+    name = facts.scientific_name
+    genus = facts.genus or (name.split()[0] if name.split() else name)
+    return {
+        **_taxon(name, facts.authorship),
+        "genus": _taxon(genus),
+        "family": _taxon(facts.family),
+        "commonNames": [facts.common_name] if facts.common_name else [],
+    }
+
+
+def reference_images(facts: CandidateFacts, version: ModelVersion, request) -> list[dict]:
+    """Return the class's reference photos as Pl@ntNet image objects (one thumbnail size for o, m and s)."""
+    created = version.created
+    return [
+        {
+            "organ": "auto",
+            "author": "",
+            "license": "",
+            "date": {"timestamp": int(created.timestamp() * 1000), "string": created.date().isoformat()},
+            "citation": f"training photo of {version.shown_title}",
+            "url": {"o": url, "m": url, "s": url},
+        }
+        for url in reference_photo_urls(facts, version, request)
+    ]
+
+
+def result_of(candidate: Candidate, version: ModelVersion | None, query: IdentifyQuery, request) -> dict:
+    """Return one ranked candidate as a Pl@ntNet ``results`` item, in the query's language."""
+    facts = candidate_facts(candidate, version, LANGUAGES[query.lang])
+    result = {"score": round(candidate.probability, 5), "species": species_facts(facts)}
+    if facts.gbif_id:
+        result["gbif"] = {"id": str(facts.gbif_id)}
+    if query.include_related_images:
+        result["images"] = reference_images(facts, version, request) if version is not None else []
     return result
 
 
@@ -262,8 +290,8 @@ class IdentifyView(PlantNetView):
         candidates = list(identification.candidates.all())
         if query.nb_results is not None:
             candidates = candidates[: query.nb_results]
-        results = [result_of(candidate, query.include_related_images) for candidate in candidates]
-        version = identification.model_version.name if identification.model_version else ""
+        version = identification.model_version
+        results = [result_of(candidate, version, query, request) for candidate in candidates]
         return {
             "query": {
                 "project": project,
@@ -286,7 +314,7 @@ class IdentifyView(PlantNetView):
             "preferedReferential": project,
             "bestMatch": results[0]["species"]["scientificName"] if results else "",
             "results": results,
-            "version": version,
+            "version": version.name if version else "",
             "remainingIdentificationRequests": self.remaining_requests(),
         }
 

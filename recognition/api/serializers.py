@@ -5,19 +5,63 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ml.models import ModelVersion
 
+from ..facts import CandidateFacts, candidate_facts
 from ..models import Candidate, Identification, IdentificationPhoto
 from ..validators import clean_organs, prepare_uploads, validate_feedback
 
 
+class SpeciesFactsSerializer(serializers.Serializer):
+    """A candidate's species facts in the request's language; empty strings (null id) where the model has none."""
+
+    scientific_name = serializers.CharField()
+    authorship = serializers.CharField()
+    genus = serializers.CharField()
+    family = serializers.CharField()
+    common_name = serializers.CharField(help_text="in the request's language (Accept-Language), '' when unknown")
+    gbif_id = serializers.IntegerField(allow_null=True)
+    gbif_url = serializers.CharField(help_text="https://www.gbif.org/species/<id>, '' without a GBIF id")
+    wikipedia_url = serializers.CharField(help_text="a Wikipedia search in the request's language")
+
+
+def reference_photo_urls(facts: CandidateFacts, version: ModelVersion | None, request) -> list[str]:
+    """Return the API URLs of the reference photos in ``facts`` (absolute when there is a request)."""
+    paths = [
+        reverse("api:reference-photo", args=[version.pk, facts.class_index, number])
+        for number in facts.reference_numbers
+    ]
+    return [request.build_absolute_uri(path) if request else path for path in paths]
+
+
 class CandidateSerializer(serializers.ModelSerializer):
+    species = serializers.SerializerMethodField()
+    reference_photos = serializers.SerializerMethodField()
+
     class Meta:
         model = Candidate
-        fields = ["rank", "label", "display_name", "probability"]
+        fields = ["rank", "label", "display_name", "probability", "species", "reference_photos"]
+
+    def facts(self, candidate: Candidate) -> CandidateFacts:
+        """Return the candidate's facts, worked out once per candidate and request."""
+        known = self.__dict__.setdefault("_facts", {})
+        if candidate.pk not in known:
+            known[candidate.pk] = candidate_facts(candidate, candidate.identification.model_version, get_language())
+        return known[candidate.pk]
+
+    @extend_schema_field(SpeciesFactsSerializer)
+    def get_species(self, candidate: Candidate) -> dict:
+        return SpeciesFactsSerializer(self.facts(candidate)).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
+    def get_reference_photos(self, candidate: Candidate) -> list[str]:
+        """Training photos of the species (JPEG thumbnails) to compare with."""
+        version = candidate.identification.model_version
+        return reference_photo_urls(self.facts(candidate), version, self.context.get("request"))
 
 
 class PhotoSerializer(serializers.ModelSerializer):

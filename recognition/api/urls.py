@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
-from .views import ActiveModelView, IdentificationViewSet
+from .views import ActiveModelView, IdentificationViewSet, ReferencePhotoView
 
 app_name = "api"
 router = SimpleRouter(trailing_slash=True)
@@ -17,6 +17,11 @@ _private = {"permission_classes": [IsAuthenticated]}
 urlpatterns = [
     *router.urls,
     path("models/active/", ActiveModelView.as_view(), name="active-model"),
+    path(
+        "models/<int:pk>/references/<int:index>/<int:number>/",
+        ReferencePhotoView.as_view(),
+        name="reference-photo",
+    ),
     path("schema/", login_not_required(SpectacularAPIView.as_view(**_private)), name="schema"),
     path("docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api:schema", **_private)), name="docs"),
 ]

@@ -19,9 +19,10 @@ from ml import registry
 from .. import services
 from ..exports import history_download
 from ..models import Identification
-from ..responses import photo_response
+from ..responses import photo_response, reference_photo_response
 from ..selectors import own_identifications, search_species
 from ..throttles import UploadRateThrottle
+from .plantnet import ApiKeyAuthentication
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
@@ -164,3 +165,14 @@ class ActiveModelView(APIView):
         if version is None:
             raise NoActiveModel()
         return Response(ModelVersionSerializer(version).data)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ReferencePhotoView(APIView):
+    """A training photo of a model's class, to compare a candidate with (token, session or Pl@ntNet ``api-key``)."""
+
+    authentication_classes = [*APIView.authentication_classes, ApiKeyAuthentication]
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})
+    def get(self, request, pk: int, index: int, number: int):
+        return reference_photo_response(pk, index, number)

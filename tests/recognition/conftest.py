@@ -114,3 +114,39 @@ def module_worker(django_db_setup, tmp_path_factory):
     worker = WorkerProcess(tmp_path_factory.mktemp("worker")).start()
     yield worker
     worker.stop()
+
+
+SPECIES_FACTS = {
+    "rosa_canina": {
+        "scientific_name": "Rosa canina",
+        "authorship": "L.",
+        "family": "Rosaceae",
+        "gbif_id": 8395064,
+        "common_names": {"en": "dog rose", "zh-hans": "犬蔷薇"},
+    },
+    "bellis_perennis": {"scientific_name": "Bellis perennis", "authorship": "L.", "family": "Asteraceae"},
+}
+
+
+def with_species_facts(version, folder, facts: dict = SPECIES_FACTS, photo_size: int = 40):
+    """Give a registered version species ``facts`` (as `models species` does) and 2 reference photos per class
+    (as `train` and registration leave them); return the updated version."""
+    import json
+
+    from ml import registry
+    from plantml.references import write_reference_photos
+    from tests.images import make_image_tree
+
+    (folder / "species.json").write_text(json.dumps(facts), encoding="utf-8")
+    version = registry.update_species(version.name, folder / "species.json")
+    tree = make_image_tree(folder / "train", dict.fromkeys(version.class_names, 3), size=photo_size)
+    samples = [(path, index) for index, name in enumerate(version.class_names) for path in (tree / name).iterdir()]
+    write_reference_photos(samples, version.num_classes, folder / "references", per_class=2)
+    registry.copy_references(folder / "references", version)
+    return version
+
+
+@pytest.fixture
+def species_model(active_model, tmp_path):
+    """The active tiny model with SPECIES_FACTS (helianthus_annuus has none) and 2 reference photos per class."""
+    return with_species_facts(active_model, tmp_path)

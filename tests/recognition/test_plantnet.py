@@ -263,3 +263,31 @@ def test_without_an_active_model_all_is_a_503_in_plantnets_shape(live_server, ke
     response = python_client(live_server.url, key, photos[:1], ["flower"])
     assert response.status_code == 503
     assert response.json()["error"] == "Service Unavailable"
+
+
+def test_results_carry_the_models_species_facts_and_gbif_id(
+    live_server, key, photos, species_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    response = python_client(live_server.url, key, photos[:1], ["flower"], lang="zh")
+    assert response.status_code == 200, response.text
+    rosa = next(r for r in response.json()["results"] if r["species"]["scientificNameWithoutAuthor"] == "Rosa canina")
+    assert rosa["species"]["scientificName"] == "Rosa canina L." and rosa["species"]["scientificNameAuthorship"] == "L."
+    assert rosa["species"]["genus"]["scientificName"] == "Rosa"
+    assert rosa["species"]["family"]["scientificName"] == "Rosaceae"
+    assert rosa["species"]["commonNames"] == ["犬蔷薇"]
+    assert rosa["gbif"] == {"id": "8395064"}
+
+
+def test_related_images_are_the_reference_photos_opened_with_the_api_key(
+    live_server, key, photos, species_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    response = python_client(live_server.url, key, photos[:1], ["flower"], **{"include-related-images": "true"})
+    assert response.status_code == 200, response.text
+    images = response.json()["results"][0]["images"]
+    assert len(images) == 2
+    assert set(images[0]) == {"organ", "author", "license", "date", "citation", "url"}
+    assert set(images[0]["url"]) == {"o", "m", "s"}
+    photo = requests.get(images[0]["url"]["o"], params={"api-key": key}, timeout=30)
+    assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"

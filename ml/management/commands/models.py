@@ -14,21 +14,24 @@ from ml.registry import (
     RegistryError,
     activate_version,
     get_version,
+    onnx_path,
     register_checkpoint,
     remove_version,
     set_title,
+    update_species,
     verify,
 )
 from plantml.checkpoint import CheckpointError
 from plantml.evaluation.compare import compare_metrics, format_comparison
 from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
+from plantml.species import SPECIES_FILE_HELP
 
 
 class Command(BaseCommand):
     help = (
         "Manage the registered model versions that the workers serve: "
-        "list, show, compare, activate, title, import, export, remove."
+        "list, show, compare, activate, title, species, import, export, remove."
     )
 
     def add_arguments(self, parser) -> None:
@@ -54,6 +57,11 @@ class Command(BaseCommand):
         titled = actions.add_parser("title", help="set the title users read instead of NAME ('' removes it)")
         titled.add_argument("name")
         titled.add_argument("title")
+        species = actions.add_parser(
+            "species", help="give NAME the species facts of a CSV or JSON file (names, genus, family, GBIF id)"
+        )
+        species.add_argument("name")
+        species.add_argument("file", type=Path, help=SPECIES_FILE_HELP)
         imported = actions.add_parser("import", help="verify a checkpoint, copy it under MODELS_DIR and register it")
         imported.add_argument("file", type=Path)
         imported.add_argument("--name", help="registry name (letters, digits, '-', '_'; default from the file name)")
@@ -190,6 +198,17 @@ class Command(BaseCommand):
         version = set_title(options["name"], options["title"])
         shown = f"titled {version.title!r}" if version.title else "untitled: users read its name"
         self.stdout.write(self.style.SUCCESS(f"{version.name} is now {shown}"))
+
+    def _species(self, options: dict) -> None:
+        version = update_species(options["name"], options["file"])
+        named = sum(
+            1 for info, folder in zip(version.species, version.class_names) if info["scientific_name"] != folder
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"{version.name}: species facts for {named} of {version.num_classes} classes")
+        )
+        if any(onnx_path(version, int8).is_file() for int8 in (False, True)):
+            self.stdout.write(f"its ONNX files keep the old names: run `manage.py models export {version.name}` again")
 
     def _import(self, options: dict) -> None:
         path = options["file"]

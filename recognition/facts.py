@@ -1,0 +1,66 @@
+"""What users read about a candidate: its names in their language, genus, family, links and reference photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from ml import registry
+from ml.models import ModelVersion
+from plantml.species import common_name_in
+
+from .models import Candidate
+
+GBIF_SPECIES_URL = "https://www.gbif.org/species/{id}"
+
+
+def wikipedia_url(name: str, language_code: str | None) -> str:
+    """Return a Wikipedia search URL for ``name`` in the user's language (zh for Chinese, else en)."""
+    lang = "zh" if (language_code or "").lower().startswith("zh") else "en"
+    return f"https://{lang}.wikipedia.org/w/index.php?{urlencode({'search': name})}"
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    """A candidate's species facts; without facts in the model, its name is the candidate's and the rest empty."""
+
+    scientific_name: str
+    authorship: str
+    genus: str
+    family: str
+    common_name: str  # in the user's language, '' when unknown
+    gbif_id: int | None
+    wikipedia_url: str
+    class_index: int | None  # the class in the model version, None when the version no longer knows it
+    reference_numbers: tuple[int, ...]  # reference photos of the class (registry.reference_photo)
+    known: bool  # whether the model has species facts for the class (not only its folder name)
+
+    @property
+    def gbif_url(self) -> str:
+        """Return the species' GBIF page, or '' without a GBIF id."""
+        return GBIF_SPECIES_URL.format(id=self.gbif_id) if self.gbif_id else ""
+
+    @property
+    def full_name(self) -> str:
+        """Return the scientific name with its authorship."""
+        return f"{self.scientific_name} {self.authorship}".strip()
+
+
+def candidate_facts(candidate: Candidate, version: ModelVersion | None, language: str | None) -> CandidateFacts:
+    """Return the species facts of ``candidate`` in ``version`` (its identification's model) for ``language``."""
+    index = version.class_names.index(candidate.label) if version and candidate.label in version.class_names else None
+    info = version.species_info(index) if version is not None and index is not None else None
+    known = info is not None and bool(info.scientific_name) and info.scientific_name != candidate.label
+    name = info.scientific_name if known else (candidate.display_name or candidate.label)
+    return CandidateFacts(
+        scientific_name=name,
+        authorship=info.authorship if known else "",
+        genus=info.genus if known else "",
+        family=info.family if known else "",
+        common_name=common_name_in(info.common_names, language) if info else "",
+        gbif_id=info.gbif_id if info else None,
+        wikipedia_url=wikipedia_url(name, language),
+        class_index=index,
+        reference_numbers=tuple(registry.reference_numbers(version, index)) if index is not None else (),
+        known=known,
+    )

@@ -1,0 +1,45 @@
+"""Reference photos (plantml/references.py): a few thumbnails per class, chosen the same way every time."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from plantml.references import spread, write_reference_photos
+
+
+def samples_of(tree):
+    folders = sorted(p for p in tree.iterdir() if p.is_dir())
+    return [(path, label) for label, folder in enumerate(folders) for path in sorted(folder.iterdir())]
+
+
+def test_each_class_gets_its_thumbnails_as_index_and_number(image_tree, tmp_path):
+    written = write_reference_photos(samples_of(image_tree), 3, tmp_path / "refs", per_class=2, size=32)
+    assert written == 6
+    assert sorted(str(p.relative_to(tmp_path / "refs")) for p in (tmp_path / "refs").rglob("*.jpg")) == [
+        "0/1.jpg",
+        "0/2.jpg",
+        "1/1.jpg",
+        "1/2.jpg",
+        "2/1.jpg",
+        "2/2.jpg",
+    ]
+    assert Image.open(tmp_path / "refs" / "1" / "2.jpg").size == (32, 32)
+
+
+def test_the_choice_is_the_same_on_every_run(image_tree, tmp_path):
+    samples = samples_of(image_tree)
+    write_reference_photos(samples, 3, tmp_path / "a", per_class=3)
+    write_reference_photos(list(reversed(samples)), 3, tmp_path / "b", per_class=3)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.jpg"))
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+
+
+def test_the_choice_is_spread_over_the_class():
+    assert spread([f"{i:02d}" for i in range(9)], 3)[:3] == ["00", "03", "06"]
+
+
+def test_an_unreadable_photo_is_passed_over(image_tree, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    samples = [(broken, 0), *[(path, 0) for path, label in samples_of(image_tree) if label == 0][:2]]
+    assert write_reference_photos(samples, 1, tmp_path / "refs", per_class=3) == 2

@@ -1,0 +1,129 @@
+"""Species facts and reference photos beside each candidate: the result page, the photo view and the REST API."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from ml import registry
+from recognition.models import Identification
+
+pytestmark = pytest.mark.django_db
+
+
+def _done(user, model) -> Identification:
+    identification = Identification.objects.create(owner=user, status="done", model_version=model)
+    for rank, (label, name, p) in enumerate(
+        [
+            ("rosa_canina", "Rosa canina", 0.7),
+            ("bellis_perennis", "Bellis perennis", 0.2),
+            ("helianthus_annuus", "Helianthus annuus", 0.1),
+        ],
+        start=1,
+    ):
+        identification.candidates.create(rank=rank, label=label, display_name=name, probability=p)
+    return identification
+
+
+def _page(client, identification, language: str = "en") -> str:
+    client.cookies["django_language"] = language
+    return client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+
+
+def test_the_result_page_shows_authorship_genus_and_family(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model))
+    assert '<span data-testid="scientific-name"><i>Rosa canina</i> L.</span>' in page
+    assert "Genus <i>Rosa</i>" in page and "Family Rosaceae" in page and "Family Asteraceae" in page
+
+
+def test_the_result_page_shows_the_common_name_in_the_users_language(user_client, user, species_model):
+    assert '<span data-testid="common-name">dog rose</span>' in _page(user_client, _done(user, species_model))
+    assert '<span data-testid="common-name">犬蔷薇</span>' in _page(user_client, _done(user, species_model), "zh-hans")
+
+
+def test_the_result_page_links_to_gbif_only_with_a_gbif_id(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model))
+    assert 'href="https://www.gbif.org/species/8395064"' in page and page.count('data-testid="gbif"') == 1
+
+
+def test_the_wikipedia_link_searches_the_scientific_name_in_the_users_language(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model), "zh-hans")
+    assert 'href="https://zh.wikipedia.org/w/index.php?search=Rosa+canina"' in page
+
+
+def test_a_class_without_facts_shows_only_its_name(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model))
+    assert page.count('data-testid="scientific-name"') == 2  # rosa and bellis; helianthus has no facts
+
+
+def test_the_result_page_shows_each_candidates_reference_photos(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model))
+    for index in range(3):
+        for number in (1, 2):
+            assert reverse("recognition:reference_photo", args=[species_model.pk, index, number]) in page
+
+
+def test_a_reference_photo_is_served_to_a_signed_in_user(user_client, species_model):
+    response = user_client.get(reverse("recognition:reference_photo", args=[species_model.pk, 1, 2]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == registry.reference_photo(species_model, 1, 2).read_bytes()
+
+
+def test_a_reference_photo_is_refused_to_anonymous_users(client, species_model):
+    response = client.get(reverse("recognition:reference_photo", args=[species_model.pk, 1, 2]))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize(("index", "number"), [(1, 3), (9, 1), (1, 0)])
+def test_a_reference_photo_that_does_not_exist_is_404(user_client, species_model, index, number):
+    response = user_client.get(reverse("recognition:reference_photo", args=[species_model.pk, index, number]))
+    assert response.status_code == 404
+
+
+def test_a_reference_photo_of_a_removed_model_is_404(user_client, species_model, tiny_checkpoint):
+    other = registry.register_checkpoint(tiny_checkpoint, name="next", activate=True)
+    path = reverse("recognition:reference_photo", args=[species_model.pk, 1, 1])
+    registry.remove_version(species_model.name)
+    assert other.is_active and user_client.get(path).status_code == 404
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_the_api_gives_each_candidate_its_species_facts(api, user, species_model):
+    identification = _done(user, species_model)
+    body = api.get(f"/api/identifications/{identification.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert body["candidates"][0]["species"] == {
+        "scientific_name": "Rosa canina",
+        "authorship": "L.",
+        "genus": "Rosa",
+        "family": "Rosaceae",
+        "common_name": "犬蔷薇",
+        "gbif_id": 8395064,
+        "gbif_url": "https://www.gbif.org/species/8395064",
+        "wikipedia_url": "https://zh.wikipedia.org/w/index.php?search=Rosa+canina",
+    }
+
+
+def test_the_api_gives_each_candidate_its_reference_photo_urls_that_the_token_opens(api, user, species_model):
+    identification = _done(user, species_model)
+    urls = api.get(f"/api/identifications/{identification.pk}/").json()["candidates"][0]["reference_photos"]
+    assert urls == [f"http://testserver/api/models/{species_model.pk}/references/1/{n}/" for n in (1, 2)]
+    response = api.get(urls[1])
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
+def test_the_api_reference_photo_refuses_requests_without_credentials(species_model):
+    response = APIClient().get(f"/api/models/{species_model.pk}/references/1/1/")
+    assert response.status_code in (401, 403) and "message" in response.json()
+
+
+def test_the_facts_labels_are_translated(user_client, user, species_model):
+    page = _page(user_client, _done(user, species_model), "zh-hans")
+    assert "属 <i>Rosa</i>" in page and "科 Rosaceae" in page
