@@ -84,6 +84,7 @@ bench-quick: install-dev
 	$(PY) bench/train_speed.py --input-size 96 --batch-size 16 --steps 4 --rounds 5 --no-judge
 	$(PY) bench/train_flowers5.py $(BENCH_DATA) --quick --epochs 1 --head-epochs 1 --workers 0
 	$(PY) bench/longtail.py $(BENCH_DATA) --quick --seeds 2
+	$(PY) bench/open_set.py $(BENCH_DATA) --quick
 
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,177 @@
+"""Answers a user can trust, measured in one run: calibration (ECE) and open-set rejection on flowers5.
+
+Trains tf_efficientnet_lite0 (bench/train_flowers5.py's recipe) on flowers5 without one class (--holdout,
+default tulip), with every other photo of ../shared/datasets/nonplant as --reject-data; then, at the
+threshold stored in the checkpoint, reports on photos it never trained on:
+    ECE (15 bins) on the test split, raw and calibrated          target <= 0.03 calibrated
+    test photos of the known classes answered "identified"       target >= 95%
+    the other half of the non-plant photos answered "identified" target <= 5%
+    the held-out class's val + test photos answered "identified" target <= 20%
+and, to choose the score by measurement, the AUROC of several open-set scores on both unknown sets.
+Usage:
+    python bench/open_set.py [FLOWERS5] [--nonplant DIR] [--holdout tulip] [--epochs N]
+    python bench/open_set.py --quick     # smoke run on a few photos per class (figures not judged)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_dataset
+from train_flowers5 import RECIPE
+
+from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
+from plantml.evaluation.open_set import accepted, model_outputs, scores
+from plantml.open_set import auroc, expected_calibration_error
+from plantml.training.config import resolve_config
+from plantml.training.engine import format_epoch
+from plantml.training.run import train
+
+TARGETS = {"ece": 0.03, "known": 0.95, "nonplant": 0.05, "holdout": 0.20}
+
+
+def main() -> None:
+    args = arguments()
+    require_dataset(args.data)
+    if not args.nonplant.is_dir():
+        sys.exit(f"no non-plant photos at {args.nonplant}: pass --nonplant DIR (see ../shared/datasets/README.md)")
+    quiet_logging()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        data, recipe = args.data, dict(RECIPE)
+        if args.quick:
+            data = link_subset(args.data, scratch / "subset", lambda split, name, n: 8 if split == "train" else 4)
+            recipe.update(input_size=64, batch_size=8, epochs=1, head_epochs=1)
+        if args.epochs is not None:
+            recipe["epochs"] = args.epochs
+        nonplants = sorted(p for p in args.nonplant.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        nonplants = nonplants[:20] if args.quick else nonplants
+        reject = link_files(nonplants[::2], scratch / "reject")
+        config = resolve_config(
+            {**recipe, "data": data, "output": scratch / "run", "reject_data": reject, "holdout_classes": args.holdout}
+        )
+        started = time.perf_counter()
+        train(config, on_epoch_end=lambda row: print(format_epoch(row), flush=True))
+        minutes = (time.perf_counter() - started) / 60
+        held_out = [p for split in ("val", "test") for p in sorted((data / split / args.holdout).iterdir())]
+        sys.exit(report(scratch / "run" / "best.pt", data, nonplants[1::2], held_out, args, minutes))
+
+
+def link_files(paths: list[Path], folder: Path) -> Path:
+    """Symlink ``paths`` into ``folder``; return it."""
+    folder.mkdir(parents=True)
+    for path in paths:
+        (folder / path.name).symlink_to(path.resolve())
+    return folder
+
+
+def report(checkpoint: Path, data: Path, nonplants: list[Path], held_out: list[Path], args, minutes: float) -> int:
+    """Print the figures and the verdicts; return the exit status (1 when a judged target is not met)."""
+    payload = load_checkpoint(checkpoint)
+    spec, calibration = spec_of(payload), spec_of(payload).calibration_info()
+    model = model_from_checkpoint(payload)
+    device = torch.device("cpu")
+    index = {name: i for i, name in enumerate(spec.class_names)}
+    test = [(p, index[p.parent.name]) for p in sorted((data / "test").glob("*/*")) if p.parent.name in index]
+    known = model_outputs(model, spec, test, device, description="test")
+    val = [(p, index[p.parent.name]) for p in sorted((data / "val").glob("*/*")) if p.parent.name in index]
+    centroids = class_means(model_outputs(model, spec, val, device, description="val class means"))
+    unknown = {
+        "non-plant photos (held out)": model_outputs(
+            model, spec, [(p, 0) for p in nonplants], device, labelled=False, description="non-plant"
+        ),
+        f"held-out class {args.holdout}": model_outputs(
+            model, spec, [(p, 0) for p in held_out], device, labelled=False, description=args.holdout
+        ),
+    }
+    ece_raw = expected_calibration_error(known.probabilities(), known.targets)
+    ece = expected_calibration_error(known.probabilities(calibration.temperature), known.targets)
+    top1 = float((known.logits.argmax(axis=1) == known.targets).mean())
+    print(
+        f"\ntf_efficientnet_lite0 on flowers5 without {args.holdout}: {len(spec.class_names)} classes, "
+        f"{minutes:.1f} minutes, test top-1 {top1:.4f} on {len(known.targets)} photos"
+    )
+    print(
+        f"temperature {calibration.temperature:.3f}, threshold {calibration.threshold:.3f}, "
+        f"plant probe on {calibration.report.get('reject_photos', 0)} non-plant photos"
+    )
+    shares = {"known": float(accepted(known, calibration).mean())}
+    for key, name in zip(("nonplant", "holdout"), unknown):
+        shares[key] = float(accepted(unknown[name], calibration).mean())
+    print(f"\n{'figure':<52} {'value':>7}  target")
+    rows = [
+        ("ECE on test, raw softmax", ece_raw, None),
+        ("ECE on test, calibrated", ece, ("ece", "<=")),
+        ("test photos of known classes identified", shares["known"], ("known", ">=")),
+        (f"held-out non-plant photos identified ({len(nonplants)})", shares["nonplant"], ("nonplant", "<=")),
+        (f"held-out class {args.holdout} identified ({len(held_out)})", shares["holdout"], ("holdout", "<=")),
+    ]
+    failed = []
+    for label, value, target in rows:
+        if target is None:
+            print(f"{label:<52} {value:7.3f}")
+            continue
+        key, op = target
+        met = value <= TARGETS[key] if op == "<=" else value >= TARGETS[key]
+        failed += [] if met else [label]
+        print(f"{label:<52} {value:7.3f}  {op} {TARGETS[key]:.2f} {'met' if met else 'NOT met'}")
+    print_score_comparison(known, unknown, calibration, centroids)
+    if args.quick:
+        print("targets not judged on a --quick run (too few photos to mean anything)")
+        return 0
+    print("all targets met" if not failed else f"NOT met: {'; '.join(failed)}")
+    return 1 if failed else 0
+
+
+def print_score_comparison(known, unknown: dict, calibration, centroids: np.ndarray) -> None:
+    """Print AUROC (known test photos vs each unknown set) of the candidate open-set scores."""
+    candidates = {
+        "calibrated max probability": lambda o: o.probabilities(calibration.temperature).max(axis=1),
+        "max logit": lambda o: o.logits.max(axis=1),
+        "energy (logsumexp of logits)": lambda o: (
+            np.log(np.exp(o.logits - o.logits.max(1, keepdims=True)).sum(1)) + o.logits.max(axis=1)
+        ),
+        "cosine to the nearest class mean": lambda o: nearest_cosine(o.features, centroids),
+        "served: max probability x P(plant)": lambda o: scores(o, calibration),
+    }
+    names = list(unknown)
+    print(
+        f"\nAUROC of open-set scores (known test photos vs unknown){'':<4}" + "  ".join(f"{n[:22]:>22}" for n in names)
+    )
+    for label, score in candidates.items():
+        values = [auroc(score(known), score(unknown[name])) for name in names]
+        print(f"{label:<58}" + "  ".join(f"{v:22.3f}" for v in values))
+
+
+def class_means(outputs) -> np.ndarray:
+    """Return the L2-normalised mean feature of each class (val photos: the test photos are scored against it)."""
+    features = outputs.features / np.linalg.norm(outputs.features, axis=1, keepdims=True)
+    means = np.stack([features[outputs.targets == c].mean(axis=0) for c in np.unique(outputs.targets)])
+    return means / np.linalg.norm(means, axis=1, keepdims=True)
+
+
+def nearest_cosine(features: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Return each photo's cosine similarity to its nearest class mean."""
+    features = features / np.linalg.norm(features, axis=1, keepdims=True)
+    return (features @ centroids.T).max(axis=1)
+
+
+def arguments():
+    p = parser(__doc__.splitlines()[0])
+    default_nonplant = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "nonplant"
+    p.add_argument(
+        "--nonplant", type=Path, default=default_nonplant, help=f"non-plant photos (default {default_nonplant})"
+    )
+    p.add_argument("--holdout", default="tulip", help="the flowers5 class left out as an unknown species")
+    p.add_argument("--epochs", type=int, help=f"full fine-tune epochs (default {RECIPE['epochs']})")
+    p.add_argument("--quick", action="store_true", help="smoke run: 8 train / 4 val / 4 test photos per class, 64 px")
+    return p.parse_args()
+
+
+if __name__ == "__main__":
+    main()
