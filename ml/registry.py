@@ -127,6 +127,19 @@ def set_title(name: str, title: str) -> ModelVersion:
     return version
 
 
+def checkpoint_of(value: str) -> tuple[Path, ModelVersion | None]:
+    """Return (checkpoint path, its registered version or None) for a file path or a registered model's name."""
+    path = Path(value)
+    if path.is_file():
+        return path, None
+    try:
+        version = get_version(value)
+        verify(version)
+    except RegistryError as exc:
+        raise RegistryError(f"{value} is neither a checkpoint file nor a registered model: {exc}") from exc
+    return Path(version.checkpoint_path), version
+
+
 def checkpoint_rewritten(version: ModelVersion) -> ModelVersion:
     """Record that ``version``'s checkpoint file was rewritten on purpose (e.g. calibrated); workers then reload it."""
     version.sha256 = sha256_file(version.checkpoint_path)

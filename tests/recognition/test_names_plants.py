@@ -110,3 +110,30 @@ def test_a_photo_of_no_plant_is_no_match_not_a_plant(trained_model, active_train
     body = _api_answer(user, trained_model.nonplant_example)
     assert (body["status"], body["outcome"], body["reason"]) == ("done", "no_match", "not_a_plant")
     assert len(body["candidates"]) > 0, "a no-match answer keeps its candidates"
+
+
+def _plantnet(client, key: str, path, **params) -> tuple[int, dict]:
+    """POST one photo to /v2/identify/all as a Pl@ntNet client does (multipart images + organs)."""
+    query = "&".join(f"{name}={value}" for name, value in {"api-key": key, **params}.items())
+    with path.open("rb") as handle:
+        response = client.post(f"/v2/identify/all?{query}", {"images": [handle], "organs": ["auto"]})
+    return response.status_code, response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_plantnet_api_names_a_flower_and_says_species_not_found_for_no_plant(
+    trained_model, active_trained, user, client, module_worker
+):
+    from rest_framework.authtoken.models import Token
+
+    key = Token.objects.create(user=user).key
+    label, flower = next((label, path) for label, path in trained_model.examples.items() if path is not None)
+    code, body = _plantnet(client, key, flower)
+    assert code == 200, body
+    best = body["results"][0]["species"]["scientificNameWithoutAuthor"]
+    assert best == active_trained.display_names[active_trained.class_names.index(label)]
+    assert trained_model.nonplant_example is not None
+    code, body = _plantnet(client, key, trained_model.nonplant_example)
+    assert (code, body) == (404, {"statusCode": 404, "error": "Not Found", "message": "Species not found"})
+    code, body = _plantnet(client, key, trained_model.nonplant_example, **{"no-reject": "true"})
+    assert code == 200 and len(body["results"]) > 0

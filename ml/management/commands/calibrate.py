@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.registry import RegistryError, checkpoint_rewritten, get_version, verify
+from ml.registry import RegistryError, checkpoint_of, checkpoint_rewritten
 from plantml.checkpoint import CheckpointError
 from plantml.evaluation.calibrate import calibrate_checkpoint
 from plantml.evaluation.calibrate_config import CalibrateConfig
@@ -32,7 +32,10 @@ class Command(BaseCommand):
             c = resolve(CalibrateConfig, options, options.get("config"))
         except ConfigError as exc:
             raise CommandError(str(exc)) from exc
-        path, version = self._target(c.checkpoint)
+        try:
+            path, version = checkpoint_of(c.checkpoint)
+        except RegistryError as exc:
+            raise CommandError(str(exc)) from exc
         try:
             calibration = calibrate_checkpoint(
                 path,
@@ -59,14 +62,3 @@ class Command(BaseCommand):
         if calibration.plant_probe is not None:
             self.stdout.write(f"plant probe fitted on {report['reject_photos']} photos of no plant")
         self.stdout.write(self.style.SUCCESS(f"calibrated {version.name if version else path}"))
-
-    def _target(self, value: str):
-        path = Path(value)
-        if path.is_file():
-            return path, None
-        try:
-            version = get_version(value)
-            verify(version)
-        except RegistryError as exc:
-            raise CommandError(f"{value} is neither a checkpoint file nor a registered model: {exc}") from exc
-        return Path(version.checkpoint_path), version

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.registry import RegistryError, get_version, verify
+from ml.registry import RegistryError, checkpoint_of
 from plantml.checkpoint import CheckpointError
 from plantml.evaluation.config import EvaluateConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint, format_report
@@ -31,7 +31,10 @@ class Command(BaseCommand):
             c = resolve(EvaluateConfig, options, options.get("config"))
         except ConfigError as exc:
             raise CommandError(str(exc)) from exc
-        checkpoint = self._checkpoint_path(c.checkpoint)
+        try:
+            checkpoint, _ = checkpoint_of(c.checkpoint)
+        except RegistryError as exc:
+            raise CommandError(str(exc)) from exc
         try:
             result = evaluate_checkpoint(
                 checkpoint,
@@ -58,14 +61,3 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"skipped {skipped} unreadable files (see evaluation.json)"))
         written = ", ".join(path.name for path in result.files)
         self.stdout.write(self.style.SUCCESS(f"wrote {written} to {result.output_dir}"))
-
-    def _checkpoint_path(self, value: str) -> Path:
-        path = Path(value)
-        if path.is_file():
-            return path
-        try:
-            version = get_version(value)
-            verify(version)
-        except RegistryError as exc:
-            raise CommandError(f"{value} is neither a checkpoint file nor a registered model: {exc}") from exc
-        return Path(version.checkpoint_path)
