@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import requests
+from common import ROOT  # also puts the repository on sys.path
 
-ROOT = Path(__file__).resolve().parents[1]
+from plantsite.processes import descendants
+
 FINISHED = {"done", "failed"}
 
 
@@ -40,27 +42,6 @@ def make_checkpoint(path: Path, architecture: str = "convnextv2_atto", input_siz
     names = ["daisy", "dandelion", "rose", "sunflower", "tulip"]
     spec = ModelSpec(architecture=architecture, class_names=names, display_names=names, input_size=input_size)
     return save_checkpoint(path, spec.build_model(), spec)
-
-
-def _children(pid: int) -> dict[int, str]:
-    """Return {pid: command line} of every live process below ``pid``."""
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
-    found, stack = {}, [pid]
-    while stack:
-        for child in tree.get(stack.pop(), []):
-            try:
-                found[child] = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            stack.append(child)
-    return found
 
 
 class RunningService:
@@ -165,7 +146,7 @@ class RunningService:
 
     def pids(self, needle: str) -> list[int]:
         """Return the pids of the launcher's descendants whose command line contains ``needle``."""
-        return [pid for pid, cmd in _children(self.process.pid).items() if needle in cmd] if self.process else []
+        return [pid for pid, cmd in descendants(self.process.pid).items() if needle in cmd] if self.process else []
 
     def kill(self, needle: str) -> int:
         """SIGKILL the first descendant matching ``needle`` (e.g. "redis-server", "celery"); return its pid."""

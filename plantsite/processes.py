@@ -1,4 +1,4 @@
-"""Stopping child processes: the one helper the broker, the launcher and the test workers use."""
+"""Child processes: stopping them (the broker, the launcher, the test workers) and finding them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +41,26 @@ def _kill(process: subprocess.Popen) -> None:
 def _name(process: subprocess.Popen) -> str:
     args = process.args if isinstance(process.args, (list, tuple)) else [process.args]
     return " ".join(map(str, args))[:120]
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Return {pid: command line} of every live process below ``pid`` (read from /proc; {} where there is none)."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: dict[int, str] = {}
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            try:
+                found[child] = (proc / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue  # it ended meanwhile
+            stack.append(child)
+    return found

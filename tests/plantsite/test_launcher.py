@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from plantsite.processes import descendants
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,24 +22,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _descendants(pid: int) -> set[int]:
-    """Return the pids of every live process below ``pid``."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = set(), [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.add(child)
-            stack.append(child)
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -80,7 +64,7 @@ def test_launcher_serves_and_stops_every_process(launcher_env, stop_signal):
             except OSError:
                 time.sleep(0.5)
         assert 'name="password1"' in body, "sign-up page not served"
-        children = _descendants(launcher.pid)
+        children = set(descendants(launcher.pid))
         assert len(children) >= 3  # redis-server, celery worker, gunicorn (+ their workers)
 
         launcher.send_signal(stop_signal)
