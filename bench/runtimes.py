@@ -119,7 +119,7 @@ def compare_runtimes(architecture: str, args, folder: Path) -> None:
     print(
         f"\n{architecture} at {spec.input_size} px (head fitted on {args.per_class} photos/class), batch {len(batch)}"
     )
-    print(f"  ONNX export: max abs logit difference to PyTorch {difference:.2e}")
+    print(f"  ONNX export: max abs difference to PyTorch (logits and features) {difference:.2e}")
     print(f"  {'runtime':<7} {'img/s':>8} {'x torch':>8} {'top-1':>8} {'agree':>8}   ({len(test)} test images)")
     for name in models:
         top1, agreement = accuracy[name]

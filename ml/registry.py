@@ -141,10 +141,24 @@ def checkpoint_of(value: str) -> tuple[Path, ModelVersion | None]:
 
 
 def checkpoint_rewritten(version: ModelVersion) -> ModelVersion:
-    """Record that ``version``'s checkpoint file was rewritten on purpose (e.g. calibrated); workers then reload it."""
+    """Record that ``version``'s checkpoint file was rewritten on purpose (e.g. calibrated); workers then reload it.
+
+    Its ONNX files carry the old spec and calibration in their metadata, so they are removed: an ONNX runtime
+    then refuses the version, naming the export to run, instead of serving stale answers.
+    """
     version.sha256 = sha256_file(version.checkpoint_path)
     version.save(update_fields=["sha256"])
     logger.info("model %s: checkpoint updated (SHA-256 %s)", version.name, version.sha256[:12])
+    for int8 in (False, True):
+        path = onnx_path(version, int8=int8)
+        if path.is_file():
+            path.unlink()
+            logger.warning(
+                "model %s: removed %s, exported from the checkpoint before it was rewritten: run `%s` again",
+                version.name,
+                path,
+                export_command(version, int8=int8),
+            )
     return version
 
 
@@ -259,6 +273,11 @@ def onnx_path(version: ModelVersion, int8: bool = False) -> Path:
     return Path(version.checkpoint_path).with_suffix(".int8.onnx" if int8 else ".onnx")
 
 
+def export_command(version: ModelVersion, int8: bool = False) -> str:
+    """Return the command that writes the version's ONNX file (its int8 file with ``int8``)."""
+    return f"manage.py models export {version.name}" + (" --int8 --data DIR" if int8 else "")
+
+
 def _runtime_file(version: ModelVersion, runtime: str) -> Path | None:
     """Return the ONNX file that ``runtime`` serves (None for torch), or raise RegistryError naming the export."""
     if runtime == "torch":
@@ -266,10 +285,10 @@ def _runtime_file(version: ModelVersion, runtime: str) -> Path | None:
     int8 = runtime == "onnx-int8"
     path = onnx_path(version, int8=int8)
     if not path.is_file():
-        command = f"manage.py models export {version.name}" + (" --int8 --data DIR" if int8 else "")
         raise RegistryError(
             f"model {version.name} has no {'int8 ' if int8 else ''}ONNX file at {path}, which "
-            f"RECOGNITION_RUNTIME={runtime} serves: run `{command}` (or set RECOGNITION_RUNTIME=torch)"
+            f"RECOGNITION_RUNTIME={runtime} serves: run `{export_command(version, int8)}` "
+            "(or set RECOGNITION_RUNTIME=torch)"
         )
     return path
 

@@ -1,4 +1,5 @@
-"""Export a checkpoint to ONNX with timm's exporter, checked against PyTorch; int8 only when it costs little."""
+"""Export a checkpoint to ONNX (logits and pooled features) with timm's exporter, checked against PyTorch; int8 only
+when it costs little."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from .checkpoint import FORMAT_VERSION, ModelSpec, load_checkpoint, model_from_c
 from .data import ImageDataset, build_loader
 from .evaluation.evaluate import EvaluationError, evaluation_samples
 from .evaluation.runner import predict_loader
-from .onnx_runtime import FORMAT_KEY, SPEC_KEY, OnnxModule, open_session
+from .modeling import forward_with_features
+from .onnx_runtime import FEATURES, FORMAT_KEY, LOGITS, SPEC_KEY, OnnxModule, open_session
 from .transforms import eval_transform
 
 logger = logging.getLogger(__name__)
-DEFAULT_ATOL = 1e-3  # on logits: the 3 decimals that timm's own export check compares
+DEFAULT_ATOL = 1e-3  # on logits and features: the 3 decimals that timm's own export check compares
 DEFAULT_MAX_DROP = 0.5  # top-1 points that int8 may cost on the test split
 
 
@@ -43,10 +45,26 @@ def synthetic_images(count: int, size: int, seed: int = 0) -> list[Image.Image]:
     return [Image.fromarray(generator.integers(0, 256, (size, size, 3), dtype=np.uint8)) for _ in range(count)]
 
 
+class LogitsAndFeatures(nn.Module):
+    """A classifier whose forward returns (logits, pooled pre-logit features): the two outputs an export carries."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return forward_with_features(self.model, batch)
+
+
 def max_abs_diff(reference: nn.Module, candidate: nn.Module, inputs: torch.Tensor) -> float:
-    """Return the largest absolute difference between the two models' logits on ``inputs``."""
+    """Return the largest absolute difference between the two models' logits and, where both give them, features."""
     with torch.inference_mode():
-        return float((reference(inputs).float() - candidate(inputs).float()).abs().max())
+        pairs = zip(forward_with_features(reference, inputs), forward_with_features(candidate, inputs))
+        return max(
+            float((ours.float() - theirs.float()).abs().max())
+            for ours, theirs in pairs
+            if ours is not None and theirs is not None
+        )
 
 
 def _save_with_spec(model_proto, spec: ModelSpec, path: Path) -> None:
@@ -71,7 +89,9 @@ def _replace(source: Path, target: Path, spec: ModelSpec) -> None:
 
 
 def export_onnx(checkpoint: str | Path, output: str | Path, inputs: torch.Tensor, atol: float = DEFAULT_ATOL) -> float:
-    """Write ``checkpoint`` as ONNX at ``output`` and return its max abs logit difference to PyTorch on ``inputs``.
+    """Write ``checkpoint`` as ONNX at ``output`` and return its max abs difference to PyTorch on ``inputs``.
+
+    The file has two outputs: ``logits`` and ``features`` (pooled pre-logit, for the plant probe); both are checked.
 
     Nothing is written when the difference exceeds ``atol`` (OnnxExportError says by how much).
     """
@@ -82,16 +102,25 @@ def export_onnx(checkpoint: str | Path, output: str | Path, inputs: torch.Tensor
     spec, model = spec_of(payload), model_from_checkpoint(payload)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".export-") as folder:
         exported = Path(folder) / "model.onnx"
-        # the batch axis is dynamic; H x W stay fixed, which also fixes TF-style "same" padding
-        onnx_export(model, str(exported), example_input=inputs[:2], check=True, input_size=(3,) + inputs.shape[2:])
+        # the batch axis is dynamic (ONNX shape inference carries it to both outputs); H x W stay fixed,
+        # which also fixes TF-style "same" padding
+        onnx_export(
+            LogitsAndFeatures(model),
+            str(exported),
+            example_input=inputs[:2],
+            check=True,
+            input_size=(3,) + inputs.shape[2:],
+            output_names=[LOGITS, FEATURES],
+        )
         difference = max_abs_diff(model, OnnxModule(open_session(exported)), inputs)
         if difference > atol:
             raise OnnxExportError(
-                f"the ONNX export of {checkpoint} differs from PyTorch by {difference:.2e} on {len(inputs)} inputs "
-                f"(allowed {atol:g}): not written; check the onnx/onnxruntime versions in requirements.txt"
+                f"the ONNX export of {checkpoint} differs from PyTorch by {difference:.2e} in logits or features "
+                f"on {len(inputs)} inputs (allowed {atol:g}): not written; check the onnx/onnxruntime versions in "
+                "requirements.txt"
             )
         _replace(exported, output, spec)
-    logger.info("exported %s to %s (max abs logit difference %.2e)", checkpoint, output, difference)
+    logger.info("exported %s to %s (max abs difference %.2e)", checkpoint, output, difference)
     return difference
 
 

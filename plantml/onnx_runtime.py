@@ -17,6 +17,7 @@ from .predictor import Predictor
 logger = logging.getLogger(__name__)
 SPEC_KEY = "plantsite_spec"  # ONNX metadata: the ModelSpec as JSON, so the file describes itself
 FORMAT_KEY = "plantsite_format_version"
+LOGITS, FEATURES = "logits", "features"  # the exported outputs; files exported before features carry only logits
 
 
 def providers() -> list[str]:
@@ -28,16 +29,29 @@ def providers() -> list[str]:
 
 
 class OnnxModule(nn.Module):
-    """An ONNX Runtime session as a module: (N, 3, H, W) float tensor in, logits tensor out."""
+    """An ONNX Runtime session as a module: (N, 3, H, W) float tensor in, logits (and pooled features) out."""
 
     def __init__(self, session) -> None:
         super().__init__()
         self.session = session
         self.input_name = session.get_inputs()[0].name
+        outputs = [output.name for output in session.get_outputs()]
+        self.logits_name = outputs[0]
+        self.has_features = FEATURES in outputs
+
+    def _run(self, batch: torch.Tensor, names: list[str]) -> list[torch.Tensor]:
+        array = np.ascontiguousarray(batch.detach().cpu().numpy(), dtype=np.float32)
+        return [torch.from_numpy(out).to(batch.device) for out in self.session.run(names, {self.input_name: array})]
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
-        array = np.ascontiguousarray(batch.detach().cpu().numpy(), dtype=np.float32)
-        return torch.from_numpy(self.session.run(None, {self.input_name: array})[0]).to(batch.device)
+        return self._run(batch, [self.logits_name])[0]
+
+    def forward_with_features(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return (logits, pooled pre-logit features); features are None for a file exported without them."""
+        if not self.has_features:
+            return self.forward(batch), None
+        logits, features = self._run(batch, [self.logits_name, FEATURES])
+        return logits, features
 
 
 def open_session(path: str | Path, threads: int | None = None):
@@ -78,6 +92,13 @@ def spec_of_session(session, path: str | Path) -> ModelSpec:
 def load_onnx_predictor(path: str | Path) -> Predictor:
     """Return a Predictor that runs the exported ONNX file at ``path`` in ONNX Runtime."""
     session = open_session(path)
-    predictor = Predictor(OnnxModule(session), spec_of_session(session, path), device="cpu")
+    module = OnnxModule(session)
+    predictor = Predictor(module, spec_of_session(session, path), device="cpu")
+    if predictor.calibration.plant_probe is not None and not module.has_features:
+        logger.warning(
+            "%s was exported without pooled features, so 'not a plant' cannot be answered with it: "
+            "export it again with `manage.py models export NAME`",
+            path,
+        )
     logger.info("loaded %s (%d classes) with %s", path, predictor.spec.num_classes, session.get_providers()[0])
     return predictor

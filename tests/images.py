@@ -42,3 +42,9 @@ def unrepresentative_calibration_tree(root: Path, predictor, count: int = 30) ->
         photo = Image.fromarray(generator.integers(0, 256, (72, 72, 3), dtype=np.uint8))
         photo.save(root / "test" / predictor.predict([photo], top_k=1)[0].label / f"noise_{index:03d}.png")
     return root
+
+
+def solid_colours(count: int, size: int, seed: int = 0) -> list[Image.Image]:
+    """Return ``count`` seeded flat-colour photos of ``size`` px: pictures that look nothing like the noise ones."""
+    rng = random.Random(seed)
+    return [Image.new("RGB", (size, size), tuple(rng.randrange(256) for _ in range(3))) for _ in range(count)]

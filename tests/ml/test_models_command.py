@@ -209,7 +209,7 @@ def test_export_writes_the_onnx_file_beside_the_checkpoint_and_says_how_to_serve
     models("import", str(tiny_checkpoint), "--name", "tiny")
     printed = models("export", "tiny")
     assert (models_dir / "tiny.onnx").is_file()
-    assert "max abs logit difference to PyTorch" in printed and "RECOGNITION_RUNTIME=onnx" in printed
+    assert "max abs difference to PyTorch (logits and features)" in printed and "RECOGNITION_RUNTIME=onnx" in printed
 
 
 def test_export_int8_without_data_is_refused_with_the_fix(tiny_checkpoint, models_dir):

@@ -14,11 +14,14 @@ from ml.registry import (
     RegistryError,
     activate_version,
     active_version,
+    checkpoint_rewritten,
+    onnx_path,
     register_checkpoint,
     remove_version,
     verify,
 )
-from plantml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, sha256_file
+from plantml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, sha256_file, update_spec
+from plantml.open_set import Calibration
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +143,40 @@ def test_the_cache_serves_the_onnx_export_when_the_runtime_asks_for_it(tiny_chec
     export_version("tiny")
     settings.RECOGNITION_RUNTIME = "onnx"
     assert isinstance(PredictorCache().get(version).model, OnnxModule)
+
+
+@pytest.fixture
+def exported(tiny_checkpoint) -> ModelVersion:
+    """The tiny checkpoint registered and active, with its ONNX file and (a copy standing in for) its int8 file."""
+    import shutil
+
+    from ml.exports import export_version
+
+    version = register_checkpoint(tiny_checkpoint, "tiny", activate=True)
+    export_version("tiny")
+    shutil.copyfile(onnx_path(version), onnx_path(version, int8=True))
+    return version
+
+
+def calibrate(version: ModelVersion) -> None:
+    """Rewrite the version's checkpoint with a calibration, as `manage.py calibrate` does, and record it."""
+    update_spec(version.checkpoint_path, calibration=Calibration(temperature=2.0, threshold=0.4).to_dict())
+    checkpoint_rewritten(version)
+
+
+def test_rewriting_a_checkpoint_removes_its_stale_onnx_files(exported):
+    calibrate(exported)
+    assert not onnx_path(exported).exists() and not onnx_path(exported, int8=True).exists()
+
+
+def test_the_removal_log_names_the_exports_to_run_again(exported, caplog):
+    calibrate(exported)
+    assert "run `manage.py models export tiny` again" in caplog.text
+    assert "run `manage.py models export tiny --int8 --data DIR` again" in caplog.text
+
+
+def test_after_a_rewrite_the_onnx_runtime_names_the_export_instead_of_serving_the_old_file(exported, settings):
+    settings.RECOGNITION_RUNTIME = "onnx"
+    calibrate(exported)
+    with pytest.raises(RegistryError, match=r"no ONNX file at .*`manage.py models export tiny`"):
+        PredictorCache().get(exported)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
+from plantml.modeling import forward_with_features
 from plantml.onnx_export import (
     OnnxExportError,
     export_onnx,
@@ -13,12 +15,26 @@ from plantml.onnx_export import (
     quantize_checked,
     synthetic_images,
 )
-from plantml.onnx_runtime import OnnxModule, open_session
+from plantml.onnx_runtime import FEATURES, LOGITS, OnnxModule, open_session
 from plantml.predictor import Predictor
 from tests.images import unrepresentative_calibration_tree
 
 
-def test_the_export_matches_pytorch_logits_on_new_inputs(tiny_checkpoint, tiny_onnx):
+def test_the_export_has_logits_and_features_outputs_with_a_dynamic_batch(tiny_onnx):
+    outputs = open_session(tiny_onnx).get_outputs()
+    assert [(output.name, output.shape[0]) for output in outputs] == [(LOGITS, "batch"), (FEATURES, "batch")]
+
+
+def test_the_export_gives_the_pooled_features_of_pytorch(tiny_checkpoint, tiny_onnx):
+    payload = load_checkpoint(tiny_checkpoint)
+    inputs = model_inputs(spec_of(payload), synthetic_images(5, 90, seed=8))
+    with torch.inference_mode():
+        expected = forward_with_features(model_from_checkpoint(payload), inputs)[1]
+    features = OnnxModule(open_session(tiny_onnx)).forward_with_features(inputs)[1]
+    assert features.shape == expected.shape and torch.allclose(features, expected, atol=1e-4)
+
+
+def test_the_export_matches_pytorch_logits_and_features_on_new_inputs(tiny_checkpoint, tiny_onnx):
     payload = load_checkpoint(tiny_checkpoint)
     inputs = model_inputs(spec_of(payload), synthetic_images(6, 90, seed=7))
     difference = max_abs_diff(model_from_checkpoint(payload), OnnxModule(open_session(tiny_onnx)), inputs)

@@ -227,7 +227,9 @@ class Command(BaseCommand):
             options["name"], int8=options["int8"], data=options["data"], max_drop=options["max_drop"]
         )
         self.stdout.write(
-            self.style.SUCCESS(f"wrote {result.path}: max abs logit difference to PyTorch {result.max_abs_diff:.2e}")
+            self.style.SUCCESS(
+                f"wrote {result.path}: max abs difference to PyTorch (logits and features) {result.max_abs_diff:.2e}"
+            )
             + f" on {result.checked_on}"
         )
         if result.int8 is not None:
