@@ -262,10 +262,9 @@ def update_species(name: str, path: str | Path) -> ModelVersion:
     records = [info.to_dict() for info in species]
     update_spec(version.checkpoint_path, species=records, display_names=display_names)
     version.species, version.display_names = records, display_names
-    version.sha256 = sha256_file(version.checkpoint_path)
-    version.save(update_fields=["species", "display_names", "sha256"])
+    version.save(update_fields=["species", "display_names"])
     logger.info("updated the species facts of %s from %s", version.name, path)
-    return version
+    return checkpoint_rewritten(version)
 
 
 def onnx_path(version: ModelVersion, int8: bool = False) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.registry import RegistryError, checkpoint_of, checkpoint_rewritten
@@ -51,6 +52,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if version is not None:
             checkpoint_rewritten(version)
+            if settings.RECOGNITION_RUNTIME != "torch":
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"RECOGNITION_RUNTIME={settings.RECOGNITION_RUNTIME}: its ONNX file was removed with the old "
+                        f"calibration; run `manage.py models export {version.name}` before workers answer again"
+                    )
+                )
         report = calibration.report
         self.stdout.write(
             f"temperature {calibration.temperature:.3f}: val ECE {report['val_ece_before']:.3f} -> "

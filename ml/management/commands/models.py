@@ -200,6 +200,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{version.name} is now {shown}"))
 
     def _species(self, options: dict) -> None:
+        exported = any(onnx_path(get_version(options["name"]), int8).is_file() for int8 in (False, True))
         version = update_species(options["name"], options["file"])
         named = sum(
             1 for info, folder in zip(version.species, version.class_names) if info["scientific_name"] != folder
@@ -207,8 +208,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{version.name}: species facts for {named} of {version.num_classes} classes")
         )
-        if any(onnx_path(version, int8).is_file() for int8 in (False, True)):
-            self.stdout.write(f"its ONNX files keep the old names: run `manage.py models export {version.name}` again")
+        if exported:
+            self.stdout.write(
+                f"its ONNX files had the old names and were removed: run `manage.py models export {version.name}` again"
+            )
 
     def _import(self, options: dict) -> None:
         path = options["file"]
