@@ -18,10 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import requests
-from common import ROOT  # also puts the repository on sys.path
 
-from plantsite.processes import descendants
-
+ROOT = Path(__file__).resolve().parents[1]
 FINISHED = {"done", "failed"}
 
 
@@ -146,6 +144,8 @@ class RunningService:
 
     def pids(self, needle: str) -> list[int]:
         """Return the pids of the launcher's descendants whose command line contains ``needle``."""
+        from plantsite.processes import descendants  # the repository is on sys.path once a benchmark runs
+
         return [pid for pid, cmd in descendants(self.process.pid).items() if needle in cmd] if self.process else []
 
     def kill(self, needle: str) -> int:

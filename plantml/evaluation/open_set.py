@@ -61,7 +61,9 @@ def model_outputs(
         list(samples), transform, draft_size=round(spec.input_size / spec.crop_pct), replace_bad=False
     )
     loader = build_loader(dataset, batch_size=batch_size, workers=workers, device=device)
-    return predict_outputs(model, loader, device, features=True, labelled=labelled, description=description)
+    outputs = predict_outputs(model, loader, device, features=True, labelled=labelled, description=description)
+    outputs.unreadable = dataset.bad_files()
+    return outputs
 
 
 def fit_from_outputs(

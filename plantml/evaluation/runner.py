@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ class Outputs:
     targets: np.ndarray
     logits: np.ndarray
     features: np.ndarray | None
+    unreadable: list = field(default_factory=list)  # (path, reason) of files left out, when the caller knows them
 
     def probabilities(self, temperature: float = 1.0) -> np.ndarray:
         """Return softmax(logits / temperature)."""

@@ -383,6 +383,7 @@ class TrainingRun:
                     **options,
                 )
         del payload
+        self.unreadable.update({str(path): reason for path, reason in outputs.unreadable})
         targets, probs = outputs.targets, outputs.probabilities(calibration.temperature)
         metrics = compute_metrics(targets, probs, self.display_names)
         if split == "test" and self.splits.val:

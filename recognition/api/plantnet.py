@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.authtoken.models import Token
@@ -94,6 +95,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'api-key realm="api"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Describes ``api-key`` in the OpenAPI schema (the reference-photo URLs accept it too)."""
+
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "apiKey", "in": "query", "name": "api-key"}
 
 
 class PlantNetView(APIView):

@@ -86,8 +86,11 @@ def six_class_model(settings, tmp_path):
     )
 
 
-def stored_identification(owner, colors, *, answer: list[tuple[str, str, float]] = (), version=None):
-    """Store an identification with real photos (nothing queued); with ``answer`` it is done with those candidates."""
+def stored_identification(
+    owner, colors, *, answer: list[tuple[str, str, float]] = (), version=None, outcome="identified", reason=""
+):
+    """Store an identification with real photos (nothing queued); with ``answer`` it is done with those candidates
+    and ``outcome`` (``reason``)."""
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
@@ -100,6 +103,8 @@ def stored_identification(owner, colors, *, answer: list[tuple[str, str, float]]
         status=Identification.Status.DONE if done else Identification.Status.PENDING,
         model_version=version,
         finished=timezone.now() if done else None,
+        outcome=outcome if done else "",
+        reason=reason if done else "",
     )
     for color in colors:
         photo = IdentificationPhoto(identification=identification, organ="leaf", width=64, height=64)
