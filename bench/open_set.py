@@ -52,14 +52,15 @@ def main() -> None:
         nonplants = sorted(p for p in args.nonplant.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         nonplants = nonplants[:20] if args.quick else nonplants
         reject = link_files(nonplants[::2], scratch / "reject")
+        output = args.output or scratch / "run"
         config = resolve_config(
-            {**recipe, "data": data, "output": scratch / "run", "reject_data": reject, "holdout_classes": args.holdout}
+            {**recipe, "data": data, "output": output, "reject_data": reject, "holdout_classes": args.holdout}
         )
         started = time.perf_counter()
         train(config, on_epoch_end=lambda row: print(format_epoch(row), flush=True))
         minutes = (time.perf_counter() - started) / 60
         held_out = [p for split in ("val", "test") for p in sorted((data / split / args.holdout).iterdir())]
-        sys.exit(report(scratch / "run" / "best.pt", data, nonplants[1::2], held_out, args, minutes))
+        sys.exit(report(output / "best.pt", data, nonplants[1::2], held_out, args, minutes))
 
 
 def link_files(paths: list[Path], folder: Path) -> Path:
@@ -169,6 +170,7 @@ def arguments():
     )
     p.add_argument("--holdout", default="tulip", help="the flowers5 class left out as an unknown species")
     p.add_argument("--epochs", type=int, help=f"full fine-tune epochs (default {RECIPE['epochs']})")
+    p.add_argument("--output", type=Path, help="keep the run directory here (default: a temporary one)")
     p.add_argument("--quick", action="store_true", help="smoke run: 8 train / 4 val / 4 test photos per class, 64 px")
     return p.parse_args()
 
