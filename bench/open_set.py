@@ -26,6 +26,7 @@ from common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_d
 from train_flowers5 import RECIPE
 
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
+from plantml.evaluation.calibrate import calibrate_checkpoint
 from plantml.evaluation.open_set import accepted, model_outputs, scores
 from plantml.open_set import auroc, expected_calibration_error
 from plantml.training.config import resolve_config
@@ -57,7 +58,17 @@ def main() -> None:
             {**recipe, "data": data, "output": output, "reject_data": reject, "holdout_classes": args.holdout}
         )
         started = time.perf_counter()
-        train(config, on_epoch_end=lambda row: print(format_epoch(row), flush=True))
+        if args.recalibrate:
+            # a run of this benchmark already trained: fit its calibration again (the same data) and report
+            output = args.recalibrate.parent
+            known = scratch / "known"
+            for folder in sorted(data.glob("*/*")):
+                if folder.is_dir() and folder.name != args.holdout:
+                    (known / folder.parent.name).mkdir(parents=True, exist_ok=True)
+                    (known / folder.parent.name / folder.name).symlink_to(folder.resolve())
+            calibrate_checkpoint(args.recalibrate, known, reject_data=reject)
+        else:
+            train(config, on_epoch_end=lambda row: print(format_epoch(row), flush=True))
         minutes = (time.perf_counter() - started) / 60
         held_out = [p for split in ("val", "test") for p in sorted((data / split / args.holdout).iterdir())]
         sys.exit(report(output / "best.pt", data, nonplants[1::2], held_out, args, minutes))
@@ -170,6 +181,12 @@ def arguments():
     )
     p.add_argument("--holdout", default="tulip", help="the flowers5 class left out as an unknown species")
     p.add_argument("--epochs", type=int, help=f"full fine-tune epochs (default {RECIPE['epochs']})")
+    p.add_argument(
+        "--recalibrate",
+        type=Path,
+        metavar="BEST_PT",
+        help="skip training: calibrate this benchmark's earlier best.pt again (same --holdout) and report",
+    )
     p.add_argument("--output", type=Path, help="keep the run directory here (default: a temporary one)")
     p.add_argument("--quick", action="store_true", help="smoke run: 8 train / 4 val / 4 test photos per class, 64 px")
     return p.parse_args()

@@ -63,9 +63,14 @@ def test_auroc_and_fpr_on_separated_and_identical_scores():
 
 
 def test_decide_tells_not_a_plant_from_unknown_species_from_identified():
-    assert decide(0.9, 0.1, 0.5).reason == "not_a_plant"
+    assert (decide(0.9, 0.1, 0.5).outcome, decide(0.9, 0.1, 0.5).reason) == ("no_match", "not_a_plant")
     assert (decide(0.3, 0.9, 0.5).outcome, decide(0.3, 0.9, 0.5).reason) == ("no_match", "unknown_species")
     assert (decide(0.6, None, 0.5).outcome, decide(0.6, None, 0.5).reason) == ("identified", "")
+
+
+def test_the_threshold_applies_to_the_top_probability_times_p_plant():
+    assert decide(0.9, 0.6, 0.5).outcome == "identified"  # 0.54
+    assert decide(0.7, 0.6, 0.5).reason == "unknown_species"  # 0.42: a plant, but no species clears it
 
 
 def test_the_plant_probe_separates_two_feature_clusters():
@@ -77,15 +82,14 @@ def test_the_plant_probe_separates_two_feature_clusters():
     assert (probe.plant_probability(torch.as_tensor(others)) < 0.5).float().mean() > 0.95
 
 
-def test_the_threshold_counts_the_probes_misses_against_the_accept_rate():
+def test_with_a_probe_the_threshold_accepts_the_asked_share_of_val_photos():
     logits, targets = _calibrated_sample(n=400)
     rng = np.random.default_rng(2)
     features = rng.normal(loc=1.0, size=(400, 8))
     calibration = fit_calibration(logits, targets, features, rng.normal(loc=-1.0, size=(50, 8)))
     top = softmax(logits, calibration.temperature).max(axis=1)
     plant = calibration.plant_probe.plant_probability(torch.as_tensor(features)).numpy()
-    accepted = (top >= calibration.threshold) & (plant >= 0.5)
-    assert 0.95 <= accepted.mean() <= 0.97
+    assert 0.95 <= (top * plant >= calibration.threshold).mean() <= 0.97
 
 
 def test_a_calibration_survives_its_plain_dict():
