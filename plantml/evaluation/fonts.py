@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from collections.abc import Iterable
 
 from matplotlib import font_manager, rcParams
@@ -25,7 +27,7 @@ NO_CJK_FONT = (
     "no CJK font is installed, so Chinese class names show as empty boxes in the plots: "
     "install one (Debian/Ubuntu: apt-get install fonts-noto-cjk or fonts-wqy-microhei) and run again"
 )
-_state = {"warned": False}
+_state: dict = {"warned": False, "added": None}
 
 
 def needs_cjk(texts: Iterable[str]) -> bool:
@@ -35,8 +37,28 @@ def needs_cjk(texts: Iterable[str]) -> bool:
 
 def installed_cjk_family(families: Iterable[str] = CJK_FAMILIES) -> str | None:
     """Return the first of ``families`` that matplotlib can find, or None."""
+    families = list(families)
     installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((family for family in families if family in installed), None)
+    found = next((family for family in families if family in installed), None)
+    if found is None and _add_system_cjk_fonts():
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        found = next((family for family in families if family in installed), None)
+    return found
+
+
+def _add_system_cjk_fonts() -> bool:
+    """Add the CJK fonts fontconfig knows to matplotlib (its font cache predates a font installed later)."""
+    if _state.get("added") is not None or shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=30).stdout
+    paths = sorted({line.split(":")[0].strip() for line in listed.splitlines() if line.strip()})
+    for path in paths:
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # a font file matplotlib cannot read
+            continue
+    _state["added"] = len(paths)
+    return bool(paths)
 
 
 def use_fonts_for(texts: Iterable[str], families: Iterable[str] = CJK_FAMILIES) -> None:

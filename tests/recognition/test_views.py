@@ -213,6 +213,7 @@ def test_the_upload_script_gets_the_result_address_as_json(user_client, active_m
     identification = Identification.objects.get()
     assert response.status_code == 201
     assert response.json() == {"url": reverse("recognition:detail", args=[identification.pk])}
+    wait_until_finished(identification.pk)  # the worker is done before the test database is emptied
 
 
 def test_a_refusal_answers_the_upload_script_with_the_reasons_as_json(user_client, active_model, media_root):
