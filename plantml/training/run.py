@@ -94,6 +94,8 @@ class TrainingRun:
         )
         if c.extra_data:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
+        # checked before training: a wrong --reject-data must not cost a whole run
+        self.reject_photos = folder_photos(c.reject_data) if c.reject_data is not None and self.context.is_main else []
         self.holdout_photos: list[Path] = []  # val and test photos of --holdout-classes: unknown species
         if c.held_out:
             self.splits, self.holdout_photos = self.splits.hold_out(c.held_out)
@@ -343,10 +345,15 @@ class TrainingRun:
             return Calibration()
         val = model_outputs(model, spec, self.splits.val, self.device, description="calibrate on val", **options)
         reject = None
-        if self.c.reject_data is not None:
-            photos = folder_photos(self.c.reject_data)
+        if self.reject_photos:
             reject = model_outputs(
-                model, spec, photos, self.device, labelled=False, description="photos of no plant", **options
+                model,
+                spec,
+                self.reject_photos,
+                self.device,
+                labelled=False,
+                description="photos of no plant",
+                **options,
             )
         calibration = fit_from_outputs(val, reject)
         payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}

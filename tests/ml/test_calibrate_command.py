@@ -119,3 +119,19 @@ def test_train_reports_held_out_classes_as_unknown_species(data_dir, tmp_path):
     assert spec.class_names == ["bellis_perennis", "helianthus_annuus"]
     report = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["open_set"]
     assert report["ood"]["held-out classes"]["photos"] == 10  # rosa_canina's 6 val and 4 test photos
+
+
+def test_train_refuses_an_empty_reject_folder_before_training(data_dir, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CommandError, match="no photos under"):
+        call_command(
+            "train",
+            data=data_dir,
+            output=tmp_path / "run",
+            model="convnextv2_atto",
+            pretrained=False,
+            reject_data=tmp_path / "empty",
+            register=False,
+            stdout=StringIO(),
+        )
+    assert not (tmp_path / "run" / "last.pt").exists()  # stopped before the first epoch
