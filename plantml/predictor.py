@@ -59,9 +59,6 @@ class Predictor:
         self.transform = eval_transform(spec.input_size, spec.mean, spec.std, spec.crop_pct)
         self.decode_side = round(spec.input_size / spec.crop_pct)  # the shorter side the transform resizes to
         self.calibration = spec.calibration_info()
-        if self.calibration.plant_probe is not None and not hasattr(model, "forward_features"):
-            if not hasattr(model, "forward_with_features"):
-                logger.warning("this model file gives no features: 'not a plant' cannot be told apart here")
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: torch.device | str | None = None) -> Predictor:

@@ -54,10 +54,18 @@ def tta_probabilities(
 
 
 def tta_outputs(
-    model: nn.Module, batch: torch.Tensor, flips: bool = True, scales: Sequence[float] = DEFAULT_SCALES
+    model: nn.Module,
+    batch: torch.Tensor,
+    flips: bool = True,
+    scales: Sequence[float] = DEFAULT_SCALES,
+    features: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Return (logits, pooled features) averaged over the batch's TTA views (features None when the model has none)."""
-    outputs = [forward_with_features(model, view) for view in tta_views(batch, flips=flips, scales=scales)]
+    """Return (logits, pooled features) averaged over the batch's TTA views.
+
+    Features are None without ``features`` (the plain forward runs) or when the model gives none.
+    """
+    views = tta_views(batch, flips=flips, scales=scales)
+    outputs = [forward_with_features(model, view) if features else (model(view), None) for view in views]
     logits = torch.stack([out[0].float() for out in outputs]).mean(dim=0)
     if any(out[1] is None for out in outputs):
         return logits, None

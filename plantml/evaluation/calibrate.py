@@ -6,12 +6,12 @@ from pathlib import Path
 
 import torch
 
-from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of, write_payload
+from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.device import resolve_device
 from plantml.open_set import DEFAULT_ACCEPT_RATE, Calibration
 
 from .evaluate import EvaluationError, evaluation_samples
-from .open_set import CalibrationError, fit_from_outputs, folder_photos, model_outputs
+from .open_set import CalibrationError, calibrate_and_store, folder_photos
 
 
 def calibrate_checkpoint(
@@ -42,13 +42,15 @@ def calibrate_checkpoint(
         )
     device = device if isinstance(device, torch.device) else resolve_device(device)
     model = model_from_checkpoint(payload).to(device)
-    options = dict(batch_size=batch_size, workers=workers)
-    val = model_outputs(model, spec, val_samples, device, description="calibrate on val", **options)
-    reject = None
-    if reject_data is not None:
-        photos = folder_photos(reject_data)
-        reject = model_outputs(model, spec, photos, device, labelled=False, description="photos of no plant", **options)
-    calibration = fit_from_outputs(val, reject, accept_rate)
-    payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
-    write_payload(checkpoint, payload)
-    return calibration
+    reject = folder_photos(reject_data) if reject_data is not None else []
+    return calibrate_and_store(
+        checkpoint,
+        payload,
+        model,
+        val_samples,
+        reject,
+        device,
+        accept_rate=accept_rate,
+        batch_size=batch_size,
+        workers=workers,
+    )

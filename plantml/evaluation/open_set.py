@@ -10,13 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from plantml.checkpoint import ModelSpec
+from plantml.checkpoint import ModelSpec, write_payload
 from plantml.data import ImageDataset, Sample, build_loader
 from plantml.datasets.scan import list_images
 from plantml.open_set import (
     DEFAULT_ACCEPT_RATE,
     Calibration,
-    decide,
     expected_calibration_error,
     fit_calibration,
     open_set_report,
@@ -85,15 +84,7 @@ def accepted(outputs: Outputs, calibration: Calibration, threshold: float | None
     limit = calibration.threshold if threshold is None else threshold
     if limit is None:
         raise CalibrationError("the model has no stored threshold: calibrate it first (`manage.py calibrate`)")
-    top = outputs.probabilities(calibration.temperature).max(axis=1)
-    plant = (
-        calibration.plant_probe.plant_probability(torch.as_tensor(outputs.features)).numpy()
-        if calibration.plant_probe is not None and outputs.features is not None
-        else [None] * len(top)
-    )
-    return np.array(
-        [decide(float(t), None if p is None else float(p), limit).outcome == "identified" for t, p in zip(top, plant)]
-    )
+    return scores(outputs, calibration) >= limit  # decide()'s rule for *identified*, over every photo at once
 
 
 def scores(outputs: Outputs, calibration: Calibration) -> np.ndarray:
@@ -120,3 +111,30 @@ def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[s
             known_scores, scores(outputs, calibration), accepted(outputs, calibration)
         )
     return report
+
+
+def calibrate_and_store(
+    path: Path,
+    payload: dict,
+    model: nn.Module,
+    val_samples: Sequence[Sample],
+    reject_photos: Sequence[Sample],
+    device: torch.device,
+    *,
+    accept_rate: float = DEFAULT_ACCEPT_RATE,
+    batch_size: int = 32,
+    workers: int = 0,
+) -> Calibration:
+    """Fit ``model``'s calibration on ``val_samples`` (and photos of no plant), write it into ``payload`` at ``path``."""
+    spec = ModelSpec(**payload["spec"])
+    options = dict(batch_size=batch_size, workers=workers)
+    val = model_outputs(model, spec, val_samples, device, description="calibrate on val", **options)
+    reject = None
+    if reject_photos:
+        reject = model_outputs(
+            model, spec, reject_photos, device, labelled=False, description="photos of no plant", **options
+        )
+    calibration = fit_from_outputs(val, reject, accept_rate)
+    payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
+    write_payload(path, payload)
+    return calibration

@@ -54,11 +54,9 @@ def predict_outputs(
             for images, labels in progress(loader, description):
                 images = images.to(device, non_blocking=True)
                 views = dict(flips=True, scales=tta_scales) if tta else dict(flips=False)
+                batch_logits, batch_features = tta_outputs(model, images, features=features, **views)
                 if features:
-                    batch_logits, batch_features = tta_outputs(model, images, **views)
                     pooled.append(batch_features.float().cpu().numpy())
-                else:
-                    batch_logits, _ = tta_outputs(_LogitsOnly(model), images, **views)
                 logits.append(batch_logits.float().cpu().numpy())
                 targets.append(np.asarray(labels, dtype=np.int64))
     finally:
@@ -74,17 +72,6 @@ def predict_outputs(
         logits=np.concatenate(logits)[readable],
         features=np.concatenate(pooled)[readable] if features else None,
     )
-
-
-class _LogitsOnly(nn.Module):
-    """The model's plain forward, so views skip the feature path when features are not wanted."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, batch: torch.Tensor) -> torch.Tensor:
-        return self.model(batch)
 
 
 def predict_loader(

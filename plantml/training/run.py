@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint, write_payload
+from plantml.checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, save_checkpoint
 from plantml.data import (
     ImageDataset,
     add_extra_training_data,
@@ -22,7 +22,7 @@ from plantml.data import (
     resolve_workers,
 )
 from plantml.evaluation.metrics import compute_metrics
-from plantml.evaluation.open_set import calibration_report, fit_from_outputs, folder_photos, model_outputs
+from plantml.evaluation.open_set import calibrate_and_store, calibration_report, folder_photos, model_outputs
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.record import MetricsRecord
 from plantml.evaluation.reliability import plot_reliability
@@ -338,27 +338,14 @@ class TrainingRun:
             _, val_probs = predict_loader(model, loader, self.device, description="fit average-K on val")
         return average_k_metrics(val_probs, targets, probs)
 
-    def calibrate(self, model, spec: ModelSpec, payload: dict, options: dict) -> Calibration:
+    def calibrate(self, model, payload: dict, options: dict) -> Calibration:
         """Fit temperature, threshold (and the plant probe with --reject-data) on val; store them in best.pt."""
         if not self.splits.val:
             logger.warning("no val split: the model stays uncalibrated (`manage.py calibrate` can do it later)")
             return Calibration()
-        val = model_outputs(model, spec, self.splits.val, self.device, description="calibrate on val", **options)
-        reject = None
-        if self.reject_photos:
-            reject = model_outputs(
-                model,
-                spec,
-                self.reject_photos,
-                self.device,
-                labelled=False,
-                description="photos of no plant",
-                **options,
-            )
-        calibration = fit_from_outputs(val, reject)
-        payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
-        write_payload(self.out / "best.pt", payload)
-        return calibration
+        return calibrate_and_store(
+            self.out / "best.pt", payload, model, self.splits.val, self.reject_photos, self.device, **options
+        )
 
     # -- the end --------------------------------------------------------------------------------
     def final_evaluation(self) -> MetricsRecord:
@@ -374,7 +361,7 @@ class TrainingRun:
         model, spec = model_from_checkpoint(payload).to(self.device), self.spec(payload["spec"]["input_size"])
         options = dict(batch_size=self.c.batch_size, workers=resolve_workers(self.c.workers))
         with autocast(self.device, self.precision):
-            calibration = self.calibrate(model, spec, payload, options)
+            calibration = self.calibrate(model, payload, options)
             outputs = model_outputs(
                 model, spec, getattr(self.splits, split), self.device, description=f"evaluate {split}", **options
             )
