@@ -34,6 +34,7 @@ from plantml.training.engine import format_epoch
 from plantml.training.run import train
 
 TARGETS = {"ece": 0.03, "known": 0.95, "nonplant": 0.05, "holdout": 0.20}
+KNN = 5
 
 
 def main() -> None:
@@ -92,7 +93,8 @@ def report(checkpoint: Path, data: Path, nonplants: list[Path], held_out: list[P
     test = [(p, index[p.parent.name]) for p in sorted((data / "test").glob("*/*")) if p.parent.name in index]
     known = model_outputs(model, spec, test, device, description="test")
     val = [(p, index[p.parent.name]) for p in sorted((data / "val").glob("*/*")) if p.parent.name in index]
-    centroids = class_means(model_outputs(model, spec, val, device, description="val class means"))
+    val_outputs = model_outputs(model, spec, val, device, description="val features")
+    centroids, bank = class_means(val_outputs), normalised(val_outputs.features)
     unknown = {
         "non-plant photos (held out)": model_outputs(
             model, spec, [(p, 0) for p in nonplants], device, labelled=False, description="non-plant"
@@ -132,7 +134,7 @@ def report(checkpoint: Path, data: Path, nonplants: list[Path], held_out: list[P
         met = value <= TARGETS[key] if op == "<=" else value >= TARGETS[key]
         failed += [] if met else [label]
         print(f"{label:<52} {value:7.3f}  {op} {TARGETS[key]:.2f} {'met' if met else 'NOT met'}")
-    print_score_comparison(known, unknown, calibration, centroids)
+    print_score_comparison(known, unknown, calibration, centroids, bank)
     if args.quick:
         print("targets not judged on a --quick run (too few photos to mean anything)")
         return 0
@@ -140,7 +142,7 @@ def report(checkpoint: Path, data: Path, nonplants: list[Path], held_out: list[P
     return 1 if failed else 0
 
 
-def print_score_comparison(known, unknown: dict, calibration, centroids: np.ndarray) -> None:
+def print_score_comparison(known, unknown: dict, calibration, centroids: np.ndarray, bank: np.ndarray) -> None:
     """Print AUROC (known test photos vs each unknown set) of the candidate open-set scores."""
     candidates = {
         "calibrated max probability": lambda o: o.probabilities(calibration.temperature).max(axis=1),
@@ -149,6 +151,7 @@ def print_score_comparison(known, unknown: dict, calibration, centroids: np.ndar
             np.log(np.exp(o.logits - o.logits.max(1, keepdims=True)).sum(1)) + o.logits.max(axis=1)
         ),
         "cosine to the nearest class mean": lambda o: nearest_cosine(o.features, centroids),
+        f"k-NN: cosine to the {KNN}th nearest val photo": lambda o: kth_nearest_cosine(o.features, bank, KNN),
         "served: max probability x P(plant)": lambda o: scores(o, calibration),
     }
     names = list(unknown)
@@ -162,15 +165,24 @@ def print_score_comparison(known, unknown: dict, calibration, centroids: np.ndar
 
 def class_means(outputs) -> np.ndarray:
     """Return the L2-normalised mean feature of each class (val photos: the test photos are scored against it)."""
-    features = outputs.features / np.linalg.norm(outputs.features, axis=1, keepdims=True)
+    features = normalised(outputs.features)
     means = np.stack([features[outputs.targets == c].mean(axis=0) for c in np.unique(outputs.targets)])
     return means / np.linalg.norm(means, axis=1, keepdims=True)
 
 
+def normalised(features: np.ndarray) -> np.ndarray:
+    """Return the rows scaled to unit length."""
+    return features / np.linalg.norm(features, axis=1, keepdims=True)
+
+
+def kth_nearest_cosine(features: np.ndarray, bank: np.ndarray, k: int) -> np.ndarray:
+    """Return each photo's cosine similarity to its k-th most similar photo of ``bank`` (deep k-NN score)."""
+    return np.sort(normalised(features) @ bank.T, axis=1)[:, -min(k, len(bank))]
+
+
 def nearest_cosine(features: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Return each photo's cosine similarity to its nearest class mean."""
-    features = features / np.linalg.norm(features, axis=1, keepdims=True)
-    return (features @ centroids.T).max(axis=1)
+    return (normalised(features) @ centroids.T).max(axis=1)
 
 
 def arguments():

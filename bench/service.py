@@ -59,8 +59,8 @@ class RunningService:
             RECOGNITION_UPLOAD_RATE="100000/hour",
             RECOGNITION_API_RATE="100000/hour",
             RECOGNITION_PAGE_SIZE="500",
-            **(env or {}),
         )
+        self.env.update(env or {})
         self.log_path = self.data_dir / "launcher.log"
         self.process: subprocess.Popen | None = None
         self.session = requests.Session()
@@ -120,27 +120,49 @@ class RunningService:
             )
         return response.status_code, response.json()
 
-    def statuses(self, ids: Iterable[int]) -> dict[int, str]:
-        """Return {id: status} of the given identifications, read through the API."""
+    def records(self, ids: Iterable[int]) -> dict[int, dict]:
+        """Return {id: the API's record} of the given identifications."""
         wanted, found, url = set(ids), {}, f"{self.url}/api/identifications/"
         while url and len(found) < len(wanted):
             body = self.session.get(url, timeout=30).json()
-            found.update({item["id"]: item["status"] for item in body["results"] if item["id"] in wanted})
+            found.update({item["id"]: item for item in body["results"] if item["id"] in wanted})
             url = body["next"]
         return found
 
+    def statuses(self, ids: Iterable[int]) -> dict[int, str]:
+        """Return {id: status} of the given identifications, read through the API."""
+        return {pk: record["status"] for pk, record in self.records(ids).items()}
+
+    def unfinished(self, ids: Iterable[int]) -> set[int]:
+        """Return which of the given identifications are still pending or running (short lists: cheap to poll)."""
+        wanted, left = set(ids), set()
+        for status in ("pending", "running"):
+            url = f"{self.url}/api/identifications/?status={status}"
+            while url:
+                body = self.session.get(url, timeout=30).json()
+                left |= {item["id"] for item in body["results"]} & wanted
+                url = body["next"]
+        return left
+
     def wait_finished(self, ids: list[int], timeout: float) -> dict[int, str]:
-        """Poll until every id is done or failed, or ``timeout`` passes; return the last statuses."""
-        deadline, statuses = time.monotonic() + timeout, {}
+        """Poll until every id is done or failed, or ``timeout`` passes; return the last statuses.
+
+        Polls only the unfinished ones, so that the polling itself takes little from a service under load.
+        """
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                statuses = self.statuses(ids)
+                if not self.unfinished(ids):
+                    break
             except requests.RequestException:
-                statuses = {}
-            if len(statuses) == len(ids) and set(statuses.values()) <= FINISHED:
-                break
+                pass
             time.sleep(1.0)
-        return statuses
+        for _ in range(10):  # the final read, through a moment of unavailability
+            try:
+                return self.statuses(ids)
+            except requests.RequestException:
+                time.sleep(1.0)
+        return {}
 
     def pids(self, needle: str) -> list[int]:
         """Return the pids of the launcher's descendants whose command line contains ``needle``."""

@@ -41,13 +41,14 @@ def run_identification(identification_id: int) -> str:
     Each identification of the batch ends on its own: answered, failed with its own message, or (a transient error
     reading its photos) back to pending. A transient error of this one propagates for the task to retry it.
     """
+    if not claim(identification_id):
+        # a message delivered twice, or one whose identification another batch took (finished, or running
+        # elsewhere), or deleted: the common case under load, so nothing is read before the claim
+        return Identification.objects.filter(pk=identification_id).values_list("status", flat=True).first() or "gone"
     identification = Identification.objects.filter(pk=identification_id).select_related("model_version").first()
     if identification is None:
         logger.info("identification %s was deleted before it ran", identification_id)
         return "gone"
-    if not claim(identification_id):
-        # a message delivered twice, or one whose identification another batch took: finished, or running elsewhere
-        return Identification.objects.filter(pk=identification_id).values_list("status", flat=True).first() or "gone"
     others: list[int] = []
     try:
         version, predictor = _model_for(identification)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .models import Identification, IdentificationPhoto, Preferences
 from .queueing import enqueue
 from .validators import PreparedPhoto
+
+logger = logging.getLogger(__name__)
 
 
 def create_identification(
@@ -19,9 +22,27 @@ def create_identification(
 ) -> Identification:
     """Store the row and its photos in one transaction, then queue it (or leave it to the sweeper: never lost).
 
-    ``model_version`` asks for that registered model; without it the worker uses the active one.
+    ``model_version`` asks for that registered model; without it the worker uses the active one. A database
+    connection lost before the commit (a restarted or failed-over database) is retried once on a new one.
     """
+    try:
+        return _store_identification(owner, photos, organs, model_version)
+    except _LostBeforeCommit as lost:
+        logger.warning("database connection lost while storing an upload (%s); storing it again", lost.__cause__)
+        connection.close()
+        try:
+            return _store_identification(owner, photos, organs, model_version)
+        except _LostBeforeCommit as again:
+            raise again.__cause__ from None
+
+
+class _LostBeforeCommit(Exception):
+    """The transaction failed on a database error before its commit: nothing of it was stored."""
+
+
+def _store_identification(owner, photos, organs, model_version) -> Identification:
     written: list[str] = []
+    committing = False
     try:
         with transaction.atomic():
             identification = Identification.objects.create(owner=owner, model_version=model_version)
@@ -36,6 +57,12 @@ def create_identification(
                 written.append(row.thumbnail.name)
                 row.save()
             transaction.on_commit(lambda: enqueue(identification.pk))
+            committing = True  # a failure from here on may have committed: it is not retried
+    except (OperationalError, InterfaceError) as exc:
+        _delete_files(written)
+        if committing:
+            raise
+        raise _LostBeforeCommit() from exc
     except Exception:
         _delete_files(written)
         raise

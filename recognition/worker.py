@@ -1,4 +1,4 @@
-"""What runs beside the tasks in each worker process: its heartbeat and the sweeper."""
+"""What runs beside the tasks in each worker: its heartbeat and the sweeper, and the model loaded as a pool process starts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from redis.exceptions import RedisError
 
+from ml import registry
 from plantsite import heartbeat
 from plantsite.broker import redis_client
 
@@ -72,3 +73,27 @@ def _start_monitor(**_: object) -> None:
 def _stop_monitor(**_: object) -> None:
     if _monitor is not None:
         _monitor.stop()
+
+
+@signals.worker_process_init.connect
+def _preload_model(**_: object) -> None:
+    # In a thread: the pool waits only a few seconds for a new process to report itself up, and loading
+    # PyTorch and a model can take longer; a task that comes meanwhile waits on the registry's lock.
+    threading.Thread(target=preload_active_model, name="plantsite-preload", daemon=True).start()
+
+
+def preload_active_model() -> None:
+    """Load the active model into this process's predictor cache; on failure the first identification retries it."""
+    try:
+        version = registry.active_version()
+        if version is None:
+            return
+        started = time.perf_counter()
+        registry.predictors.get(version)
+        logger.info(
+            "model %s loaded in %.1fs, before the first identification", version.name, time.perf_counter() - started
+        )
+    except Exception as exc:  # the first identification loads it again and reports the cause
+        logger.warning("could not load the active model at start (%s); the first identification tries again", exc)
+    finally:
+        connections.close_all()

@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -21,8 +22,9 @@ class RequestRefused(APIException):
     default_code = "request_refused"
 
 
-def _django_limit(exc: Exception) -> APIException | None:
-    """Return the 4xx that stands for one of Django's request limits, or None for any other error."""
+def _as_api_error(exc: Exception) -> APIException | None:
+    """Return the 4xx that stands for one of Django's request limits (503 for a database that does not answer),
+    or None for any other error."""
     if isinstance(exc, TooManyFilesSent):
         return RequestRefused(
             f"the request carries more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files: "
@@ -40,6 +42,11 @@ def _django_limit(exc: Exception) -> APIException | None:
         )
         refused.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         return refused
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable during an API request: %s", exc)
+        unavailable = APIException("the database did not answer: try again in a minute")
+        unavailable.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return unavailable
     return None
 
 
@@ -54,7 +61,7 @@ def _first_message(detail) -> str:
 
 def json_exception_handler(exc, context):
     """Return DRF's response rewritten as {"message": ..., "errors": ...}."""
-    exc = _django_limit(exc) or exc
+    exc = _as_api_error(exc) or exc
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)
