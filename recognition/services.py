@@ -28,6 +28,8 @@ def create_identification(
     try:
         return _store_identification(owner, photos, organs, model_version)
     except _LostBeforeCommit as lost:
+        if connection.in_atomic_block:  # the caller's transaction is lost with the connection: it decides
+            raise lost.__cause__ from None
         logger.warning("database connection lost while storing an upload (%s); storing it again", lost.__cause__)
         connection.close()
         try:

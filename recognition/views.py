@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,11 +58,19 @@ def identify(request: HttpRequest) -> HttpResponse:
         messages.error(request, message)
         status = 429
     elif request.method == "POST" and form.is_valid():
-        identification = services.create_identification(
-            request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
-        )
-        url = reverse("recognition:detail", args=[identification.pk])
-        return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
+        try:
+            identification = services.create_identification(
+                request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
+            )
+        except (OperationalError, InterfaceError):
+            message = _("The database did not answer, so nothing was stored: send the photos again in a minute.")
+            if _wants_json(request):
+                return JsonResponse({"errors": [message]}, status=503)
+            messages.error(request, message)
+            status = 503
+        else:
+            url = reverse("recognition:detail", args=[identification.pk])
+            return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
     elif request.method == "POST":
         if _wants_json(request):
             errors = [*form.non_field_errors(), *form.errors.get("images", [])]

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.models.signals import pre_save
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -77,3 +78,13 @@ def test_a_database_that_keeps_dropping_gets_a_clear_503_and_stores_nothing(
     assert response.json() == {"message": "the database did not answer: try again in a minute"}
     assert not Identification.objects.filter(owner=user).exists()
     assert stored_files(settings.MEDIA_ROOT) == before
+
+
+def test_the_upload_page_says_so_when_the_database_keeps_dropping(
+    postgresql, user_client, user, active_model, terminate_before_photo_insert
+):
+    terminate_before_photo_insert["left"] = 2
+    response = user_client.post(reverse("recognition:identify"), {"images": [upload()]})
+    assert response.status_code == 503
+    assert "The database did not answer, so nothing was stored" in response.content.decode()
+    assert not Identification.objects.filter(owner=user).exists()
