@@ -106,6 +106,7 @@ def main() -> int:
         # one identification first, as the bare forward below has its warm-up: the burst measures a running service
         warm = service.upload(photos[0])[1]["id"]
         service.wait_finished([warm], timeout=args.drain)
+        cpu_before, client_before = service.cpu_seconds(), time.process_time()
         started = time.monotonic()
         with ThreadPoolExecutor(args.concurrency) as pool:
             answers = list(pool.map(service.upload, photos))
@@ -113,6 +114,8 @@ def main() -> int:
         upload_s = time.monotonic() - started
         statuses = service.wait_finished(accepted, timeout=args.drain)
         drain_s = time.monotonic() - started
+        cpu_after, client_cpu = service.cpu_seconds(), time.process_time() - client_before
+        cpu = {role: cpu_after[role] - cpu_before[role] for role in cpu_before} | {"this client": client_cpu}
         records = service.records(accepted)
     finally:
         service.stop()
@@ -141,6 +144,12 @@ def main() -> int:
                 f"after the last upload was stored (the web and this client idle): {timeline['after_uploads']} answered "
                 f"in {timeline['after_uploads_s']:.2f}s, {after_rate:.1f}/s, {after_rate / bare:.2f}x the bare forward"
             )
+    total = sum(cpu.values())
+    print(
+        "CPU seconds from the first upload to the last answer read: "
+        + ", ".join(f"{role} {seconds:.1f}" for role, seconds in cpu.items())
+        + f"; the worker had {cpu['worker'] / total:.0%} of it (web, broker and client share these cores here)"
+    )
     print(
         f"bare batched Predictor (batch {args.batch}, decode included, fastest of {args.bare_rounds} passes): "
         f"{bare:.1f} img/s; ratio {rate / bare:.2f}x"

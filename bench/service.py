@@ -170,6 +170,25 @@ class RunningService:
 
         return [pid for pid, cmd in descendants(self.process.pid).items() if needle in cmd] if self.process else []
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """Return the CPU time (user + system) used so far by the service's processes, summed per role."""
+        from plantsite.processes import descendants
+
+        roles = {"worker": "celery", "web": "gunicorn", "broker": "redis-server"}
+        totals = dict.fromkeys(roles, 0.0)
+        if self.process is None:
+            return totals
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid, cmd in descendants(self.process.pid).items():
+            role = next((name for name, needle in roles.items() if needle in cmd), None)
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if role is not None:
+                totals[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return totals
+
     def kill(self, needle: str) -> int:
         """SIGKILL the first descendant matching ``needle`` (e.g. "redis-server", "celery"); return its pid."""
         pid = min(self.pids(needle))
