@@ -42,8 +42,8 @@ def bare_batched_img_per_s(checkpoint: Path, photos: list[Path], batch: int) -> 
 def server_timeline(records) -> dict[str, float] | None:
     """Return the server's own span (first ``created`` to last ``finished``) and its forward passes.
 
-    Identifications answered by one forward pass share ``duration_ms`` and are stored within a moment of
-    each other: that is how a pass is told apart.
+    Identifications answered by one forward pass share ``duration_ms`` and are stored one after the other:
+    a pass is a run of answers, in the order they were stored, with the same duration.
     """
     done = [r for r in records if r["status"] == "done" and r["finished"] and r["duration_ms"] is not None]
     if not done:
@@ -52,11 +52,13 @@ def server_timeline(records) -> dict[str, float] | None:
     finished = [datetime.fromisoformat(r["finished"]) for r in done]
     last_upload = max(created)
     after = sum(1 for f in finished if f > last_upload)
-    passes: list[tuple[int, float]] = []  # (duration_ms, when its first answer was stored)
-    for duration, when in sorted((r["duration_ms"], f.timestamp()) for r, f in zip(done, finished, strict=True)):
-        if not passes or passes[-1][0] != duration or when - passes[-1][1] > 1.0:
-            passes.append((duration, when))
-    busy = sum(duration for duration, _ in passes) / 1000
+    passes: list[int] = []  # the duration of each pass, in the order the answers were stored
+    previous = None
+    for _, duration in sorted((f.timestamp(), r["duration_ms"]) for r, f in zip(done, finished, strict=True)):
+        if duration != previous:
+            passes.append(duration)
+        previous = duration
+    busy = sum(passes) / 1000
     return {
         "span_s": (max(finished) - min(created)).total_seconds(),
         "after_uploads": after,
@@ -136,7 +138,7 @@ def main() -> int:
         print(
             f"forward passes: {timeline['passes']}, {timeline['per_pass']:.1f} identifications each on average; "
             f"the worker ran the model {timeline['busy_s']:.2f}s of that span ({timeline['busy_s'] / timeline['span_s']:.0%}), "
-            f"{timeline['busy_rate']:.1f} img/s while it did"
+            f"{timeline['busy_rate']:.1f} identifications/s while it did"
         )
         if timeline["after_uploads"] and timeline["after_uploads_s"] > 0:
             after_rate = timeline["after_uploads"] / timeline["after_uploads_s"]

@@ -152,7 +152,8 @@ class RunningService:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if not self.unfinished(ids):
+                # the two lists are read one after the other: a row moving between them is confirmed here
+                if not self.unfinished(ids) and set(self.statuses(ids).values()) <= FINISHED:
                     break
             except requests.RequestException:
                 pass

@@ -28,7 +28,9 @@ def create_identification(
     try:
         return _store_identification(owner, photos, organs, model_version)
     except _LostBeforeCommit as lost:
-        if connection.in_atomic_block:  # the caller's transaction is lost with the connection: it decides
+        if connection.in_atomic_block or connection.vendor == "sqlite":
+            # the caller's transaction went with the connection; or SQLite, whose connections never drop: its
+            # error is "database is locked" after a 20 s busy timeout, and a second wait would outlast gunicorn's
             raise lost.__cause__ from None
         logger.warning("database connection lost while storing an upload (%s); storing it again", lost.__cause__)
         connection.close()
@@ -44,6 +46,7 @@ class _LostBeforeCommit(Exception):
 
 def _store_identification(owner, photos, organs, model_version) -> Identification:
     written: list[str] = []
+    identification = None
     committing = False
     try:
         with transaction.atomic():
@@ -58,17 +61,35 @@ def _store_identification(owner, photos, organs, model_version) -> Identificatio
                 row.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
                 written.append(row.thumbnail.name)
                 row.save()
-            transaction.on_commit(lambda: enqueue(identification.pk))
+            # robust: a failed enqueue (the database gone just after the commit) is the sweeper's to redo
+            transaction.on_commit(lambda: enqueue(identification.pk), robust=True)
             committing = True  # a failure from here on may have committed: it is not retried
     except (OperationalError, InterfaceError) as exc:
-        _delete_files(written)
-        if committing:
-            raise
-        raise _LostBeforeCommit() from exc
+        if not committing:
+            _delete_files(written)
+            raise _LostBeforeCommit() from exc
+        stored = _committed(identification)
+        if stored:
+            logger.warning("the commit reported %s but the upload was stored: keeping it", exc)
+            return identification
+        if stored is False:
+            _delete_files(written)
+        raise  # when it cannot be told, the files stay: a stored row without its photos could never run
     except Exception:
         _delete_files(written)
         raise
     return identification
+
+
+def _committed(identification: Identification) -> bool | None:
+    """Return whether the row was stored after all (asked on a new connection); None when that cannot be told."""
+    if connection.in_atomic_block:
+        return None
+    connection.close()
+    try:
+        return Identification.objects.filter(pk=identification.pk).exists()
+    except (OperationalError, InterfaceError):
+        return None
 
 
 def delete_identification(identification: Identification) -> None:

@@ -22,7 +22,7 @@ class RequestRefused(APIException):
     default_code = "request_refused"
 
 
-def _as_api_error(exc: Exception) -> APIException | None:
+def as_api_error(exc: Exception) -> APIException | None:
     """Return the 4xx that stands for one of Django's request limits (503 for a database that does not answer),
     or None for any other error."""
     if isinstance(exc, TooManyFilesSent):
@@ -61,7 +61,7 @@ def _first_message(detail) -> str:
 
 def json_exception_handler(exc, context):
     """Return DRF's response rewritten as {"message": ..., "errors": ...}."""
-    exc = _as_api_error(exc) or exc
+    exc = as_api_error(exc) or exc
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)

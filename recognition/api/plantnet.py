@@ -35,6 +35,7 @@ from ..models import Candidate, Identification
 from ..selectors import outcome_of
 from ..throttles import UploadRateThrottle, UserRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
+from .exceptions import as_api_error
 from .serializers import reference_photo_urls
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def error_body(status_code: int, message: str) -> dict:
 
 def plantnet_exception_handler(exc, context):
     """Return DRF's error response rewritten in Pl@ntNet's shape (and a 500 in that shape for the unexpected)."""
+    exc = as_api_error(exc) or exc
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled Pl@ntNet API error", exc_info=exc)
