@@ -46,6 +46,7 @@ def as_api_error(exc: Exception) -> APIException | None:
         logger.warning("database unavailable during an API request: %s", exc)
         unavailable = APIException("the database did not answer: try again in a minute")
         unavailable.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        unavailable.wait = 30  # DRF sends it as Retry-After
         return unavailable
     return None
 

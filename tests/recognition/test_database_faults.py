@@ -74,7 +74,7 @@ def test_a_database_that_keeps_dropping_gets_a_clear_503_and_stores_nothing(
     before = stored_files(settings.MEDIA_ROOT)
     response = api.post(LIST, {"images": [upload()]}, format="multipart")
     assert terminate_before_photo_insert["done"] == 2
-    assert response.status_code == 503
+    assert response.status_code == 503 and response["Retry-After"] == "30"
     assert response.json() == {"message": "the database did not answer: try again in a minute"}
     assert not Identification.objects.filter(owner=user).exists()
     assert stored_files(settings.MEDIA_ROOT) == before
