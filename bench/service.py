@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import requests
@@ -120,13 +120,24 @@ class RunningService:
             )
         return response.status_code, response.json()
 
+    def _listed(self, query: str = "") -> Iterator[dict]:
+        """Yield the records of the identifications list (``query``: e.g. "?status=pending"), page by page."""
+        url = f"{self.url}/api/identifications/{query}"
+        while url:
+            body = self.session.get(url, timeout=30).json()
+            yield from body["results"]
+            url = body["next"]
+
     def records(self, ids: Iterable[int]) -> dict[int, dict]:
         """Return {id: the API's record} of the given identifications."""
-        wanted, found, url = set(ids), {}, f"{self.url}/api/identifications/"
-        while url and len(found) < len(wanted):
-            body = self.session.get(url, timeout=30).json()
-            found.update({item["id"]: item for item in body["results"] if item["id"] in wanted})
-            url = body["next"]
+        wanted, found = set(ids), {}
+        if not wanted:
+            return found
+        for item in self._listed():
+            if item["id"] in wanted:
+                found[item["id"]] = item
+                if len(found) == len(wanted):
+                    break
         return found
 
     def statuses(self, ids: Iterable[int]) -> dict[int, str]:
@@ -135,14 +146,8 @@ class RunningService:
 
     def unfinished(self, ids: Iterable[int]) -> set[int]:
         """Return which of the given identifications are still pending or running (short lists: cheap to poll)."""
-        wanted, left = set(ids), set()
-        for status in ("pending", "running"):
-            url = f"{self.url}/api/identifications/?status={status}"
-            while url:
-                body = self.session.get(url, timeout=30).json()
-                left |= {item["id"] for item in body["results"]} & wanted
-                url = body["next"]
-        return left
+        listed = {item["id"] for status in ("pending", "running") for item in self._listed(f"?status={status}")}
+        return listed & set(ids)
 
     def wait_finished(self, ids: list[int], timeout: float) -> dict[int, str]:
         """Poll until every id is done or failed, or ``timeout`` passes; return the last statuses.
@@ -182,12 +187,13 @@ class RunningService:
         tick = os.sysconf("SC_CLK_TCK")
         for pid, cmd in descendants(self.process.pid).items():
             role = next((name for name, needle in roles.items() if needle in cmd), None)
+            if role is None:
+                continue
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue  # gone meanwhile
-            if role is not None:
-                totals[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            totals[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
         return totals
 
     def kill(self, needle: str) -> int:

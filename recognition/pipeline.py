@@ -45,16 +45,12 @@ def run_identification(identification_id: int) -> str:
         # a message delivered twice, or one whose identification another batch took (finished, or running
         # elsewhere), or deleted: the common case under load, so nothing is read before the claim
         return Identification.objects.filter(pk=identification_id).values_list("status", flat=True).first() or "gone"
-    try:
-        identification = Identification.objects.filter(pk=identification_id).select_related("model_version").first()
-    except TRANSIENT_ERRORS:
-        release([identification_id])  # claimed but not started: the retry may run in another process
-        raise
-    if identification is None:
-        logger.info("identification %s was deleted before it ran", identification_id)
-        return "gone"
     others: list[int] = []
     try:
+        identification = Identification.objects.filter(pk=identification_id).select_related("model_version").first()
+        if identification is None:
+            logger.info("identification %s was deleted before it ran", identification_id)
+            return "gone"
         version, predictor = _model_for(identification)
         others = claim_batch(identification, version)
         outcomes = _answer([identification_id, *others], version, predictor)

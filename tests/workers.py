@@ -104,6 +104,13 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_for_log(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until the worker's log contains ``text``; fail with the log's end when it does not in time."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            assert time.monotonic() < deadline, f"{text!r} not in the worker's log:\n{self.log()[-3000:]}"
+            time.sleep(0.2)
+
     def kill(self) -> None:
         """SIGKILL the worker and its pool children, as a lost machine would: nothing is acknowledged."""
         if self.process and self.process.poll() is None:

@@ -96,13 +96,12 @@ def test_evaluate_ood_on_an_uncalibrated_model_says_to_calibrate(checkpoint, dat
         run("evaluate", str(checkpoint), "--data", str(data_dir), "--ood", str(nonplants))
 
 
-@pytest.mark.django_db
-def test_train_reports_held_out_classes_as_unknown_species(data_dir, tmp_path):
-    out = StringIO()
+def train_tiny(data_dir: Path, output: Path, **options) -> None:
+    """Run `manage.py train` on a random-init convnextv2_atto, head only, at 32 px, without registering it."""
     call_command(
         "train",
         data=data_dir,
-        output=tmp_path / "run",
+        output=output,
         model="convnextv2_atto",
         pretrained=False,
         input_size=32,
@@ -110,11 +109,16 @@ def test_train_reports_held_out_classes_as_unknown_species(data_dir, tmp_path):
         epochs=0,
         batch_size=4,
         workers=0,
-        holdout_classes="rosa_canina",
         register=False,
         reference_photos=0,
-        stdout=out,
+        stdout=StringIO(),
+        **options,
     )
+
+
+@pytest.mark.django_db
+def test_train_reports_held_out_classes_as_unknown_species(data_dir, tmp_path):
+    train_tiny(data_dir, tmp_path / "run", holdout_classes="rosa_canina")
     spec = spec_of(load_checkpoint(tmp_path / "run" / "best.pt"))
     assert spec.class_names == ["bellis_perennis", "helianthus_annuus"]
     report = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["open_set"]
@@ -124,14 +128,5 @@ def test_train_reports_held_out_classes_as_unknown_species(data_dir, tmp_path):
 def test_train_refuses_an_empty_reject_folder_before_training(data_dir, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CommandError, match="no photos under"):
-        call_command(
-            "train",
-            data=data_dir,
-            output=tmp_path / "run",
-            model="convnextv2_atto",
-            pretrained=False,
-            reject_data=tmp_path / "empty",
-            register=False,
-            stdout=StringIO(),
-        )
+        train_tiny(data_dir, tmp_path / "run", reject_data=tmp_path / "empty")
     assert not (tmp_path / "run" / "last.pt").exists()  # stopped before the first epoch

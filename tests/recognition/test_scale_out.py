@@ -29,19 +29,12 @@ def _ran_on(pid: int) -> int:
     return Identification.objects.filter(worker__contains=f"-{pid}-").count()
 
 
-def _wait_loaded(*workers: WorkerProcess, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    for worker in workers:
-        while "before the first identification" not in worker.log():
-            assert time.monotonic() < deadline, worker.log()[-3000:]
-            time.sleep(0.2)
-
-
 def test_two_workers_share_a_burst_and_a_killed_one_loses_nothing(postgresql, user, active_model, tmp_path):
     first = WorkerProcess(tmp_path, env=worker_env(**SWEEPING)).start()
     second = WorkerProcess(tmp_path, env=worker_env(**SWEEPING)).start()
     try:
-        _wait_loaded(first, second)  # two warm workers: else the first one up answers the whole burst alone
+        for worker in (first, second):  # two warm workers: else the first one up answers the whole burst alone
+            worker.wait_for_log("before the first identification", timeout=120)
         photos = prepare_uploads([photo_of((200, 40, 90))])
         ids = [services.create_identification(user, photos).pk for _ in range(40)]
         deadline = time.monotonic() + 120

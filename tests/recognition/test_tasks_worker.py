@@ -118,10 +118,7 @@ def test_a_worker_killed_mid_task_leaves_the_identification_to_the_next_worker_w
 def test_a_new_pool_process_loads_the_active_model_before_any_identification(active_model, tmp_path):
     worker = WorkerProcess(tmp_path, env=worker_env()).start()
     try:
-        deadline = time.monotonic() + 60
-        while f"model {active_model.name} loaded in" not in worker.log():
-            assert time.monotonic() < deadline, worker.log()[-3000:]
-            time.sleep(0.2)
+        worker.wait_for_log(f"model {active_model.name} loaded in")
     finally:
         worker.stop()
     assert not Identification.objects.exists()  # nothing was asked of it: the load came from its start
