@@ -245,7 +245,7 @@ def update_species(name: str, path: str | Path) -> ModelVersion:
     name; ones set with --class-names are kept.
     """
     from plantml.checkpoint import load_checkpoint, spec_of, update_spec  # PyTorch: only in the command
-    from plantml.species import SpeciesFileError, load_species_file
+    from plantml.species_facts import SpeciesFileError, load_species_file
 
     version = get_version(name)
     verify(version)

@@ -15,7 +15,7 @@ from torch import nn
 from .files import CheckpointError, sha256_file  # noqa: F401 (re-exported)
 from .modeling import create_model
 from .open_set import Calibration
-from .species import SpeciesInfo
+from .species_facts import SpeciesInfo
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from ml import registry
 from ml.models import ModelVersion
-from plantml.species import common_name_in
+from plantml.species_facts import common_name_in
 
 from .models import Candidate
 

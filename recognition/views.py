@@ -16,8 +16,8 @@ from rest_framework.authtoken.models import Token
 from ml import registry
 
 from . import services
-from .exports import FORMATS, history_download
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
+from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
 from .selectors import own_identifications, search_species, shares_confirmed_photos

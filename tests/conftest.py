@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 from tests.skips import ALLOWED_SKIPS, unexpected
 from tests.workers import WorkerProcess
 

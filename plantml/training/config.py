@@ -22,7 +22,7 @@ from plantml.options import (
     resolve,
     to_plain_dict,
 )
-from plantml.species import SPECIES_FILE_HELP
+from plantml.species_facts import SPECIES_FILE_HELP
 
 from .amp import PRECISIONS
 from .sampling import SAMPLING_MODES

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from ml import registry
 
 from .. import services
-from ..exports import history_download
+from ..history_export import history_download
 from ..models import Identification
 from ..responses import photo_response, reference_photo_response
 from ..selectors import own_identifications, search_species

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from plantml.checkpoint import load_checkpoint, spec_of
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 CLASSES = ["bellis_perennis", "rosa_canina", "helianthus_annuus"]
 

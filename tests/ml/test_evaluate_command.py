@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from plantml.evaluation.evaluate import EvaluationError, evaluation_samples
 from plantml.predictor import Predictor
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 CLASSES = ["bellis_perennis", "rosa_canina", "helianthus_annuus"]
 DISPLAY = ["Bellis perennis", "Rosa canina", "Helianthus annuus"]

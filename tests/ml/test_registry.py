@@ -136,7 +136,7 @@ def test_the_int8_runtime_names_the_int8_export(tiny_checkpoint, settings):
 
 
 def test_the_cache_serves_the_onnx_export_when_the_runtime_asks_for_it(tiny_checkpoint, settings):
-    from ml.exports import export_version
+    from ml.onnx import export_version
     from plantml.onnx_runtime import OnnxModule
 
     version = register_checkpoint(tiny_checkpoint, "tiny", activate=True)
@@ -150,7 +150,7 @@ def exported(tiny_checkpoint) -> ModelVersion:
     """The tiny checkpoint registered and active, with its ONNX file and (a copy standing in for) its int8 file."""
     import shutil
 
-    from ml.exports import export_version
+    from ml.onnx import export_version
 
     version = register_checkpoint(tiny_checkpoint, "tiny", activate=True)
     export_version("tiny")

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from ml import registry
 from plantml.checkpoint import load_checkpoint, spec_of
-from plantml.species import SpeciesInfo
+from plantml.species_facts import SpeciesInfo
 
 pytestmark = pytest.mark.django_db
 

@@ -135,7 +135,7 @@ def with_species_facts(version, folder, facts: dict = SPECIES_FACTS, photo_size:
 
     from ml import registry
     from plantml.references import write_reference_photos
-    from tests.images import make_image_tree
+    from tests.image_trees import make_image_tree
 
     (folder / "species.json").write_text(json.dumps(facts), encoding="utf-8")
     version = registry.update_species(version.name, folder / "species.json")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.exports import export_version
 from ml.models import ModelVersion
+from ml.onnx import export_version
 from ml.registry import (
     RegistryError,
     activate_version,
@@ -25,7 +25,7 @@ from plantml.checkpoint import CheckpointError
 from plantml.evaluation.compare import compare_metrics, format_comparison
 from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
-from plantml.species import SPECIES_FILE_HELP
+from plantml.species_facts import SPECIES_FILE_HELP
 
 
 class Command(BaseCommand):
