@@ -27,8 +27,6 @@ from plantml.species_facts import SPECIES_FILE_HELP
 from .amp import PRECISIONS
 from .sampling import SAMPLING_MODES
 
-__all__ = ["ConfigError", "TrainConfig", "resolve_config", "save_config"]
-
 FRACTION = (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)")
 
 

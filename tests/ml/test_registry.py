@@ -20,7 +20,8 @@ from ml.registry import (
     remove_version,
     verify,
 )
-from plantml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, sha256_file, update_spec
+from plantml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, update_spec
+from plantml.files import sha256_file
 from plantml.open_set import Calibration
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.registry import RegistryError, checkpoint_of, checkpoint_rewritten
-from plantml.checkpoint import CheckpointError
 from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
 from plantml.evaluation.calibrate_config import CalibrateConfig
 from plantml.evaluation.calibration import CalibrationError
+from plantml.files import CheckpointError
 from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
 
 

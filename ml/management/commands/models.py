@@ -21,10 +21,10 @@ from ml.registry import (
     update_species,
     verify,
 )
-from plantml.checkpoint import CheckpointError
 from plantml.evaluation.compare import compare_metrics, format_comparison
 from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
+from plantml.files import CheckpointError
 from plantml.species_facts import SPECIES_FILE_HELP
 
 
