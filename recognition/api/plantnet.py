@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView, exception_handler
 
-from ml import registry
+from ml import versions
 from ml.models import ModelVersion
 
 from .. import services
@@ -163,9 +163,9 @@ def parse_query(params) -> IdentifyQuery:
 def project_version(project: str) -> ModelVersion:
     """Return the model version a project names: ``all`` is the active one; 404 or 503 in Pl@ntNet's shape."""
     if project == ALL:
-        version = registry.active_version()
+        version = versions.active_version()
         if version is None:
-            raise PlantNetError(503, registry.NO_ACTIVE_MODEL)
+            raise PlantNetError(503, versions.NO_ACTIVE_MODEL)
         return version
     version = ModelVersion.objects.filter(name=project).first()
     if version is None:
@@ -337,7 +337,7 @@ class ProjectsView(PlantNetView):
     """GET /v2/projects: ``all`` (the active model) and every registered model version."""
 
     def get(self, request):
-        active = registry.active_version()
+        active = versions.active_version()
         projects = []
         if active is not None:
             projects.append(

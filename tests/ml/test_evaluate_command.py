@@ -85,7 +85,7 @@ def test_evaluate_with_tta_records_its_scales(tiny_checkpoint, data_dir, tmp_pat
 
 
 def test_evaluate_by_registered_model_name(tiny_checkpoint, data_dir, tmp_path, settings, db):
-    from ml.registry import register_checkpoint
+    from ml.versions import register_checkpoint
 
     settings.MODELS_DIR = tmp_path / "models"
     register_checkpoint(tiny_checkpoint, "tiny")

@@ -238,7 +238,7 @@ def test_remove_deletes_the_onnx_exports_too(tiny_checkpoint, models_dir):
 
 
 def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
-    from ml.registry import register_checkpoint
+    from ml.versions import register_checkpoint
     from plantml.evaluation.record import MetricsRecord
 
     record = MetricsRecord(split="test", num_samples=40, top1=0.875, macro_top1=0.8, epoch=3, kept="ema")

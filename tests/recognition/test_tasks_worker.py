@@ -12,7 +12,7 @@ from django.db import transaction
 from PIL import Image
 
 from ml.onnx import export_version
-from ml.registry import onnx_path
+from ml.versions import onnx_path
 from plantml.onnx_runtime import load_onnx_predictor
 from plantml.predictor import Predictor
 from recognition import services

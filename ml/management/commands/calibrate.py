@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.registry import RegistryError, checkpoint_of, checkpoint_rewritten
+from ml.versions import RegistryError, checkpoint_of, checkpoint_rewritten
 from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
 from plantml.evaluation.calibrate_config import CalibrateConfig
 from plantml.evaluation.calibration import CalibrationError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.registry import RegistryError, checkpoint_of
+from ml.versions import RegistryError, checkpoint_of
 from plantml.evaluation.calibration import CalibrationError
 from plantml.evaluation.config import EvaluateConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint, format_report

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.models import ModelVersion
 from ml.onnx import export_version
-from ml.registry import (
+from ml.versions import (
     RegistryError,
     activate_version,
     get_version,

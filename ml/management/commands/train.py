@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.models import ModelVersion
-from ml.registry import RegistryError, register_checkpoint
+from ml.versions import RegistryError, register_checkpoint
 from plantml.files import CheckpointError
 from plantml.options import CONFIG_HELP, ConfigError, add_arguments
 from plantml.training.config import TrainConfig, resolve_config
