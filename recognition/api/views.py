@@ -22,7 +22,7 @@ from ..models import Identification
 from ..responses import photo_response, reference_photo_response
 from ..selectors import own_identifications, search_species
 from ..throttles import UploadRateThrottle
-from .plantnet import ApiKeyAuthentication
+from .plantnet_auth import ApiKeyAuthentication
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
