@@ -13,8 +13,8 @@ from PIL import Image
 from torch import nn
 
 from .checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of
+from .decode import open_image
 from .device import default_device
-from .images import open_image
 from .open_set import LEGACY_THRESHOLD, Decision, decide
 from .transforms import eval_transform
 from .tta import tta_outputs

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import ImageOps, UnidentifiedImageError
 
-from .images import open_image
+from .decode import open_image
 
 logger = logging.getLogger(__name__)
 REFERENCES = "references"  # the folder of a run directory: references/<class index>/<n>.jpg

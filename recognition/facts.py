@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from ml import registry
+from ml import reference_photos
 from ml.models import ModelVersion
-from plantml.species import common_name_in
+from plantml.species_facts import common_name_in
 
 from .models import Candidate
 
@@ -32,7 +32,7 @@ class CandidateFacts:
     gbif_id: int | None
     wikipedia_url: str
     class_index: int | None  # the class in the model version, None when the version no longer knows it
-    reference_numbers: tuple[int, ...]  # reference photos of the class (registry.reference_photo)
+    reference_numbers: tuple[int, ...]  # reference photos of the class (reference_photos.reference_photo)
     known: bool  # whether the model has species facts for the class (not only its folder name)
 
     @property
@@ -61,6 +61,6 @@ def candidate_facts(candidate: Candidate, version: ModelVersion | None, language
         gbif_id=info.gbif_id if info else None,
         wikipedia_url=wikipedia_url(name, language),
         class_index=index,
-        reference_numbers=tuple(registry.reference_numbers(version, index)) if index is not None else (),
+        reference_numbers=tuple(reference_photos.reference_numbers(version, index)) if index is not None else (),
         known=known,
     )

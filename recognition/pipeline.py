@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from ml import registry
+from ml import runtime, versions
 from plantml.files import CheckpointError
 
 from .holders import claimant, held_by_a_dead_sibling
@@ -155,12 +155,12 @@ def release(identification_ids: list[int], requeue: bool = False) -> None:
 
 def _model_for(identification: Identification):
     """Return the version to run (the one asked for at creation, else the active one) and its predictor."""
-    version = identification.model_version or registry.active_version()
+    version = identification.model_version or versions.active_version()
     if version is None:
-        raise PermanentFailure(registry.NO_ACTIVE_MODEL)
+        raise PermanentFailure(versions.NO_ACTIVE_MODEL)
     try:
-        return version, registry.predictors.get(version)
-    except (registry.RegistryError, CheckpointError) as exc:
+        return version, runtime.predictors.get(version)
+    except (versions.RegistryError, CheckpointError) as exc:
         raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
 
 

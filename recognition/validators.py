@@ -12,8 +12,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .images import encode_jpeg, thumbnail, to_rgb
 from .models import IdentificationPhoto
+from .photos import encode_jpeg, thumbnail, to_rgb
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 # Stored as the user sent them when RGB or greyscale (phones' JPEGs, MPO included); the rest as an upright JPEG.

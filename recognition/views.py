@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
-from ml import registry
+from ml import versions
 
 from . import services
-from .exports import FORMATS, history_download
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
+from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
 from .selectors import own_identifications, search_species, shares_confirmed_photos
@@ -36,8 +36,8 @@ def identify(request: HttpRequest) -> HttpResponse:
     The upload script gets JSON instead: {"url"} on success, {"errors"} when refused, so it keeps its photos.
     """
     try:
-        version = registry.serving_version()
-    except registry.RegistryError as exc:
+        version = versions.serving_version()
+    except versions.RegistryError as exc:
         if request.method == "POST" and _wants_json(request):
             return JsonResponse({"errors": [str(exc)]}, status=503)
         return render(

@@ -22,12 +22,10 @@ from plantml.options import (
     resolve,
     to_plain_dict,
 )
-from plantml.species import SPECIES_FILE_HELP
+from plantml.species_facts import SPECIES_FILE_HELP
 
 from .amp import PRECISIONS
 from .sampling import SAMPLING_MODES
-
-__all__ = ["ConfigError", "TrainConfig", "resolve_config", "save_config"]
 
 FRACTION = (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)")
 

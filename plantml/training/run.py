@@ -21,8 +21,8 @@ from plantml.data import (
     resolve_splits,
     resolve_workers,
 )
+from plantml.evaluation.calibration import calibrate_and_store, calibration_report, folder_photos, model_outputs
 from plantml.evaluation.metrics import compute_metrics
-from plantml.evaluation.open_set import calibrate_and_store, calibration_report, folder_photos, model_outputs
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.record import MetricsRecord
 from plantml.evaluation.reliability import plot_reliability
@@ -31,7 +31,7 @@ from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.open_set import Calibration
 from plantml.references import REFERENCES, write_reference_photos
-from plantml.species import load_species_file
+from plantml.species_facts import load_species_file
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
 

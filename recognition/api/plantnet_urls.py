@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from .plantnet import IdentifyView, ProjectsView
+from .plantnet_views import IdentifyView, ProjectsView
 
 app_name = "plantnet"
 urlpatterns = [

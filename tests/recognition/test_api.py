@@ -49,7 +49,7 @@ def test_upload_returns_202_and_a_worker_answers_with_sorted_predictions(api, ac
 
 
 def test_without_an_active_model_the_api_answers_503_with_the_message(api, media_root):
-    from ml.registry import NO_ACTIVE_MODEL
+    from ml.versions import NO_ACTIVE_MODEL
 
     response = api.post(LIST, {"images": [upload()]}, format="multipart")
     assert response.status_code == 503 and response.json()["message"] == NO_ACTIVE_MODEL

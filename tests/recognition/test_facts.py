@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from ml import registry
+from ml import reference_photos, versions
 from recognition.models import Identification
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_the_result_page_shows_each_candidates_reference_photos(user_client, use
 def test_a_reference_photo_is_served_to_a_signed_in_user(user_client, species_model):
     response = user_client.get(reverse("recognition:reference_photo", args=[species_model.pk, 1, 2]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == registry.reference_photo(species_model, 1, 2).read_bytes()
+    assert b"".join(response.streaming_content) == reference_photos.reference_photo(species_model, 1, 2).read_bytes()
 
 
 def test_a_reference_photo_is_refused_to_anonymous_users(client, species_model):
@@ -83,9 +83,9 @@ def test_a_reference_photo_that_does_not_exist_is_404(user_client, species_model
 
 
 def test_a_reference_photo_of_a_removed_model_is_404(user_client, species_model, tiny_checkpoint):
-    other = registry.register_checkpoint(tiny_checkpoint, name="next", activate=True)
+    other = versions.register_checkpoint(tiny_checkpoint, name="next", activate=True)
     path = reverse("recognition:reference_photo", args=[species_model.pk, 1, 1])
-    registry.remove_version(species_model.name)
+    versions.remove_version(species_model.name)
     assert other.is_active and user_client.get(path).status_code == 404
 
 

@@ -46,7 +46,7 @@ def test_upload_page_shows_the_form_with_an_active_model(user_client, active_mod
 
 
 def test_without_an_active_model_the_page_says_so_and_refuses_uploads(user_client, media_root):
-    from ml.registry import NO_ACTIVE_MODEL
+    from ml.versions import NO_ACTIVE_MODEL
 
     page = user_client.get(reverse("recognition:identify"))
     assert "no model is active" in page.content.decode()
