@@ -81,7 +81,7 @@ def claim(identification_id: int) -> bool:
     # redelivered after the pool process of this worker that held it died (killed, or over the hard time limit)
     running = Identification.objects.filter(pk=identification_id, status=Identification.Status.RUNNING)
     holder = running.values_list("worker", flat=True).first()
-    return holder is not None and held_by_a_dead_sibling(holder) and _take(running.filter(worker=holder), me)
+    return holder is not None and held_by_a_dead_sibling(holder) and bool(_take(running.filter(worker=holder), me))
 
 
 def claim_batch(identification: Identification, version) -> list[int]:
