@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from ml import versions
 
 from . import services
+from .certainty import shown_candidates
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
 from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
@@ -99,7 +100,7 @@ def upload_throttled_message(wait: float | None) -> str:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one identification: live status, then the ranked candidates, photos and feedback form."""
     identification = get_object_or_404(own_identifications(request.user).select_related("model_version"), pk=pk)
-    candidates = list(identification.candidates.all())
+    candidates = shown_candidates(identification.candidates.all())
     form = FeedbackForm(
         initial={
             "label": identification.feedback_label,
@@ -113,6 +114,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "candidates": candidates,
         "photos": identification.photos.all(),
         "feedback_form": form,
+        "verdicts": [(value, words) for value, words in Identification.Verdict.choices if value],
     }
     return render(request, "recognition/detail.html", context)
 
@@ -173,7 +175,8 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     identification = get_object_or_404(own_identifications(request.user), pk=pk)
     form = FeedbackForm(request.POST, labels=[c.label for c in identification.candidates.all()])
     if form.is_valid():
-        services.record_feedback(identification, form.cleaned_data["label"], form.cleaned_data["species"])
+        data = form.cleaned_data
+        services.record_feedback(identification, data["label"], data["species"], data["verdict"])
         services.set_share_confirmed_photos(request.user, form.cleaned_data["share"])
         messages.success(request, _("Thank you: your answer is kept with this identification."))
     else:

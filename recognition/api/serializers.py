@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from ml.models import ModelVersion
 
+from .. import certainty as scale
 from ..facts import CandidateFacts, candidate_facts
 from ..models import Candidate, Identification, IdentificationPhoto
 from ..validators import clean_organs, prepare_uploads, validate_feedback
@@ -39,12 +40,19 @@ def reference_photo_urls(facts: CandidateFacts, version: ModelVersion | None, re
 
 
 class CandidateSerializer(serializers.ModelSerializer):
+    certainty = serializers.ChoiceField(
+        choices=scale.KEYS,
+        source="certainty.key",
+        read_only=True,
+        help_text=f"the calibrated probability in words: very_likely (>= {scale.VERY_LIKELY}), likely "
+        f"(>= {scale.LIKELY}), possibly (>= {scale.POSSIBLY}) or unlikely",
+    )
     species = serializers.SerializerMethodField()
     reference_photos = serializers.SerializerMethodField()
 
     class Meta:
         model = Candidate
-        fields = ["rank", "label", "display_name", "probability", "species", "reference_photos"]
+        fields = ["rank", "label", "display_name", "probability", "certainty", "species", "reference_photos"]
 
     def facts(self, candidate: Candidate) -> CandidateFacts:
         """Return the candidate's facts, worked out once per candidate and request."""
@@ -128,6 +136,7 @@ class IdentificationSerializer(serializers.ModelSerializer):
             "feedback",
             "feedback_label",
             "feedback_text",
+            "feedback_verdict",
         ]
         read_only_fields = fields
 
@@ -171,10 +180,18 @@ class IdentificationFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    """Either ``label`` (one of ``context["labels"]``) or ``species`` (free text); optional ``share`` consent."""
+    """``label`` (one of ``context["labels"]``), ``species`` (free text) or ``verdict``; optional ``share``."""
 
     label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     species = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    verdict = serializers.ChoiceField(
+        choices=[v for v in Identification.Verdict.values if v],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="'none_of_these' (no candidate is right; a typed species may go with it) or 'not_a_plant'",
+        error_messages={"invalid_choice": "Unknown answer {input!r}: use none_of_these or not_a_plant."},
+    )
     share = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -183,12 +200,12 @@ class FeedbackSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        label, species = attrs["label"].strip(), attrs["species"].strip()
+        label, species, verdict = attrs["label"].strip(), attrs["species"].strip(), attrs["verdict"]
         try:
-            validate_feedback(label, species, self.context.get("labels", []))
+            validate_feedback(label, species, self.context.get("labels", []), verdict)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"label": exc.messages}) from None
-        return {"label": label, "species": species, "share": attrs.get("share")}
+        return {"label": label, "species": species, "verdict": verdict, "share": attrs.get("share")}
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

@@ -122,14 +122,14 @@ class IdentificationViewSet(
     @extend_schema(request=FeedbackSerializer, responses={200: IdentificationSerializer, 400: MESSAGE, 404: MESSAGE})
     @action(detail=True, methods=["post"])
     def feedback(self, request, pk=None):
-        """Confirm a candidate (``label``) or give the correct species (``species``)."""
+        """Confirm a candidate (``label``), give the correct species (``species``) or say ``verdict``:
+        'none_of_these' or 'not_a_plant'."""
         identification = self.get_object()
         labels = [c.label for c in identification.candidates.all()]
         serializer = FeedbackSerializer(data=request.data, context={"labels": labels})
         serializer.is_valid(raise_exception=True)
-        services.record_feedback(
-            identification, serializer.validated_data["label"], serializer.validated_data["species"]
-        )
+        data = serializer.validated_data
+        services.record_feedback(identification, data["label"], data["species"], data["verdict"])
         if serializer.validated_data["share"] is not None:
             services.set_share_confirmed_photos(request.user, serializer.validated_data["share"])
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
