@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -49,7 +50,7 @@ def whole_percent(probability: float) -> int:
     return int(math.floor(probability * 100 + 0.5))
 
 
-def shown_candidates(candidates: Iterable) -> list:
+def shown_candidates(candidates: Iterable[Any]) -> list[Any]:
     """Return the ranked candidates worth listing: the best one always, the others only when they reach 1%."""
     candidates = list(candidates)
     return candidates[:1] + [c for c in candidates[1:] if whole_percent(c.probability) >= 1]

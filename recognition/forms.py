@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
@@ -63,8 +65,8 @@ class FeedbackForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.labels = labels or []
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         label, verdict = cleaned.get("label", "").strip(), cleaned.get("verdict", "").strip()
         if label and label not in self.labels and label in Identification.Verdict.values and not verdict:
             label, verdict = "", label

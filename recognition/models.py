@@ -103,7 +103,7 @@ class Identification(models.Model):
     @property
     def no_match_title(self) -> str:
         """Return how a no-match is filed and listed: 'No match: <reason>', never a species name."""
-        titles = {
+        titles: dict[str, object] = {
             self.Reason.NOT_A_PLANT: _("No match: not a plant"),
             self.Reason.UNKNOWN_SPECIES: _("No match: not a species this model knows"),
         }
