@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -209,7 +210,8 @@ def references_dir(version: ModelVersion) -> Path:
 
 
 def copy_references(source: Path, version: ModelVersion) -> int:
-    """Copy ``source/<class index>/<n>.jpg`` photos (other files are left) beside the version; return the count."""
+    """Copy ``source/<class index>/<n>.jpg`` photos and their ``<n>.json`` attribution (other files are left)
+    beside the version; return the count of photos."""
     if not source.is_dir():
         return 0
     target, copied = references_dir(version), 0
@@ -219,6 +221,8 @@ def copy_references(source: Path, version: ModelVersion) -> int:
         if index.isdigit() and int(index) < version.num_classes and number.isdigit():
             (target / index).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(photo, target / index / f"{int(number)}.jpg")
+            if photo.with_suffix(".json").is_file():
+                shutil.copyfile(photo.with_suffix(".json"), target / index / f"{int(number)}.json")
             copied += 1
     logger.info("copied %d reference photos of %s to %s", copied, version.name, target)
     return copied
@@ -230,6 +234,17 @@ def reference_numbers(version: ModelVersion, index: int) -> list[int]:
     if not folder.is_dir():
         return []
     return sorted(int(photo.stem) for photo in folder.glob("*.jpg") if photo.stem.isdigit())
+
+
+def reference_attribution(version: ModelVersion, index: int, number: int) -> dict[str, str]:
+    """Return who made reference photo ``number`` of class ``index`` and its licence (creator, rights_holder,
+    licence, licence_given, created, url, references; only those known), or {} when nothing is recorded."""
+    path = references_dir(version) / str(int(index)) / f"{int(number)}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {key: str(value) for key, value in data.items()} if isinstance(data, dict) else {}
 
 
 def reference_photo(version: ModelVersion, index: int, number: int) -> Path | None:

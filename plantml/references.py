@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PIL import ImageOps, UnidentifiedImageError
 
+from .datasets.provenance import attribution, may_display
 from .images import open_image
 
 logger = logging.getLogger(__name__)
-REFERENCES = "references"  # the folder of a run directory: references/<class index>/<n>.jpg
+REFERENCES = "references"  # the folder of a run directory: references/<class index>/<n>.jpg (+ <n>.json)
 THUMBNAIL_PX = 160
 
 
@@ -31,12 +33,16 @@ def write_reference_photos(
     folder: str | Path,
     per_class: int = 3,
     size: int = THUMBNAIL_PX,
+    provenance: Mapping[Path, dict[str, str]] | None = None,
 ) -> int:
     """Write up to ``per_class`` square JPEG thumbnails per class as ``folder/<class index>/<n>.jpg`` (n from 1).
 
     The choice is deterministic (evenly spread over each class's sorted photos); unreadable photos are
-    passed over. The folder is replaced. Returns how many thumbnails were written.
+    passed over. With ``provenance`` ({resolved photo path: provenance.csv row}), a photo whose licence does
+    not allow showing it is passed over and each thumbnail's author and licence go to ``<n>.json`` beside it.
+    The folder is replaced. Returns how many thumbnails were written.
     """
+    provenance = provenance or {}
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
     by_class: list[list[Path]] = [[] for _ in range(num_classes)]
@@ -48,6 +54,9 @@ def write_reference_photos(
         for path in spread(paths, per_class):
             if number >= per_class:
                 break
+            source = provenance.get(path.resolve())
+            if source is not None and not may_display(source):
+                continue
             try:
                 image = open_image(path, min_side=size)
             except (OSError, UnidentifiedImageError, ValueError) as exc:
@@ -57,6 +66,8 @@ def write_reference_photos(
             target = folder / str(index) / f"{number}.jpg"
             target.parent.mkdir(parents=True, exist_ok=True)
             ImageOps.fit(image, (size, size)).save(target, format="JPEG", quality=85)
+            if source is not None:
+                target.with_suffix(".json").write_text(json.dumps(attribution(source), ensure_ascii=False))
         written += number
     logger.info("wrote %d reference photos to %s", written, folder)
     return written

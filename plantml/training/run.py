@@ -21,6 +21,7 @@ from plantml.data import (
     resolve_splits,
     resolve_workers,
 )
+from plantml.datasets.provenance import load_provenance
 from plantml.evaluation.metrics import compute_metrics
 from plantml.evaluation.open_set import calibrate_and_store, calibration_report, folder_photos, model_outputs
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
@@ -106,7 +107,11 @@ class TrainingRun:
             self.splits = dataclasses.replace(self.splits, species=species)
         if self.context.is_main and c.reference_photos:
             write_reference_photos(
-                self.splits.train, len(self.splits.class_names), self.out / REFERENCES, c.reference_photos
+                self.splits.train,
+                len(self.splits.class_names),
+                self.out / REFERENCES,
+                c.reference_photos,
+                provenance=load_provenance([folder for folder in (c.data, *c.extra_data) if folder]),
             )
         self.display_names = (
             load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
