@@ -56,8 +56,8 @@ def photo_bytes(seed: int, size: int = 48) -> bytes:
 
 
 def _meta(core_terms, core_id, media_terms, media_coreid, delimiter="\\t", enclosed="") -> str:
-    def fields(terms):
-        return "\n".join(f'    <field index="{i}" term="{term}"/>' for i, term in enumerate(terms))
+    def fields(terms):  # listed last column first: only the index attribute says which column is which
+        return "\n".join(f'    <field index="{i}" term="{term}"/>' for i, term in reversed(list(enumerate(terms))))
 
     attributes = f'encoding="UTF-8" fieldsTerminatedBy="{delimiter}" linesTerminatedBy="\\n" ignoreHeaderLines="1"'
     enclosure = f'fieldsEnclosedBy="{enclosed}"'
@@ -86,9 +86,7 @@ def write_archive(path: Path, occurrences: list[dict[str, str]], media: list[dic
         return "\n".join(lines) + "\n"
 
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(
-            "meta.xml", _meta(OCCURRENCE_TERMS, OCCURRENCE_ID_INDEX, MEDIA_TERMS, MEDIA_COREID_INDEX)
-        )
+        archive.writestr("meta.xml", _meta(OCCURRENCE_TERMS, OCCURRENCE_ID_INDEX, MEDIA_TERMS, MEDIA_COREID_INDEX))
         archive.writestr("occurrence.txt", table(OCCURRENCE_TERMS, occurrences))
         archive.writestr("multimedia.txt", table(MEDIA_TERMS, media))
         archive.writestr("metadata.xml", "<eml/>")

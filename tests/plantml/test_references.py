@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from PIL import Image
 
 from plantml.references import spread, write_reference_photos
@@ -43,3 +45,23 @@ def test_an_unreadable_photo_is_passed_over(image_tree, tmp_path):
     broken.write_bytes(b"not a jpeg")
     samples = [(broken, 0), *[(path, 0) for path, label in samples_of(image_tree) if label == 0][:2]]
     assert write_reference_photos(samples, 1, tmp_path / "refs", per_class=3) == 2
+
+
+def test_a_photo_with_provenance_gets_its_author_and_licence_beside_it(image_tree, tmp_path):
+    samples = [(path, 0) for path, label in samples_of(image_tree) if label == 0][:1]
+    provenance = {samples[0][0].resolve(): {"creator": "Ann Lee", "licence": "CC BY", "url": "http://x/1.jpg"}}
+    write_reference_photos(samples, 1, tmp_path / "refs", per_class=1, provenance=provenance)
+    assert json.loads((tmp_path / "refs" / "0" / "1.json").read_text()) == {
+        "creator": "Ann Lee",
+        "licence": "CC BY",
+        "url": "http://x/1.jpg",
+    }
+
+
+def test_a_photo_whose_licence_forbids_showing_it_is_not_a_reference(image_tree, tmp_path):
+    first, second = [path for path, label in samples_of(image_tree) if label == 0][:2]
+    provenance = {first.resolve(): {"licence": "CC BY-ND"}, second.resolve(): {"licence": "CC0", "creator": "B"}}
+    assert (
+        write_reference_photos([(first, 0), (second, 0)], 1, tmp_path / "refs", per_class=2, provenance=provenance) == 1
+    )
+    assert json.loads((tmp_path / "refs" / "0" / "1.json").read_text())["creator"] == "B"
