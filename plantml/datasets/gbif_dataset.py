@@ -90,7 +90,7 @@ def build_gbif_dataset(archive: str | Path, output: str | Path, options: GbifOpt
             relative = Path(split) / folder / fetched.path.name
             _link(fetched.path, output / relative)
             report.split_counts[split] = report.split_counts.get(split, 0) + 1
-            rows.append({**_provenance(photo), "path": relative.as_posix(), "sha256": fetched.sha256})
+            rows.append({**_provenance(photo), "file": relative.as_posix(), "sha256": fetched.sha256})
     write_provenance(rows, output)
     _write_csv(
         output / SPECIES_FILE, ("folder", "scientific_name", "authorship", "genus", "family", "gbif_id"), species_rows

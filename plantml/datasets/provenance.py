@@ -11,9 +11,10 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PROVENANCE_FILE = "provenance.csv"
-# path is relative to the data folder (train/<class>/<file>); the rest is what a caption or a licence needs
+# file is relative to the data folder (train/<class>/<name>, as export-feedback's provenance.csv has it);
+# the rest is what a caption or a licence needs
 FIELDS = (
-    "path",
+    "file",
     "url",
     "occurrence_id",
     "media_id",
@@ -44,7 +45,11 @@ def write_provenance(rows: Iterable[dict[str, str]], folder: str | Path) -> Path
 
 
 def load_provenance(folders: Sequence[str | Path]) -> dict[Path, dict[str, str]]:
-    """Return {resolved photo path: its provenance row} from each folder's provenance.csv ({} where none)."""
+    """Return {resolved photo path: its provenance row} from each folder's provenance.csv ({} where none).
+
+    A row without a licence (export-feedback's: users' photos, given for training only) is still returned,
+    so that such a photo is never shown as a reference (``may_display``).
+    """
     records: dict[Path, dict[str, str]] = {}
     for folder in folders:
         path = Path(folder) / PROVENANCE_FILE
@@ -52,8 +57,8 @@ def load_provenance(folders: Sequence[str | Path]) -> dict[Path, dict[str, str]]
             continue
         with open(path, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                if row.get("path"):
-                    records[(Path(folder) / row["path"]).resolve()] = row
+                if row.get("file"):
+                    records[(Path(folder) / row["file"]).resolve()] = row
         logger.info("read the provenance of %d photos from %s", len(records), path)
     return records
 

@@ -151,7 +151,7 @@ def test_every_photo_has_its_source_licence_and_author(built):
         "Holder of 2004_2",
         "2024-05-04T10:00:00Z",
     )
-    assert row["path"].endswith("/3117424_Bellis_perennis/2004_2.jpg") and (data / row["path"]).is_file()
+    assert row["file"].endswith("/3117424_Bellis_perennis/2004_2.jpg") and (data / row["file"]).is_file()
 
 
 def test_the_species_file_gives_names_authorship_family_and_gbif_id(built):
@@ -216,8 +216,8 @@ def test_a_run_killed_mid_download_resumes_fetching_only_what_is_missing(built, 
             route.pause = 0.0
         call_command("dataset", *gbif_args(archive, output, "--jobs", "4"), stdout=StringIO())
     assert all(server.hits[f"/p/{path.name}"] == 1 for path in finished.values())
-    assert sorted(row["path"] for row in read_csv(output / "provenance.csv")) == sorted(
-        row["path"] for row in read_csv(data / "provenance.csv")
+    assert sorted(row["file"] for row in read_csv(output / "provenance.csv")) == sorted(
+        row["file"] for row in read_csv(data / "provenance.csv")
     )  # the same tree as an uninterrupted run
     assert all(Image.open(path).load() is not None for path in output.glob("*/*/*.jpg"))
 
@@ -246,7 +246,7 @@ def test_train_on_the_result_registers_reference_photos_with_author_and_licence(
     version = ModelVersion.objects.get(name="from-gbif")
     rows = read_csv(data / "provenance.csv")
     for index, folder in enumerate(sorted(["8395064_Rosa_canina", "3117424_Bellis_perennis"])):
-        train_rows = {row["url"]: row for row in rows if row["path"].startswith(f"train/{folder}/")}
+        train_rows = {row["url"]: row for row in rows if row["file"].startswith(f"train/{folder}/")}
         assert registry.reference_numbers(version, index) == [1, 2]
         for number in (1, 2):
             credit = registry.reference_attribution(version, index, number)
