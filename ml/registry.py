@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plantml.files import CheckpointError, sha256_file
-from plantml.references import REFERENCES
+from plantml.references import FEATURES_FILE, REFERENCES, ReferenceFeatures
 
 from .models import ModelVersion
 
@@ -224,6 +224,8 @@ def copy_references(source: Path, version: ModelVersion) -> int:
             if photo.with_suffix(".json").is_file():
                 shutil.copyfile(photo.with_suffix(".json"), target / index / f"{int(number)}.json")
             copied += 1
+    if copied and (source / FEATURES_FILE).is_file():
+        shutil.copyfile(source / FEATURES_FILE, target / FEATURES_FILE)
     logger.info("copied %d reference photos of %s to %s", copied, version.name, target)
     return copied
 
@@ -245,6 +247,22 @@ def reference_attribution(version: ModelVersion, index: int, number: int) -> dic
     except (OSError, ValueError):
         return {}
     return {key: str(value) for key, value in data.items()} if isinstance(data, dict) else {}
+
+
+_features_cache: dict[Path, tuple[int, ReferenceFeatures | None]] = {}
+
+
+def reference_features(version: ModelVersion) -> ReferenceFeatures | None:
+    """Return the pooled features of the version's reference photos (None without them), reread when changed."""
+    path = references_dir(version) / FEATURES_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _features_cache.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = _features_cache[path] = (stamp, ReferenceFeatures.load(path))
+    return cached[1]
 
 
 def reference_photo(version: ModelVersion, index: int, number: int) -> Path | None:

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 from PIL import ImageOps, UnidentifiedImageError
 
 from .datasets.provenance import attribution, may_display
@@ -16,6 +17,8 @@ from .images import open_image
 logger = logging.getLogger(__name__)
 REFERENCES = "references"  # the folder of a run directory: references/<class index>/<n>.jpg (+ <n>.json)
 THUMBNAIL_PX = 160
+SOURCES_FILE = "sources.json"  # [[class index, n, source photo path], ...]: what train computes features of
+FEATURES_FILE = "features.npz"  # classes, numbers and L2-normalised pooled features of the reference photos
 
 
 def spread(paths: Sequence[Path], count: int) -> list[Path]:
@@ -45,6 +48,7 @@ def write_reference_photos(
     provenance = provenance or {}
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
+    sources: list[list] = []
     by_class: list[list[Path]] = [[] for _ in range(num_classes)]
     for path, label in samples:
         by_class[label].append(Path(path))
@@ -68,6 +72,75 @@ def write_reference_photos(
             ImageOps.fit(image, (size, size)).save(target, format="JPEG", quality=85)
             if source is not None:
                 target.with_suffix(".json").write_text(json.dumps(attribution(source), ensure_ascii=False))
+            sources.append([index, number, str(path.resolve())])
         written += number
+    if sources:
+        (folder / SOURCES_FILE).write_text(json.dumps(sources))
     logger.info("wrote %d reference photos to %s", written, folder)
     return written
+
+
+def reference_sources(folder: str | Path) -> list[tuple[int, int, Path]]:
+    """Return (class index, number, source photo) of each reference photo written to ``folder`` ([] if none)."""
+    try:
+        rows = json.loads((Path(folder) / SOURCES_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    return [(int(index), int(number), Path(path)) for index, number, path in rows]
+
+
+def save_reference_features(
+    folder: str | Path, classes: Sequence[int], numbers: Sequence[int], features: np.ndarray
+) -> Path:
+    """Write reference photos' pooled features (one row per (class, number)), L2-normalised, as float16."""
+    features = np.asarray(features, dtype=np.float32)
+    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    path = Path(folder) / FEATURES_FILE
+    np.savez(
+        path,
+        classes=np.asarray(classes, dtype=np.int32),
+        numbers=np.asarray(numbers, dtype=np.int32),
+        features=features.astype(np.float16),
+    )
+    return path
+
+
+class ReferenceFeatures:
+    """The pooled features of a model's reference photos, to rank a class's photos by likeness to a user's."""
+
+    def __init__(self, classes: np.ndarray, numbers: np.ndarray, features: np.ndarray) -> None:
+        self.features = features.astype(np.float32)
+        order = np.argsort(classes, kind="stable")
+        self.classes, self.numbers, self.features = classes[order], numbers[order], self.features[order]
+        self.bounds = {int(c): (int(s), int(e)) for c, s, e in _runs(self.classes)}
+
+    @classmethod
+    def load(cls, path: str | Path) -> ReferenceFeatures | None:
+        """Return the features in ``path`` (features.npz), or None when there is no usable file."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(data["classes"], data["numbers"], data["features"])
+        except (OSError, KeyError, ValueError) as exc:
+            if Path(path).exists():
+                logger.warning("reference features %s unusable: %s", path, exc)
+            return None
+
+    def nearest(self, feature: np.ndarray, index: int, k: int = 3) -> list[int]:
+        """Return the numbers of class ``index``'s ``k`` reference photos most like ``feature`` (cosine), best first."""
+        if index not in self.bounds or feature is None or len(feature) != self.features.shape[1]:
+            return []
+        start, end = self.bounds[index]
+        query = np.asarray(feature, dtype=np.float32)
+        scores = self.features[start:end] @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [int(self.numbers[start + i]) for i in best]
+
+
+def _runs(values: np.ndarray):
+    """Yield (value, start, end) of each run of equal values in a sorted array."""
+    if len(values) == 0:
+        return
+    edges = np.flatnonzero(np.diff(values)) + 1
+    starts, ends = np.concatenate([[0], edges]), np.concatenate([edges, [len(values)]])
+    for start, end in zip(starts, ends):
+        yield values[start], start, end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -36,10 +37,13 @@ class ReferencePhoto:
         return " · ".join(part for part in (self.author, self.licence) if part)
 
 
-def reference_photos(version: ModelVersion, index: int) -> tuple[ReferencePhoto, ...]:
-    """Return class ``index``'s reference photos in order, each with the attribution stored beside it."""
+def reference_photos(version: ModelVersion, index: int, first: Sequence[int] = ()) -> tuple[ReferencePhoto, ...]:
+    """Return class ``index``'s reference photos, each with the attribution stored beside it: the numbers in
+    ``first`` (the ones most like the user's photo, best first) lead, the others follow in order."""
+    numbers = registry.reference_numbers(version, index)
+    leading = [number for number in first if number in numbers]
     photos = []
-    for number in registry.reference_numbers(version, index):
+    for number in leading + [number for number in numbers if number not in leading]:
         known = registry.reference_attribution(version, index, number)
         photos.append(
             ReferencePhoto(
@@ -99,6 +103,6 @@ def candidate_facts(candidate: Candidate, version: ModelVersion | None, language
         gbif_id=info.gbif_id if info else None,
         wikipedia_url=wikipedia_url(name, language),
         class_index=index,
-        reference_photos=reference_photos(version, index) if index is not None else (),
+        reference_photos=reference_photos(version, index, candidate.similar_references) if index is not None else (),
         known=known,
     )

@@ -31,7 +31,7 @@ from plantml.evaluation.runner import predict_loader
 from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.open_set import Calibration
-from plantml.references import REFERENCES, write_reference_photos
+from plantml.references import REFERENCES, reference_sources, save_reference_features, write_reference_photos
 from plantml.species import load_species_file
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
@@ -353,6 +353,20 @@ class TrainingRun:
         )
 
     # -- the end --------------------------------------------------------------------------------
+    def write_reference_features(self, model, spec: ModelSpec, options: dict) -> None:
+        """Store the best model's pooled features of the reference photos, for the worker's "most similar"."""
+        sources = reference_sources(self.out / REFERENCES)
+        if not sources:
+            return
+        samples = [(path, index) for index, _, path in sources]
+        outputs = model_outputs(model, spec, samples, self.device, description="reference photos", **options)
+        if outputs.features is None or len(outputs.features) != len(sources):
+            logger.warning("no features of the reference photos: results show them in their stored order")
+            return
+        save_reference_features(
+            self.out / REFERENCES, [index for index, _, _ in sources], [n for _, n, _ in sources], outputs.features
+        )
+
     def final_evaluation(self) -> MetricsRecord:
         """Calibrate best.pt on val, evaluate it on the test split (else val); write metrics.json and plots."""
         history = self.state.history
@@ -367,6 +381,7 @@ class TrainingRun:
         options = dict(batch_size=self.c.batch_size, workers=resolve_workers(self.c.workers))
         with autocast(self.device, self.precision):
             calibration = self.calibrate(model, payload, options)
+            self.write_reference_features(model, spec, options)
             outputs = model_outputs(
                 model, spec, getattr(self.splits, split), self.device, description=f"evaluate {split}", **options
             )

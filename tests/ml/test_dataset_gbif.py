@@ -253,3 +253,5 @@ def test_train_on_the_result_registers_reference_photos_with_author_and_licence(
             source = train_rows[credit["url"]]
             assert (credit["creator"], credit["licence"]) == (source["creator"], source["licence"])
             assert credit["rights_holder"] == source["rights_holder"]
+    features = registry.reference_features(version)  # for the worker's "most similar" ranking
+    assert features is not None and sorted(features.bounds) == [0, 1] and len(features.numbers) == 4
