@@ -61,8 +61,8 @@ def build_gbif_dataset(archive: str | Path, output: str | Path, options: GbifOpt
     """Download ``archive``'s usable photos into ``output/downloads`` (resuming) and lay out ``output`` as
     train/ val/ test/<species folder>/ with provenance.csv, species.csv and failures.csv beside them."""
     output = Path(output)
-    _check_output(output)
     offered = read_archive_photos(archive, options.licences, options.seed)
+    _check_output(output)
     report = BuildReport(output=output, skipped=offered.skipped)
     kept = _download_photos(offered.photos, Downloader(output / DOWNLOADS, options.download), options, report)
     rows, species_rows = [], []

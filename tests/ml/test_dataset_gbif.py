@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from ml import registry
@@ -186,6 +187,16 @@ def test_licences_not_asked_for_and_non_images_are_never_fetched(built):
 def test_a_server_error_is_retried(built):
     data, _, hits = built
     assert hits[f"/p/{FLAKY}.jpg"] == 2 and FLAKY in media_of(read_csv(data / "provenance.csv"))
+
+
+def test_an_archive_without_multimedia_is_refused_with_the_fix(tmp_path):
+    with zipfile.ZipFile(tmp_path / "simple.zip", "w") as archive:
+        archive.writestr(
+            "meta.xml", '<archive xmlns="http://rs.tdwg.org/dwc/text/"><core><id index="0"/></core></archive>'
+        )
+    with pytest.raises(CommandError, match="no multimedia extension .*'Darwin Core Archive' format"):
+        call_command("dataset", *gbif_args(tmp_path / "simple.zip", tmp_path / "data"))
+    assert not (tmp_path / "data").exists()
 
 
 def test_a_run_killed_mid_download_resumes_fetching_only_what_is_missing(built, tmp_path):
