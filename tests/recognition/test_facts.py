@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 from ml import registry
 from recognition.models import Identification
 
+from .conftest import with_credited_references
+
 pytestmark = pytest.mark.django_db
 
 
@@ -132,25 +134,7 @@ def test_the_facts_labels_are_translated(user_client, user, species_model):
 @pytest.fixture
 def credited_model(species_model, tmp_path):
     """species_model whose rosa_canina reference photos (class 1) came with author, licence, date and source."""
-    from plantml.references import write_reference_photos
-
-    tree = tmp_path / "train"  # the photos with_species_facts made its reference photos from
-    samples = [(path, i) for i, name in enumerate(species_model.class_names) for path in (tree / name).iterdir()]
-    provenance = {
-        path.resolve(): {
-            "creator": f"Author {path.stem}",
-            "licence": "CC BY-NC",
-            "created": "2024-05-04",
-            "references": f"https://www.inaturalist.org/photos/{path.stem}",
-        }
-        for path, index in samples
-        if index == 1
-    }
-    write_reference_photos(
-        samples, species_model.num_classes, tmp_path / "credited", per_class=2, provenance=provenance
-    )
-    registry.copy_references(tmp_path / "credited", species_model)
-    return species_model
+    return with_credited_references(species_model, tmp_path)
 
 
 def test_the_result_page_credits_each_reference_photos_author_and_licence(user_client, user, credited_model):
