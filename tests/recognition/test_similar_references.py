@@ -4,6 +4,7 @@ user's photo (pooled features, cosine) and the API lists them best first."""
 from __future__ import annotations
 
 import pytest
+import requests
 from PIL import Image, ImageDraw
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -65,3 +66,24 @@ def test_a_users_photo_of_a_class_gets_that_photo_first_among_the_classes_refere
     assert sorted(url.rstrip("/").rsplit("/", 1)[1] for url in urls) == [str(n) for n in range(1, PER_CLASS + 1)]
     others = [candidate for candidate in body["candidates"] if candidate["label"] != rosa["label"]]
     assert all(len(candidate["reference_photos"]) == PER_CLASS for candidate in others)
+
+
+def test_the_plantnet_api_lists_the_most_similar_reference_photo_first(
+    model_with_features, module_worker, user, live_server, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0  # every candidate is a result, whatever the untrained model says
+    version, sources = model_with_features
+    index, number, path = next(source for source in sources if source[:2] == (2, 2))  # helianthus' photo 2
+    key = Token.objects.create(user=user).key
+    with open(path, "rb") as photo:
+        response = requests.post(
+            f"{live_server.url}/v2/identify/all",
+            params={"api-key": key, "include-related-images": "true"},
+            files=[("images", (path.name, photo, "image/jpeg"))],
+            data={"organs": ["auto"]},
+            timeout=120,
+        )
+    assert response.status_code == 200, response.text
+    names = [result["species"]["scientificNameWithoutAuthor"] for result in response.json()["results"]]
+    result = response.json()["results"][names.index(version.display_names[index])]  # the model has no facts
+    assert result["images"][0]["url"]["o"].endswith(f"/references/{index}/{number}/")
