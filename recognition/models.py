@@ -153,6 +153,8 @@ class Candidate(models.Model):
     label = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200, db_index=True)
     probability = models.FloatField()
+    # numbers of the class's reference photos most like the user's photos, best first ([] when unknown)
+    similar_references = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["rank"]

@@ -74,8 +74,9 @@ class TrainConfig:
         check=existing_file("pass a species CSV or JSON file"),
     )
     reference_photos: int = option(
-        3,
-        "training photos kept per class as reference thumbnails beside the model (0 = none)",
+        12,
+        "training photos kept per class as reference thumbnails beside the model, with their features: "
+        "results show the three most like the user's photo (0 = none)",
         group="data",
         check=AT_LEAST_0,
     )

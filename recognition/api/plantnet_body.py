@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 from rest_framework.reverse import reverse
@@ -41,19 +42,35 @@ def species_facts(facts: CandidateFacts) -> dict:
 
 
 def reference_images(facts: CandidateFacts, version: ModelVersion, request) -> list[dict]:
-    """Return the class's reference photos as Pl@ntNet image objects (one thumbnail size for o, m and s)."""
-    created = version.created
-    return [
-        {
-            "organ": "auto",
-            "author": "",
-            "license": "",
-            "date": {"timestamp": int(created.timestamp() * 1000), "string": created.date().isoformat()},
-            "citation": f"training photo of {version.shown_title}",
-            "url": {"o": url, "m": url, "s": url},
-        }
-        for url in reference_photo_urls(facts, version, request)
-    ]
+    """Return the class's reference photos as Pl@ntNet image objects (one thumbnail size for o, m and s), with
+    the author, licence ("cc-by-nc", as Pl@ntNet writes them), date and citation the training data recorded."""
+    images = []
+    for url, photo in zip(reference_photo_urls(facts, version, request), facts.reference_photos):
+        taken = _date(photo.date) or version.created
+        licence = photo.licence.lower().replace(" ", "-")
+        credit = ", ".join(part for part in (photo.author, licence) if part)
+        images.append(
+            {
+                "organ": "auto",
+                "author": photo.author,
+                "license": licence,
+                "date": {"timestamp": int(taken.timestamp() * 1000), "string": taken.date().isoformat()},
+                "citation": f"{credit} (training photo of {version.shown_title})"
+                if credit
+                else f"training photo of {version.shown_title}",
+                "url": {"o": url, "m": url, "s": url},
+            }
+        )
+    return images
+
+
+def _date(text: str) -> datetime | None:
+    """Return an ISO 8601 date or time as an aware datetime (UTC when no zone is given), or None."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def result_of(candidate: Candidate, version: ModelVersion | None, query: IdentifyQuery, request) -> dict:

@@ -39,6 +39,16 @@ def reference_photo_urls(facts: CandidateFacts, version: ModelVersion | None, re
     return [request.build_absolute_uri(path) if request else path for path in paths]
 
 
+class ReferenceImageSerializer(serializers.Serializer):
+    """A reference photo with its credit; author, license and date are '' where the training data had none."""
+
+    url = serializers.URLField()
+    author = serializers.CharField()
+    license = serializers.CharField(help_text="a short name: CC BY, CC BY-NC, CC0, ...")
+    date = serializers.CharField(help_text="when the photo was taken, as its source gives it")
+    source_url = serializers.CharField(help_text="the page the photo comes from")
+
+
 class CandidateSerializer(serializers.ModelSerializer):
     certainty = serializers.ChoiceField(
         choices=scale.KEYS,
@@ -49,10 +59,20 @@ class CandidateSerializer(serializers.ModelSerializer):
     )
     species = serializers.SerializerMethodField()
     reference_photos = serializers.SerializerMethodField()
+    reference_images = serializers.SerializerMethodField()
 
     class Meta:
         model = Candidate
-        fields = ["rank", "label", "display_name", "probability", "certainty", "species", "reference_photos"]
+        fields = [
+            "rank",
+            "label",
+            "display_name",
+            "probability",
+            "certainty",
+            "species",
+            "reference_photos",
+            "reference_images",
+        ]
 
     def facts(self, candidate: Candidate) -> CandidateFacts:
         """Return the candidate's facts, worked out once per candidate and request."""
@@ -70,6 +90,22 @@ class CandidateSerializer(serializers.ModelSerializer):
         """Training photos of the species (JPEG thumbnails) to compare with."""
         version = candidate.identification.model_version
         return reference_photo_urls(self.facts(candidate), version, self.context.get("request"))
+
+    @extend_schema_field(ReferenceImageSerializer(many=True))
+    def get_reference_images(self, candidate: Candidate) -> list[dict]:
+        """The reference photos (as ``reference_photos``) with their author, licence, date and source."""
+        facts = self.facts(candidate)
+        urls = reference_photo_urls(facts, candidate.identification.model_version, self.context.get("request"))
+        return [
+            {
+                "url": url,
+                "author": photo.author,
+                "license": photo.licence,
+                "date": photo.date,
+                "source_url": photo.source_url,
+            }
+            for url, photo in zip(urls, facts.reference_photos)
+        ]
 
 
 class PhotoSerializer(serializers.ModelSerializer):

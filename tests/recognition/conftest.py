@@ -146,6 +146,29 @@ def with_species_facts(version, folder, facts: dict = SPECIES_FACTS, photo_size:
     return version
 
 
+def with_credited_references(version, folder, index: int = 1):
+    """Rewrite the reference photos that ``with_species_facts(version, folder)`` made so that class ``index``'s
+    carry an author, licence (CC BY-NC), date and source page, as photos from `dataset gbif` do."""
+    from ml import reference_photos
+    from plantml.references import write_reference_photos
+
+    tree = folder / "train"
+    samples = [(path, i) for i, name in enumerate(version.class_names) for path in sorted((tree / name).iterdir())]
+    provenance = {
+        path.resolve(): {
+            "creator": f"Author {path.stem}",
+            "licence": "CC BY-NC",
+            "created": "2024-05-04",
+            "references": f"https://www.inaturalist.org/photos/{path.stem}",
+        }
+        for path, label in samples
+        if label == index
+    }
+    write_reference_photos(samples, version.num_classes, folder / "credited", per_class=2, provenance=provenance)
+    reference_photos.copy_references(folder / "credited", version)
+    return version
+
+
 @pytest.fixture
 def species_model(active_model, tmp_path):
     """The active tiny model with SPECIES_FACTS (helianthus_annuus has none) and 2 reference photos per class."""
