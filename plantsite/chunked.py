@@ -1,0 +1,97 @@
+"""A WSGI wrapper that gives Django a length for chunked request bodies (``Transfer-Encoding: chunked``).
+
+gunicorn decodes a chunked body but hands Django no ``CONTENT_LENGTH``, and Django reads a body without a
+length as empty: a streamed multipart upload would arrive with no photos. The wrapper reads such a body,
+up to the largest body the service accepts, into a spooled file and sets ``CONTENT_LENGTH``; from there
+every route treats it as a body with a length, with the same limits. A longer body is refused with 413.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Callable, Iterable
+
+logger = logging.getLogger(__name__)
+
+BLOCK = 64 * 1024
+# Bodies up to this size stay in memory; larger ones go to a temporary file.
+IN_MEMORY = 2 * 1024 * 1024
+
+
+def largest_request_body() -> int:
+    """Return the largest body any upload route accepts: all photos at their limit plus the form's fields."""
+    from django.conf import settings
+
+    pages_and_api = settings.RECOGNITION_MAX_FILES * settings.RECOGNITION_MAX_UPLOAD_BYTES
+    return max(pages_and_api, settings.RECOGNITION_PLANTNET_MAX_REQUEST_BYTES) + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def is_chunked_without_length(environ: dict) -> bool:
+    """Return True for a request whose body is chunked and whose length the server did not give."""
+    encoding = environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return "chunked" in encoding and not environ.get("CONTENT_LENGTH")
+
+
+def too_large(environ: dict, limit: int, start_response: Callable) -> Iterable[bytes]:
+    """Answer 413 (Pl@ntNet's error shape under /v2/, the API's under /api/, text elsewhere)."""
+    message = f"The request body is larger than {limit / 2**20:.0f} MB: send fewer or smaller photos"
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/v2/"):
+        body = {"statusCode": 413, "error": "Request Entity Too Large", "message": message}
+    elif path.startswith("/api/"):
+        body = {"message": message}
+    else:
+        body = None
+    if body is None:
+        payload, content_type = message.encode(), "text/plain; charset=utf-8"
+    else:
+        payload, content_type = json.dumps(body).encode(), "application/json"
+    start_response(
+        "413 Request Entity Too Large",
+        [("Content-Type", content_type), ("Content-Length", str(len(payload))), ("Connection", "close")],
+    )
+    return [payload]
+
+
+class ChunkedBodyMiddleware:
+    """Read a chunked body (up to ``limit()`` bytes) so that the wrapped app sees it with its length."""
+
+    def __init__(self, app: Callable, limit: Callable[[], int] = largest_request_body) -> None:
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if not is_chunked_without_length(environ):
+            return self.app(environ, start_response)
+        limit = self.limit()
+        body = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
+        stream, size = environ["wsgi.input"], 0
+        while block := stream.read(BLOCK):
+            size += len(block)
+            if size > limit:
+                body.close()
+                logger.info("refused a chunked body of more than %d bytes on %s", limit, environ.get("PATH_INFO"))
+                return too_large(environ, limit, start_response)
+            body.write(block)
+        body.seek(0)
+        environ["wsgi.input"] = body
+        environ["CONTENT_LENGTH"] = str(size)
+        # The body is now a plain one with a length: the app must not look for chunks.
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        try:
+            return _closing(self.app(environ, start_response), body)
+        except BaseException:
+            body.close()
+            raise
+
+
+def _closing(response: Iterable[bytes], body) -> Iterable[bytes]:
+    """Yield the app's response, then close it and the buffered body."""
+    try:
+        yield from response
+    finally:
+        if hasattr(response, "close"):
+            response.close()
+        body.close()
