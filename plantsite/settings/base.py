@@ -255,6 +255,12 @@ RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS
 CORS_ALLOWED_ORIGINS = env.list("RECOGNITION_CORS_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/v2/.*$"
 CORS_EXPOSE_HEADERS = ["Location", "RateLimit", "RateLimit-Policy", "Retry-After"]
+# GET /v2/identify/<project>?images=URL: the service downloads the photos (public addresses only, each at
+# most RECOGNITION_MAX_UPLOAD_MB, within the timeout). Off by default: the service then makes no outside requests.
+RECOGNITION_REMOTE_IMAGES = env.bool("RECOGNITION_REMOTE_IMAGES", default=False)
+RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS = env.float("RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS", default=10.0)
+# Hosts fetched even though they resolve to a private or loopback address: for tests only, never from the environment.
+RECOGNITION_REMOTE_IMAGE_PRIVATE_HOSTS: list[str] = []
 RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
 # The database is the source of truth for what must run: every worker sweeps it this often
 # and re-queues identifications that were never queued (broker down at upload time), that
