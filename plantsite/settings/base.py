@@ -261,6 +261,8 @@ RECOGNITION_REMOTE_IMAGES = env.bool("RECOGNITION_REMOTE_IMAGES", default=False)
 RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS = env.float("RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS", default=10.0)
 # Hosts fetched even though they resolve to a private or loopback address: for tests only, never from the environment.
 RECOGNITION_REMOTE_IMAGE_PRIVATE_HOSTS: list[str] = []
+# How long the signed image URLs in /v2/ answers (related images, query.images) open without a key.
+RECOGNITION_IMAGE_URL_SECONDS = env.int("RECOGNITION_IMAGE_URL_SECONDS", default=24 * 3600)
 RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
 # The database is the source of truth for what must run: every worker sweeps it this often
 # and re-queues identifications that were never queued (broker down at upload time), that
