@@ -1,6 +1,7 @@
-"""Chunked request bodies (``Transfer-Encoding: chunked``, no ``Content-Length``), as streaming clients send
-them, reach every upload route whole, with the same size limits, through gunicorn started by `make run`'s
-launcher; a few direct checks of the WSGI wrapper cover what a real server makes hard to send."""
+"""Through gunicorn started by `make run`'s launcher: chunked request bodies (``Transfer-Encoding: chunked``, no
+``Content-Length``), as streaming clients send them, reach every upload route whole, with the same size limits;
+long URLs are served up to the limit and refused beyond it in JSON. A few direct checks of the WSGI wrapper
+cover what a real server makes hard to send."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from plantsite.chunked import ChunkedBodyMiddleware
+from plantsite.request_limits import MAX_URI, RequestLimitsMiddleware
 
 from ..recognition.conftest import photo_of
 from .test_launcher import ROOT, _free_port, launcher_env  # noqa: F401  (launcher_env is a fixture)
@@ -171,6 +172,26 @@ def test_a_chunked_body_over_the_largest_accepted_body_is_a_413_before_django(se
     assert response.json()["statusCode"] == 413 and "MB" in response.json()["message"]
 
 
+def test_a_long_url_within_the_limit_is_served(service):
+    base, key = service
+    padding = "x" * (MAX_URI - 200)  # longer than gunicorn's default request line (4094 bytes)
+    response = requests.get(f"{base}/v2/projects?api-key={key}&pad={padding}", timeout=30)
+    assert response.status_code == 200, response.text[:300]
+
+
+def test_a_url_over_the_limit_is_a_json_414_in_plantnets_shape_under_v2(service):
+    base, key = service
+    response = requests.get(f"{base}/v2/projects?api-key={key}&pad={'x' * MAX_URI}", timeout=30)
+    assert response.status_code == 414
+    assert response.json()["error"] == "Request-URI Too Long" and "longer than" in response.json()["message"]
+
+
+def test_a_url_over_the_limit_is_a_json_414_under_api(service):
+    base, _ = service
+    response = requests.get(f"{base}/api/identifications/?species={'x' * MAX_URI}", timeout=30)
+    assert response.status_code == 414 and "longer than" in response.json()["message"]
+
+
 # --- the wrapper alone ----------------------------------------------------------------------------------------
 
 
@@ -187,7 +208,7 @@ def call(environ: dict, limit: int = 10) -> tuple[str, bytes, dict]:
     def start_response(status, headers):
         answer["status"] = status
 
-    body = b"".join(ChunkedBodyMiddleware(app, limit=lambda: limit)(environ, start_response))
+    body = b"".join(RequestLimitsMiddleware(app, limit=lambda: limit)(environ, start_response))
     return answer["status"], body, seen
 
 

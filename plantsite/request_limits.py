@@ -1,6 +1,10 @@
-"""A WSGI wrapper that gives Django a length for chunked request bodies (``Transfer-Encoding: chunked``).
+"""Request limits at the WSGI layer, answered in the shape of the route's own errors.
 
-gunicorn decodes a chunked body but hands Django no ``CONTENT_LENGTH``, and Django reads a body without a
+The request line: gunicorn lets lines up to 1 MB through (the launcher runs it with
+``--limit-request-line 0``) so that the refusal of a URL longer than ``MAX_URI`` is this wrapper's JSON
+414, which clients of /v2/ and /api/ can parse, instead of gunicorn's page.
+
+Chunked request bodies (``Transfer-Encoding: chunked``): gunicorn decodes a chunked body but hands Django no ``CONTENT_LENGTH``, and Django reads a body without a
 length as empty: a streamed multipart upload would arrive with no photos. The wrapper reads such a body,
 up to the largest body the service accepts, into a spooled file and sets ``CONTENT_LENGTH``; from there
 every route treats it as a body with a length, with the same limits. A longer body is refused with 413.
@@ -12,10 +16,13 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 
 logger = logging.getLogger(__name__)
 
 BLOCK = 64 * 1024
+# Long enough for five signed image URLs in a GET /v2/identify query.
+MAX_URI = 16 * 1024
 # Bodies up to this size stay in memory; larger ones go to a temporary file.
 IN_MEMORY = 2 * 1024 * 1024
 
@@ -34,12 +41,11 @@ def is_chunked_without_length(environ: dict) -> bool:
     return "chunked" in encoding and not environ.get("CONTENT_LENGTH")
 
 
-def too_large(environ: dict, limit: int, start_response: Callable) -> Iterable[bytes]:
-    """Answer 413 (Pl@ntNet's error shape under /v2/, the API's under /api/, text elsewhere)."""
-    message = f"The request body is larger than {limit / 2**20:.0f} MB: send fewer or smaller photos"
+def refuse(environ: dict, status: HTTPStatus, message: str, start_response: Callable) -> Iterable[bytes]:
+    """Answer ``status`` with ``message`` (Pl@ntNet's error shape under /v2/, the API's under /api/, text elsewhere)."""
     path = environ.get("PATH_INFO", "")
     if path.startswith("/v2/"):
-        body = {"statusCode": 413, "error": "Request Entity Too Large", "message": message}
+        body = {"statusCode": status.value, "error": status.phrase, "message": message}
     elif path.startswith("/api/"):
         body = {"message": message}
     else:
@@ -49,20 +55,32 @@ def too_large(environ: dict, limit: int, start_response: Callable) -> Iterable[b
     else:
         payload, content_type = json.dumps(body).encode(), "application/json"
     start_response(
-        "413 Request Entity Too Large",
+        f"{status.value} {status.phrase}",
         [("Content-Type", content_type), ("Content-Length", str(len(payload))), ("Connection", "close")],
     )
     return [payload]
 
 
-class ChunkedBodyMiddleware:
-    """Read a chunked body (up to ``limit()`` bytes) so that the wrapped app sees it with its length."""
+def request_uri_length(environ: dict) -> int:
+    """Return the length of the request's path and query, as the client sent them."""
+    uri = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+    if not environ.get("RAW_URI") and environ.get("QUERY_STRING"):
+        uri += "?" + environ["QUERY_STRING"]
+    return len(uri)
+
+
+class RequestLimitsMiddleware:
+    """Refuse a URL longer than MAX_URI (414), and read a chunked body (up to ``limit()`` bytes, else 413) so
+    that the wrapped app sees it with its length."""
 
     def __init__(self, app: Callable, limit: Callable[[], int] = largest_request_body) -> None:
         self.app = app
         self.limit = limit
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if request_uri_length(environ) > MAX_URI:
+            message = f"The URL is longer than {MAX_URI} characters: send fewer or shorter image URLs, or the photos"
+            return refuse(environ, HTTPStatus.REQUEST_URI_TOO_LONG, message, start_response)
         if not is_chunked_without_length(environ):
             return self.app(environ, start_response)
         limit = self.limit()
@@ -73,7 +91,8 @@ class ChunkedBodyMiddleware:
             if size > limit:
                 body.close()
                 logger.info("refused a chunked body of more than %d bytes on %s", limit, environ.get("PATH_INFO"))
-                return too_large(environ, limit, start_response)
+                message = f"The request body is larger than {limit / 2**20:.0f} MB: send fewer or smaller photos"
+                return refuse(environ, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message, start_response)
             body.write(block)
         body.seek(0)
         environ["wsgi.input"] = body
