@@ -87,3 +87,12 @@ class UploadQuota(UploadRateThrottle):
         if not history or self.rate is None:
             return 0
         return max(0, math.ceil(history[-1] + self.duration - self.timer()))
+
+    def headers(self) -> dict[str, str]:
+        """Return the RateLimit-Policy and RateLimit headers (draft-ietf-httpapi-ratelimit-headers) of this quota."""
+        if self.limit is None:
+            return {}
+        return {
+            "RateLimit-Policy": f'"identify";q={self.limit};w={self.window_seconds}',
+            "RateLimit": f'"identify";r={self.remaining()};t={self.reset_seconds()}',
+        }

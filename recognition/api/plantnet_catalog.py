@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ml.models import ModelVersion
-from plantml.species import SpeciesInfo, common_name_in
+from plantml.species_facts import SpeciesInfo, common_name_in
 
 # A BCP 47-like language code as Pl@ntNet clients send it: en, fr, pt-br, zh-hant, sat.
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")

@@ -22,9 +22,9 @@ from .test_launcher import ROOT, _free_port, launcher_env  # noqa: F401  (launch
 SETUP = """
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
-from ml import registry
+from ml import versions
 user = get_user_model().objects.create_user("stream", "stream@example.org", "Sturdy-Fern-4821")
-registry.register_checkpoint({checkpoint!r}, name="tiny-stream", activate=True)
+versions.register_checkpoint({checkpoint!r}, name="tiny-stream", activate=True)
 print("KEY", Token.objects.create(user=user).key)
 """
 
