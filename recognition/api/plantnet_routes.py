@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
+from pathlib import Path
 
+import yaml
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -23,6 +26,7 @@ from .plantnet_query import PlantNetError, project_version
 from .plantnet_views import PlantNetView
 
 HISTORY_DAYS = 365
+OPENAPI = Path(__file__).with_name("plantnet_openapi.yaml")
 
 
 def _positive(params, name: str) -> int | None:
@@ -143,3 +147,14 @@ def unknown_route(request, path: str = "") -> JsonResponse:
         "/v2/quota/history or /v2/_status"
     )
     return JsonResponse(error_body(404, message), status=404)
+
+
+@login_not_required
+def openapi_schema(request) -> JsonResponse:
+    """Return the OpenAPI description of /v2/ (plantnet_openapi.yaml) as JSON."""
+    return JsonResponse(_openapi())
+
+
+@functools.cache
+def _openapi() -> dict:
+    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))

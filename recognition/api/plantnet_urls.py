@@ -10,6 +10,7 @@ from .plantnet_routes import (
     QuotaView,
     SpeciesView,
     StatusView,
+    openapi_schema,
     unknown_route,
 )
 from .plantnet_views import IdentifyView, ProjectsView
@@ -25,6 +26,7 @@ urlpatterns = [
     re_path(r"^quota/?$", QuotaView.as_view(), name="quota"),
     re_path(r"^quota/daily/?$", QuotaDailyView.as_view(), name="quota-daily"),
     re_path(r"^quota/history/?$", QuotaHistoryView.as_view(), name="quota-history"),
+    re_path(r"^openapi.json$", openapi_schema, name="openapi"),
     # Last: every other /v2/ URL is Pl@ntNet's JSON 404, not the site's page.
     re_path(r"^(?P<path>.*)$", unknown_route, name="unknown"),
 ]
