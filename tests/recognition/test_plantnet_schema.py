@@ -33,7 +33,9 @@ def _property_test(operation, key: str):
         case.query = {**(case.query or {}), "api-key": key}
         response = case.call()
         content_type = response.headers.get("content-type", [""])[0]  # lower-case names, lists of values
-        assert content_type.startswith("application/json"), f"{response.status_code} {content_type}: {response.text[:200]}"
+        assert content_type.startswith("application/json"), (
+            f"{response.status_code} {content_type}: {response.text[:200]}"
+        )
         case.validate_response(response, checks=CHECKS, excluded_checks=[ignored_auth])
 
     return answers_as_documented
