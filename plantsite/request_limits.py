@@ -15,10 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
+from typing import IO, Any
 
 logger = logging.getLogger(__name__)
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 BLOCK = 64 * 1024
 # Long enough for five signed image URLs in a GET /v2/identify query.
@@ -31,17 +36,18 @@ def largest_request_body() -> int:
     """Return the largest body any upload route accepts: all photos at their limit plus the form's fields."""
     from django.conf import settings
 
-    pages_and_api = settings.RECOGNITION_MAX_FILES * settings.RECOGNITION_MAX_UPLOAD_BYTES
-    return max(pages_and_api, settings.RECOGNITION_PLANTNET_MAX_REQUEST_BYTES) + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    pages_and_api = int(settings.RECOGNITION_MAX_FILES) * int(settings.RECOGNITION_MAX_UPLOAD_BYTES)
+    plantnet = int(settings.RECOGNITION_PLANTNET_MAX_REQUEST_BYTES)
+    return max(pages_and_api, plantnet) + int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
 
 
-def is_chunked_without_length(environ: dict) -> bool:
+def is_chunked_without_length(environ: Environ) -> bool:
     """Return True for a request whose body is chunked and whose length the server did not give."""
     encoding = environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     return "chunked" in encoding and not environ.get("CONTENT_LENGTH")
 
 
-def refuse(environ: dict, status: HTTPStatus, message: str, start_response: Callable) -> Iterable[bytes]:
+def refuse(environ: Environ, status: HTTPStatus, message: str, start_response: StartResponse) -> Iterable[bytes]:
     """Answer ``status`` with ``message`` (Pl@ntNet's error shape under /v2/, the API's under /api/, text elsewhere)."""
     path = environ.get("PATH_INFO", "")
     if path.startswith("/v2/"):
@@ -61,7 +67,7 @@ def refuse(environ: dict, status: HTTPStatus, message: str, start_response: Call
     return [payload]
 
 
-def request_uri_length(environ: dict) -> int:
+def request_uri_length(environ: Environ) -> int:
     """Return the length of the request's path and query, as the client sent them."""
     uri = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
     if not environ.get("RAW_URI") and environ.get("QUERY_STRING"):
@@ -73,11 +79,11 @@ class RequestLimitsMiddleware:
     """Refuse a URL longer than MAX_URI (414), and read a chunked body (up to ``limit()`` bytes, else 413) so
     that the wrapped app sees it with its length."""
 
-    def __init__(self, app: Callable, limit: Callable[[], int] = largest_request_body) -> None:
+    def __init__(self, app: WSGIApp, limit: Callable[[], int] = largest_request_body) -> None:
         self.app = app
         self.limit = limit
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if request_uri_length(environ) > MAX_URI:
             message = f"The URL is longer than {MAX_URI} characters: send fewer or shorter image URLs, or the photos"
             return refuse(environ, HTTPStatus.REQUEST_URI_TOO_LONG, message, start_response)
@@ -106,11 +112,12 @@ class RequestLimitsMiddleware:
             raise
 
 
-def _closing(response: Iterable[bytes], body) -> Iterable[bytes]:
+def _closing(response: Iterable[bytes], body: IO[bytes]) -> Iterator[bytes]:
     """Yield the app's response, then close it and the buffered body."""
     try:
         yield from response
     finally:
-        if hasattr(response, "close"):
-            response.close()
+        close = getattr(response, "close", None)
+        if close is not None:
+            close()
         body.close()

@@ -65,7 +65,7 @@ def resolve(url: str) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise RemoteImageError(f"the host of {url!r} cannot be found: check the image URL") from None
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = sorted({str(info[4][0]) for info in infos})
     allowed = host in settings.RECOGNITION_REMOTE_IMAGE_PRIVATE_HOSTS
     if not allowed and not all(is_public(address) for address in addresses):
         logger.warning("refused remote image %s: %s resolves to a non-public address %s", url, host, addresses)
@@ -78,7 +78,7 @@ def resolve(url: str) -> Target:
     return Target(parts.scheme, host, port, path, addresses[0])
 
 
-def _connection(target: Target, timeout: float):
+def _connection(target: Target, timeout: float) -> urllib3.HTTPConnectionPool:
     """Return a connection pool to the checked address that still names (and, over TLS, verifies) the host."""
     timeouts = urllib3.Timeout(connect=timeout, read=timeout)
     if target.scheme == "https":
@@ -99,7 +99,7 @@ def _host_header(target: Target) -> str:
     return target.host if target.port == default else f"{target.host}:{target.port}"
 
 
-def _read_body(response, url: str, limit: int, deadline: float) -> bytes:
+def _read_body(response: urllib3.BaseHTTPResponse, url: str, limit: int, deadline: float) -> bytes:
     """Return the body, or raise when it is larger than ``limit`` or outlasts ``deadline``."""
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:

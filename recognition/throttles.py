@@ -57,21 +57,27 @@ class UploadQuota(UploadRateThrottle):
             self.cache = self.fallback_cache
             self._count()
 
+    def _window(self) -> tuple[int, int]:
+        """Return (identifications allowed, window in seconds)."""
+        allowed, seconds = self.parse_rate(self.rate)
+        return int(allowed or 0), int(seconds or 0)
+
     def _count(self) -> None:
+        seconds = self._window()[1]
         self.now = self.timer()
-        self.history = [moment for moment in self.cache.get(self.key, []) if moment > self.now - self.duration]
+        self.history = [moment for moment in self.cache.get(self.key, []) if moment > self.now - seconds]
         self.history.insert(0, self.now)
-        self.cache.set(self.key, self.history, self.duration)
+        self.cache.set(self.key, self.history, seconds)
 
     @property
     def limit(self) -> int | None:
         """Return how many identifications the window allows (None: no limit)."""
-        return None if self.rate is None else self.num_requests
+        return None if self.rate is None else self._window()[0]
 
     @property
     def window_seconds(self) -> int:
         """Return the window's length in seconds."""
-        return 0 if self.rate is None else int(self.duration)
+        return 0 if self.rate is None else self._window()[1]
 
     def used(self) -> int:
         """Return how many identifications were counted in the window (after ``allow_request``)."""
@@ -83,10 +89,10 @@ class UploadQuota(UploadRateThrottle):
 
     def reset_seconds(self) -> int:
         """Return the seconds until the oldest counted identification leaves the window (0 when none is counted)."""
-        history = getattr(self, "history", [])
+        history: list[float] = getattr(self, "history", [])
         if not history or self.rate is None:
             return 0
-        return max(0, math.ceil(history[-1] + self.duration - self.timer()))
+        return max(0, math.ceil(history[-1] + self._window()[1] - float(self.timer())))
 
     def headers(self) -> dict[str, str]:
         """Return the RateLimit-Policy and RateLimit headers (draft-ietf-httpapi-ratelimit-headers) of this quota."""

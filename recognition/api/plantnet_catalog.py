@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ml.models import ModelVersion
 from plantml.species_facts import SpeciesInfo, common_name_in
@@ -31,7 +32,7 @@ def model_languages(version: ModelVersion | None) -> list[str]:
     return sorted({language for _, info in species_records(version) for language in info.common_names})
 
 
-def species_entry(label: str, info: SpeciesInfo, language: str) -> dict:
+def species_entry(label: str, info: SpeciesInfo, language: str) -> dict[str, Any]:
     """Return one species as /v2/species lists it: names, genus, family, GBIF id, common names in ``language``."""
     name = info.scientific_name
     common = common_name_in(info.common_names, language)
@@ -49,7 +50,7 @@ def species_entry(label: str, info: SpeciesInfo, language: str) -> dict:
     }
 
 
-def species_list(version: ModelVersion, language: str, prefix: str = "") -> list[dict]:
+def species_list(version: ModelVersion, language: str, prefix: str = "") -> list[dict[str, Any]]:
     """Return the model's species sorted by scientific name, those starting with ``prefix`` (any case) when given."""
     prefix = prefix.strip().lower()
     entries = [

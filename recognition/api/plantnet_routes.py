@@ -5,18 +5,21 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ml import versions
+from ml.models import ModelVersion
 
 from ..models import Identification
 from ..throttles import UploadQuota
@@ -29,7 +32,7 @@ HISTORY_DAYS = 365
 OPENAPI = Path(__file__).with_name("plantnet_openapi.yaml")
 
 
-def _positive(params, name: str) -> int | None:
+def _positive(params: Any, name: str) -> int | None:
     """Return the query parameter ``name`` as a whole number of 1 or more (None when absent), else a 400."""
     raw = params.get(name)
     if raw is None or raw == "":
@@ -39,7 +42,7 @@ def _positive(params, name: str) -> int | None:
     return int(raw)
 
 
-def species_page(request, version) -> list[dict]:
+def species_page(request: Request, version: ModelVersion) -> list[dict[str, Any]]:
     """Return the version's species for the request's lang, prefix and page (pageSize and page, both or neither)."""
     params = request.query_params
     lang = params.get("lang", "en").strip().lower()
@@ -59,7 +62,7 @@ class StatusView(PlantNetView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
 
 
@@ -67,7 +70,7 @@ class StatusView(PlantNetView):
 class LanguagesView(PlantNetView):
     """GET /v2/languages: the languages the active model has common names in (any other lang answers without)."""
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(model_languages(versions.active_version()))
 
 
@@ -75,7 +78,7 @@ class LanguagesView(PlantNetView):
 class SpeciesView(PlantNetView):
     """GET /v2/species: the active model's species, with GBIF ids and common names in ``lang``."""
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(species_page(request, project_version("all")))
 
 
@@ -83,11 +86,11 @@ class SpeciesView(PlantNetView):
 class ProjectSpeciesView(PlantNetView):
     """GET /v2/projects/<project>/species: a model's species, with GBIF ids and common names in ``lang``."""
 
-    def get(self, request, project: str):
+    def get(self, request: Request, project: str) -> Response:
         return Response(species_page(request, project_version(project)))
 
 
-def _quota(request, view) -> UploadQuota:
+def _quota(request: Request, view: PlantNetView) -> UploadQuota:
     """Return the user's upload quota, read (not spent)."""
     quota = UploadQuota()
     quota.allow_request(request, view)
@@ -98,7 +101,7 @@ def _quota(request, view) -> UploadQuota:
 class QuotaView(PlantNetView):
     """GET /v2/quota: how many identifications the user may start per window (RECOGNITION_UPLOAD_RATE)."""
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         quota = _quota(request, self)
         return Response({"identify": quota.limit, "window": quota.window_seconds})
 
@@ -107,7 +110,7 @@ class QuotaView(PlantNetView):
 class QuotaDailyView(PlantNetView):
     """GET /v2/quota/daily: the identifications counted in the current window and how many remain."""
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         quota = _quota(request, self)
         used, remaining = quota.used(), quota.remaining()
         return Response(
@@ -124,10 +127,10 @@ class QuotaDailyView(PlantNetView):
 class QuotaHistoryView(PlantNetView):
     """GET /v2/quota/history: the user's identifications per day over the last year, newest first."""
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         since = timezone.now() - timedelta(days=HISTORY_DAYS)
         days = (
-            Identification.objects.filter(owner=request.user, created__gte=since)
+            Identification.objects.filter(owner_id=request.user.pk, created__gte=since)
             .annotate(day=TruncDate("created"))
             .values("day")
             .annotate(count=Count("pk"))
@@ -139,7 +142,7 @@ class QuotaHistoryView(PlantNetView):
 
 
 @login_not_required
-def unknown_route(request, path: str = "") -> JsonResponse:
+def unknown_route(request: HttpRequest, path: str = "") -> JsonResponse:
     """Answer any other /v2/ URL with Pl@ntNet's 404, naming the routes there are."""
     message = (
         f"Not found: /v2/{path} is not a route here; use /v2/identify/<project>, /v2/projects, "
@@ -150,11 +153,12 @@ def unknown_route(request, path: str = "") -> JsonResponse:
 
 
 @login_not_required
-def openapi_schema(request) -> JsonResponse:
+def openapi_schema(request: HttpRequest) -> JsonResponse:
     """Return the OpenAPI description of /v2/ (plantnet_openapi.yaml) as JSON."""
     return JsonResponse(_openapi())
 
 
 @functools.cache
-def _openapi() -> dict:
-    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+def _openapi() -> dict[str, Any]:
+    schema: dict[str, Any] = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    return schema

@@ -7,6 +7,7 @@ no other image. The photo views accept it as an authentication of their own.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core import signing
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 
 PARAMETER = "sig"
 
@@ -23,12 +25,12 @@ def _signer(path: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"plantsite.image-url:{path}")
 
 
-def sign_url(url: str, user) -> str:
+def sign_url(url: str, user: Any) -> str:
     """Return ``url`` (absolute or a path, without a query) with a signature that opens it as ``user`` for a while."""
     return f"{url}?{PARAMETER}={_signer(urlsplit(url).path).sign(str(user.pk))}"
 
 
-def signed_user(path: str, signature: str):
+def signed_user(path: str, signature: str) -> Any:
     """Return the active user a signature for ``path`` names, or raise AuthenticationFailed saying why not."""
     try:
         user_pk = _signer(path).unsign(signature, max_age=settings.RECOGNITION_IMAGE_URL_SECONDS)
@@ -47,18 +49,18 @@ def signed_user(path: str, signature: str):
 class SignedUrlAuthentication(BaseAuthentication):
     """Authenticates a request for an image by the ``sig`` of its signed URL (see ``sign_url``)."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
         signature = request.query_params.get(PARAMETER, "")
         if not signature:
             return None
         return signed_user(request.path, signature), None
 
 
-class SignedUrlScheme(OpenApiAuthenticationExtension):
+class SignedUrlScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Describes ``sig`` in the OpenAPI schema: the signature of an image URL that a /v2/ answer gave."""
 
     target_class = SignedUrlAuthentication
     name = "signedUrl"
 
-    def get_security_definition(self, auto_schema) -> dict:
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "query", "name": PARAMETER}
