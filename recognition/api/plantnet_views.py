@@ -150,6 +150,9 @@ class IdentifyView(PlantNetView):
     """POST /v2/identify/<project> (photos) or GET with ``images=URL``: Pl@ntNet's identify request, answered
     with Pl@ntNet's JSON."""
 
+    # not HEAD: Django would answer it with GET, which fetches and identifies
+    http_method_names = ["get", "post", "options"]
+
     def get_throttles(self):
         if not hasattr(self, "_throttles"):
             self._quota = UploadQuota()

@@ -134,6 +134,13 @@ def test_a_method_a_route_does_not_have_is_a_json_405(client, key):
     assert response.json()["statusCode"] == 405 and response.json()["error"] == "Method Not Allowed"
 
 
+def test_head_on_identify_is_a_405_not_a_fetch(client, key, active_model, settings):
+    settings.RECOGNITION_REMOTE_IMAGES = True
+    response = client.head(f"/v2/identify/all?api-key={key}&images=http://10.0.0.1/a.jpg")
+    assert response.status_code == 405
+    assert not Identification.objects.exists()
+
+
 def test_a_body_of_an_unsupported_type_is_a_json_415(client, key, active_model):
     response = client.post(f"/v2/identify/all?api-key={key}", data=b"{}", content_type="application/json")
     assert response.status_code == 415
