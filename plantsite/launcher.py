@@ -116,6 +116,10 @@ class Launcher:
                 "-",
                 "--graceful-timeout",
                 "10",
+                # URLs up to gunicorn's own 1 MB cap reach plantsite.request_limits, which answers a
+                # JSON 414 beyond its limit instead of gunicorn's page.
+                "--limit-request-line",
+                "0",
             ],
             env,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -30,8 +31,15 @@ def health(request: HttpRequest) -> JsonResponse:
     )
 
 
+def plantnet_error(status: int, message: str) -> JsonResponse:
+    """Return an error in Pl@ntNet's {statusCode, error, message} shape, what /v2/ clients parse."""
+    return JsonResponse({"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}, status=status)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Answer 404 as JSON under /api/ (what the API's clients parse), else as Django's page."""
+    """Answer 404 as JSON under /api/ and /v2/ (what their clients parse), else as Django's page."""
+    if request.path.startswith("/v2/"):
+        return plantnet_error(404, f"Not found: {request.path} is not a route of this Pl@ntNet-compatible API")
     if request.path.startswith("/api/"):
         return JsonResponse({"message": f"nothing at {request.path}: see /api/docs/ for the API's URLs"}, status=404)
     return page_not_found(request, exception)
@@ -39,7 +47,9 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Render the translated 500 page with the site's navigation; plain text if even that fails."""
+    """Render the translated 500 page with the site's navigation (JSON under /v2/); plain text if even that fails."""
+    if request.path.startswith("/v2/"):
+        return plantnet_error(500, "internal server error: the administrators can find the cause in the log")
     try:
         return render(request, "500.html", status=500)
     except Exception:  # the error may be the database or a template itself: say something still

@@ -1,9 +1,11 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn: Django behind the request limits (URL length, chunked bodies given a length)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
+from plantsite.request_limits import RequestLimitsMiddleware
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantsite.settings.base")
 
-application = get_wsgi_application()
+application = RequestLimitsMiddleware(get_wsgi_application())

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -249,6 +251,18 @@ RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
 # worker, then answers 504 with the identification's URL (the work still finishes). Keep it
 # under gunicorn's worker timeout (30 s by default), or gunicorn kills the waiting worker.
 RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=25.0)
+# Browser apps on these origins (https://app.example.org) may call /v2/ (CORS, preflight included); none by default.
+CORS_ALLOWED_ORIGINS = env.list("RECOGNITION_CORS_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/v2/.*$"
+CORS_EXPOSE_HEADERS = ["Location", "RateLimit", "RateLimit-Policy", "Retry-After"]
+# GET /v2/identify/<project>?images=URL: the service downloads the photos (public addresses only, each at
+# most RECOGNITION_MAX_UPLOAD_MB, within the timeout). Off by default: the service then makes no outside requests.
+RECOGNITION_REMOTE_IMAGES = env.bool("RECOGNITION_REMOTE_IMAGES", default=False)
+RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS = env.float("RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS", default=10.0)
+# Hosts fetched even though they resolve to a private or loopback address: for tests only, never from the environment.
+RECOGNITION_REMOTE_IMAGE_PRIVATE_HOSTS: list[str] = []
+# How long the signed image URLs in /v2/ answers (related images, query.images) open without a key.
+RECOGNITION_IMAGE_URL_SECONDS = env.int("RECOGNITION_IMAGE_URL_SECONDS", default=24 * 3600)
 RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
 # The database is the source of truth for what must run: every worker sweeps it this often
 # and re-queues identifications that were never queued (broker down at upload time), that

@@ -11,8 +11,9 @@ from ml.models import ModelVersion
 
 from ..facts import CandidateFacts, candidate_facts
 from ..models import Candidate
-from .plantnet_query import LANGUAGES, IdentifyQuery
+from .plantnet_query import IdentifyQuery, names_language
 from .serializers import reference_photo_urls
+from .signed_urls import sign_url
 
 
 def error_body(status_code: int, message: str) -> dict:
@@ -43,9 +44,11 @@ def species_facts(facts: CandidateFacts) -> dict:
 
 def reference_images(facts: CandidateFacts, version: ModelVersion, request) -> list[dict]:
     """Return the class's reference photos as Pl@ntNet image objects (one thumbnail size for o, m and s), with
-    the author, licence ("cc-by-nc", as Pl@ntNet writes them), date and citation the training data recorded."""
+    the author, licence ("cc-by-nc", as Pl@ntNet writes them), date and citation the training data recorded; their
+    URLs are signed for the requesting user, so that they open as given."""
     images = []
     for url, photo in zip(reference_photo_urls(facts, version, request), facts.reference_photos):
+        url = sign_url(url, request.user)
         taken = _date(photo.date) or version.created
         licence = photo.licence.lower().replace(" ", "-")
         credit = ", ".join(part for part in (photo.author, licence) if part)
@@ -75,7 +78,7 @@ def _date(text: str) -> datetime | None:
 
 def result_of(candidate: Candidate, version: ModelVersion | None, query: IdentifyQuery, request) -> dict:
     """Return one ranked candidate as a Pl@ntNet ``results`` item, in the query's language."""
-    facts = candidate_facts(candidate, version, LANGUAGES[query.lang])
+    facts = candidate_facts(candidate, version, names_language(query.lang))
     result = {"score": round(candidate.probability, 5), "species": species_facts(facts)}
     if facts.gbif_id:
         result["gbif"] = {"id": str(facts.gbif_id)}
@@ -87,8 +90,12 @@ def result_of(candidate: Candidate, version: ModelVersion | None, query: Identif
 def identify_body(request, project, identification, query: IdentifyQuery, files, given_organs, remaining: int) -> dict:
     """Return Pl@ntNet's identify response for a finished identification."""
     photos = list(identification.photos.all())
+    # signed, so that they open as given (an <img src>) without the user's key
     photo_ids = [
-        reverse("api:identification-photo", args=[identification.pk, photo.pk, "original"], request=request)
+        sign_url(
+            reverse("api:identification-photo", args=[identification.pk, photo.pk, "original"], request=request),
+            request.user,
+        )
         for photo in photos
     ]
     candidates = list(identification.candidates.all())

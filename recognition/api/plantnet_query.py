@@ -9,8 +9,11 @@ from rest_framework import exceptions
 from ml import versions
 from ml.models import ModelVersion
 
+from .plantnet_catalog import is_language_code
+
 ALL = "all"
-# Pl@ntNet language codes and the site language each one is answered in
+# Pl@ntNet language codes that this site's own languages answer (messages); any other code is answered in
+# English, with common names in that language where the species facts have them.
 LANGUAGES = {"en": "en", "zh": "zh-hans", "zh-hans": "zh-hans", "zh-cn": "zh-hans"}
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
@@ -53,10 +56,20 @@ def parse_query(params) -> IdentifyQuery:
             nb_results = 0
         if nb_results < 1:
             raise PlantNetError(400, f"nb-results must be a whole number of 1 or more, got {params['nb-results']!r}")
-    lang = params.get("lang", "en").strip().lower()
-    if lang not in LANGUAGES:
-        raise PlantNetError(400, f"lang {lang!r} is not available here: use one of {', '.join(LANGUAGES)}")
+    lang = params.get("lang", "en").strip().lower() or "en"
+    if not is_language_code(lang):
+        raise PlantNetError(400, f"lang {lang!r} is not a language code: use one like en, fr, pt-br or zh")
     return IdentifyQuery(nb_results, lang, _flag(params, "no-reject"), _flag(params, "include-related-images"))
+
+
+def site_language(lang: str) -> str:
+    """Return the site language messages are answered in for a Pl@ntNet ``lang`` (English when the site has none)."""
+    return LANGUAGES.get(lang, "en")
+
+
+def names_language(lang: str) -> str:
+    """Return the language to look common names up in (zh: the facts' zh-hans; others as given)."""
+    return LANGUAGES.get(lang, lang)
 
 
 def project_version(project: str) -> ModelVersion:

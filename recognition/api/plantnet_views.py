@@ -1,5 +1,9 @@
 """A drop-in for Pl@ntNet's identify API (/v2/identify/<project>, /v2/projects): same request, same JSON.
 
+Every /v2/ answer carries the user's quota in RateLimit headers; only accepted identifications spend it.
+Only what is *not a plant* is rejected (404 "Species not found", unless no-reject): a plant of a species the
+model does not know is answered, like Pl@ntNet does, with its candidates and their low scores.
+
 Apps and scripts written for Pl@ntNet switch to this service by changing the base URL and the
 ``api-key`` (the user's API token). The identification takes the normal path (queued, answered by
 a worker, kept in the user's history); the request waits for the worker up to a bound.
@@ -9,14 +13,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView, exception_handler
@@ -26,13 +33,14 @@ from ml.models import ModelVersion
 
 from .. import services
 from ..models import Identification
+from ..remote_images import RemoteImageError, fetch_image
 from ..selectors import outcome_of
-from ..throttles import UploadRateThrottle, UserRateThrottle
+from ..throttles import UploadQuota, UserRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
 from .exceptions import as_api_error
 from .plantnet_auth import ApiKeyAuthentication
 from .plantnet_body import error_body, identify_body
-from .plantnet_query import ALL, LANGUAGES, PlantNetError, parse_query, project_version
+from .plantnet_query import ALL, IdentifyQuery, PlantNetError, parse_query, project_version, site_language
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +78,32 @@ class PlantNetView(APIView):
     def get_exception_handler(self):
         return plantnet_exception_handler
 
+    def quota(self, request: Request) -> UploadQuota:
+        """Return the user's upload quota as this request found it (read once, not spent)."""
+        if not hasattr(self, "_quota"):
+            self._quota = UploadQuota()
+            self._quota.allow_request(request, self)
+        return self._quota
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.user.is_authenticated:
+            for name, value in self.quota(request).headers().items():
+                response.setdefault(name, value)
+        return response
+
     def permission_denied(self, request, message=None, code=None):
         if request.authenticators and not request.successful_authenticator:
             raise exceptions.NotAuthenticated("Missing API key: add ?api-key=YOUR_TOKEN (from /api-token/)")
         super().permission_denied(request, message, code)
+
+
+def is_not_a_plant(identification: Identification) -> bool:
+    """Return True when the model found no plant in the photos (the only answer Pl@ntNet rejects)."""
+    return (
+        outcome_of(identification) == Identification.Outcome.NO_MATCH
+        and identification.reason == Identification.Reason.NOT_A_PLANT
+    )
 
 
 def wait_for(identification: Identification, seconds: float) -> Identification | None:
@@ -88,36 +118,78 @@ def wait_for(identification: Identification, seconds: float) -> Identification |
         time.sleep(0.2)
 
 
+def given_organs(request: Request) -> list[str]:
+    """Return the organs the form gives, else those in the query string (some clients send them there)."""
+    form = request.data.getlist("organs") if hasattr(request.data, "getlist") else []
+    organs = [organ for organ in form if organ.strip()]
+    return organs or [organ for organ in request.query_params.getlist("organs") if organ.strip()]
+
+
+def remote_uploads(request: Request) -> list[UploadedFile[bytes]]:
+    """Return the photos GET identify names by URL (``images``), fetched; 405 while remote images are off."""
+    if not settings.RECOGNITION_REMOTE_IMAGES:
+        raise PlantNetError(
+            405,
+            "GET identify with image URLs is off on this server: POST the photos (multipart/form-data, field "
+            "images), or ask the operator to set RECOGNITION_REMOTE_IMAGES=true",
+            headers={"Allow": "POST"},
+        )
+    urls = [url for url in request.query_params.getlist("images") if url.strip()]
+    if not urls:
+        raise PlantNetError(400, "Give at least one image URL: ?images=https://...")
+    if len(urls) > settings.RECOGNITION_MAX_FILES:
+        raise PlantNetError(400, f"You gave {len(urls)} images; give at most {settings.RECOGNITION_MAX_FILES}")
+    try:
+        return [fetch_image(url) for url in urls]
+    except RemoteImageError as exc:
+        raise PlantNetError(400, str(exc)) from None
+
+
 @method_decorator(login_not_required, name="dispatch")
 class IdentifyView(PlantNetView):
-    """POST /v2/identify/<project>: Pl@ntNet's identify request, answered with Pl@ntNet's JSON."""
+    """POST /v2/identify/<project> (photos) or GET with ``images=URL``: Pl@ntNet's identify request, answered
+    with Pl@ntNet's JSON."""
+
+    # not HEAD: Django would answer it with GET, which fetches and identifies
+    http_method_names = ["get", "post", "options"]
 
     def get_throttles(self):
         if not hasattr(self, "_throttles"):
-            self._throttles = [UserRateThrottle(), UploadRateThrottle()]
+            self._quota = UploadQuota()
+            self._throttles = [UserRateThrottle(), self._quota]
         return self._throttles
 
-    def remaining_requests(self) -> int:
-        """Return how many identifications the user may still start in the upload throttle's window."""
-        upload = self.get_throttles()[1]
-        if upload.rate is None or not hasattr(upload, "history"):
-            return 0
-        return max(0, upload.num_requests - len(upload.history))
-
-    def post(self, request, project: str):
+    def post(self, request: Request, project: str) -> Response:
         query = parse_query(request.query_params)
         self.check_size(request.META.get("CONTENT_LENGTH"))
         version = project_version(project)
         files = request.FILES.getlist("images")
         self.check_size(sum(upload.size or 0 for upload in files))
-        given_organs = [organ for organ in request.data.getlist("organs") if organ.strip()]
+        return self.identify(request, project, version, query, files)
+
+    def get(self, request: Request, project: str) -> Response:
+        query = parse_query(request.query_params)
+        version = project_version(project)
+        return self.identify(request, project, version, query, remote_uploads(request))
+
+    def identify(
+        self,
+        request: Request,
+        project: str,
+        version: ModelVersion,
+        query: IdentifyQuery,
+        files: list[UploadedFile[bytes]],
+    ) -> Response:
+        """Identify ``files`` and answer Pl@ntNet's JSON (or its error); only an accepted request spends quota."""
+        organs_given = given_organs(request)
         try:
             photos = prepare_uploads(files)
-            organs = clean_plantnet_organs(given_organs, len(photos))
+            organs = clean_plantnet_organs(organs_given, len(photos))
         except DjangoValidationError as exc:
             raise PlantNetError(400, " ".join(exc.messages)) from None
         requested = None if project == ALL else version
         identification = services.create_identification(request.user, photos, organs, model_version=requested)
+        self.quota(request).count()
         url = reverse("api:identification-detail", args=[identification.pk], request=request)
         finished = wait_for(identification, settings.RECOGNITION_PLANTNET_WAIT_SECONDS)
         if finished is None:
@@ -128,13 +200,14 @@ class IdentifyView(PlantNetView):
             )
         if finished.status == Identification.Status.FAILED:
             raise PlantNetError(503, f"The identification failed: {finished.error}")
-        if outcome_of(finished) == "no_match" and not query.no_reject:
+        if is_not_a_plant(finished) and not query.no_reject:
             raise PlantNetError(404, "Species not found")
-        with translation.override(LANGUAGES[query.lang]):
-            body = identify_body(request, project, finished, query, files, given_organs, self.remaining_requests())
+        remaining = self.quota(request).remaining()
+        with translation.override(site_language(query.lang)):
+            body = identify_body(request, project, finished, query, files, organs_given, remaining)
         return Response(body, headers={"Location": url})
 
-    def check_size(self, size) -> None:
+    def check_size(self, size: str | int | None) -> None:
         limit = settings.RECOGNITION_PLANTNET_MAX_REQUEST_BYTES
         try:
             size = int(size or 0)

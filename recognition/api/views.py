@@ -31,6 +31,7 @@ from .serializers import (
     ModelVersionSerializer,
     PhotoSerializer,
 )
+from .signed_urls import SignedUrlAuthentication
 
 MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
 
@@ -149,7 +150,12 @@ class IdentificationViewSet(
         return history_download(queryset, fmt, lambda photo: serializer.get_url(photo))
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})
-    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_pk>[0-9]+)/(?P<kind>original|thumbnail)")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"photos/(?P<photo_pk>[0-9]+)/(?P<kind>original|thumbnail)",
+        authentication_classes=[*APIView.authentication_classes, SignedUrlAuthentication],
+    )
     def photo(self, request, pk=None, photo_pk=None, kind=None):
         """One of your photos (normalised JPEG) or its thumbnail."""
         return photo_response(request.user, int(pk), int(photo_pk), kind)
@@ -169,9 +175,10 @@ class ActiveModelView(APIView):
 
 @method_decorator(login_not_required, name="dispatch")
 class ReferencePhotoView(APIView):
-    """A training photo of a model's class, to compare a candidate with (token, session or Pl@ntNet ``api-key``)."""
+    """A training photo of a model's class, to compare a candidate with (token, session, Pl@ntNet ``api-key`` or the
+    ``sig`` of a signed URL)."""
 
-    authentication_classes = [*APIView.authentication_classes, ApiKeyAuthentication]
+    authentication_classes = [*APIView.authentication_classes, ApiKeyAuthentication, SignedUrlAuthentication]
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: MESSAGE})
     def get(self, request, pk: int, index: int, number: int):

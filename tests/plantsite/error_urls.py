@@ -11,4 +11,4 @@ def broken(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("broken/", broken), *urlpatterns]
+urlpatterns = [path("broken/", broken), path("v2/broken/", broken), *urlpatterns]

@@ -20,6 +20,9 @@ PUBLIC = {
     "/accounts/password/reset/x/x/",
     "/accounts/password/reset/done/",
     "/i18n/setlang/",
+    # Pl@ntNet's status route and the /v2/ description are open, as Pl@ntNet's are
+    "/v2/_status/?",
+    "/v2/openapi.json",
 }
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000001", "path": "x"}
 

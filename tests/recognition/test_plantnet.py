@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -122,12 +123,39 @@ def test_the_identification_is_kept_in_the_users_history(live_server, key, user,
     assert response.headers["Location"].endswith(f"/api/identifications/{identification.pk}/")
 
 
-def test_no_match_answers_404_species_not_found_to_curl(
+def set_nothing_is_a_plant(version) -> None:
+    """Give a registered model a 'not a plant' probe that finds no plant in any photo (P(plant) ~ 0)."""
+    import timm
+
+    from plantml.checkpoint import load_checkpoint, write_payload
+    from plantml.open_set import Calibration, PlantProbe
+
+    payload = load_checkpoint(version.checkpoint_path)
+    features = timm.create_model(version.architecture, pretrained=False, num_classes=0).num_features
+    probe = PlantProbe(weight=[0.0] * features, bias=-20.0)
+    payload["spec"]["calibration"] = Calibration(threshold=0.5, plant_probe=probe).to_dict()
+    write_payload(version.checkpoint_path, payload)
+    versions.checkpoint_rewritten(version)
+
+
+def test_not_a_plant_answers_404_species_not_found_to_curl(
     live_server, key, photos, active_model, module_worker, settings
 ):
-    set_threshold(active_model, 1.0)  # the untrained model never reaches it: every answer is "no match"
+    set_nothing_is_a_plant(active_model)
     code, body = curl_client(live_server.url, key, photos[0], "leaf")
     assert (code, body) == (404, {"statusCode": 404, "error": "Not Found", "message": "Species not found"})
+    assert Identification.objects.get().reason == "not_a_plant"
+
+
+def test_a_plant_of_a_species_the_model_does_not_know_is_answered_with_its_low_scores(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    set_threshold(active_model, 1.0)  # the untrained model never reaches it: every plant is "no match"
+    code, body = curl_client(live_server.url, key, photos[0], "leaf")
+    assert code == 200, body
+    assert Identification.objects.get().outcome == "no_match"
+    assert len(body["results"]) == active_model.num_classes
+    assert all(result["score"] < 1.0 for result in body["results"])
 
 
 def test_no_reject_answers_200_with_the_candidates_even_without_a_match(
@@ -183,7 +211,7 @@ def test_past_the_wait_bound_the_answer_is_504_with_the_identifications_url(
         ("", ["flower", "leaf"], 401, "Missing API key"),
         ("api-key=wrong", ["flower", "leaf"], 401, "Invalid API key"),
         ("nb-results=0", ["flower", "leaf"], 400, "nb-results must be a whole number of 1 or more"),
-        ("lang=xx", ["flower", "leaf"], 400, "lang 'xx' is not available here"),
+        ("lang=not+a+language", ["flower", "leaf"], 400, "lang 'not a language' is not a language code"),
         ("no-reject=maybe", ["flower", "leaf"], 400, "no-reject must be true or false"),
         ("", ["flower", "stem"], 400, "Unknown organ stem"),
         ("", ["flower"], 400, "send one organ per image"),
@@ -279,7 +307,7 @@ def test_results_carry_the_models_species_facts_and_gbif_id(
     assert rosa["gbif"] == {"id": "8395064"}
 
 
-def test_related_images_are_the_reference_photos_opened_with_the_api_key(
+def test_related_images_open_without_a_key_and_not_for_another_image_nor_after_expiry(
     live_server, key, photos, species_model, module_worker, settings
 ):
     settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
@@ -289,5 +317,115 @@ def test_related_images_are_the_reference_photos_opened_with_the_api_key(
     assert len(images) == 2
     assert set(images[0]) == {"organ", "author", "license", "date", "citation", "url"}
     assert set(images[0]["url"]) == {"o", "m", "s"}
-    photo = requests.get(images[0]["url"]["o"], params={"api-key": key}, timeout=30)
+    first, second = images[0]["url"]["o"], images[1]["url"]["o"]
+    assert "api-key" not in first and key not in first
+    photo = requests.get(first, timeout=30)  # as an <img src> would: no key
     assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+    other_photo = second.split("?")[0] + "?" + first.split("?")[1]  # the first one's signature on the second
+    assert requests.get(other_photo, timeout=30).status_code == 403
+    settings.RECOGNITION_IMAGE_URL_SECONDS = 1
+    time.sleep(2.1)
+    expired = requests.get(first, timeout=30)
+    assert expired.status_code == 403 and "expired" in expired.json()["message"]
+
+
+def test_query_images_are_the_users_photos_opened_without_a_key(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    set_threshold(active_model, 0.0)
+    response = python_client(live_server.url, key, photos[:1], ["flower"])
+    image = response.json()["query"]["images"][0]
+    assert response.json()["predictedOrgans"][0]["image"] == image
+    photo = requests.get(image, timeout=30)
+    assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+
+
+def test_lang_fr_answers_scientific_names_without_common_names_the_facts_lack(
+    live_server, key, photos, species_model, module_worker, settings
+):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    response = python_client(live_server.url, key, photos[:1], ["flower"], lang="fr")
+    assert response.status_code == 200, response.text
+    assert response.json()["language"] == "fr"
+    rosa = next(r for r in response.json()["results"] if r["species"]["scientificNameWithoutAuthor"] == "Rosa canina")
+    assert rosa["species"]["scientificName"] == "Rosa canina L." and rosa["species"]["commonNames"] == []
+
+
+def test_lang_en_answers_the_english_common_name(live_server, key, photos, species_model, module_worker, settings):
+    settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0
+    response = python_client(live_server.url, key, photos[:1], ["flower"], lang="en")
+    rosa = next(r for r in response.json()["results"] if r["species"]["scientificNameWithoutAuthor"] == "Rosa canina")
+    assert rosa["species"]["commonNames"] == ["dog rose"]
+
+
+def test_organs_in_the_query_string_are_used_when_the_form_has_none(
+    live_server, key, photos, active_model, module_worker, settings
+):
+    set_threshold(active_model, 0.0)
+    endpoint = f"{live_server.url}/v2/identify/all?api-key={key}&organs=flower&organs=leaf"
+    files = [("images", (path.name, path.read_bytes(), "image/jpeg")) for path in photos]
+    response = requests.post(endpoint, files=files, timeout=120)
+    assert response.status_code == 200, response.text
+    assert response.json()["query"]["organs"] == ["flower", "leaf"]
+    assert [photo.organ for photo in Identification.objects.get().photos.order_by("pk")] == ["flower", "leaf"]
+
+
+def test_refused_requests_do_not_use_up_the_quota(live_server, key, photos, active_model, module_worker, settings):
+    settings.RECOGNITION_UPLOAD_RATE = "10/hour"
+    set_threshold(active_model, 0.0)
+    refused = python_client(live_server.url, key, photos, ["flower"])  # one organ for two images: a 400
+    assert refused.status_code == 400
+    daily = requests.get(f"{live_server.url}/v2/quota/daily?api-key={key}", timeout=30).json()
+    assert daily["count"] == {"identify": 0}
+    accepted = python_client(live_server.url, key, photos[:1], ["flower"])
+    assert accepted.json()["remainingIdentificationRequests"] == 9
+    assert accepted.headers["RateLimit"].startswith('"identify";r=9;')
+    assert accepted.headers["RateLimit-Policy"] == '"identify";q=10;w=3600'
+
+
+def test_get_identify_is_a_json_405_saying_how_to_turn_remote_images_on(live_server, key, active_model):
+    url = f"{live_server.url}/v2/identify/all?api-key={key}&images=https://example.org/a.jpg&organs=leaf"
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 405
+    assert (
+        response.json()["error"] == "Method Not Allowed" and "RECOGNITION_REMOTE_IMAGES" in response.json()["message"]
+    )
+
+
+@pytest.fixture
+def image_server(photos):
+    """A local HTTP server that serves the first photo at /flower.jpg."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (photos[0].parent / "flower.jpg").write_bytes(photos[0].read_bytes())
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(photos[0].parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_get_identify_fetches_the_photo_from_its_url_when_remote_images_are_on(
+    live_server, key, active_model, module_worker, settings, image_server
+):
+    settings.RECOGNITION_REMOTE_IMAGES = True
+    settings.RECOGNITION_REMOTE_IMAGE_PRIVATE_HOSTS = ["127.0.0.1"]  # this test's own server
+    set_threshold(active_model, 0.0)
+    url = f"{live_server.url}/v2/identify/all"
+    params = {"api-key": key, "images": f"{image_server}/flower.jpg", "organs": "flower"}
+    response = requests.get(url, params=params, timeout=120)
+    assert response.status_code == 200, response.text
+    assert response.json()["query"]["organs"] == ["flower"] and response.json()["results"]
+    assert response.json()["predictedOrgans"][0]["filename"] == "flower.jpg"
+
+
+def test_get_identify_refuses_a_private_address(live_server, key, active_model, settings, image_server):
+    settings.RECOGNITION_REMOTE_IMAGES = True  # and no host allowed to be private, as by default
+    params = {"api-key": key, "images": f"{image_server}/flower.jpg"}
+    response = requests.get(f"{live_server.url}/v2/identify/all", params=params, timeout=60)
+    assert response.status_code == 400
+    assert "private or local address" in response.json()["message"]
+    assert not Identification.objects.exists()
