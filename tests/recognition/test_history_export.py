@@ -8,11 +8,11 @@ import json
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition import services
 from recognition.models import Identification
+from recognition.tokens import create_token
 from recognition.validators import prepare_uploads
 
 from .conftest import photo_of
@@ -66,7 +66,7 @@ def test_csv_from_the_history_page_has_one_row_per_own_identification(user_clien
 def test_json_from_the_api_lists_photos_candidates_and_feedback(user, history):
     confident, _ = history
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     response = api.get("/api/identifications/export/json/")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     records = {r["id"]: r for r in json.loads(response.content)["identifications"]}
