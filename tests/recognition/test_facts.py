@@ -127,3 +127,28 @@ def test_the_api_reference_photo_refuses_requests_without_credentials(species_mo
 def test_the_facts_labels_are_translated(user_client, user, species_model):
     page = _page(user_client, _done(user, species_model), "zh-hans")
     assert "属 <i>Rosa</i>" in page and "科 Rosaceae" in page
+
+
+HUGE = "9" * 300  # once a 500: the file name built from it is too long for the disk
+
+
+@pytest.mark.parametrize(("index", "number"), [(HUGE, "1"), ("1", HUGE), (HUGE, HUGE)])
+def test_a_huge_class_index_or_photo_number_is_404_on_the_page_and_in_the_api(
+    user_client, api, user, species_model, index, number
+):
+    page = user_client.get(f"/species/{species_model.pk}/references/{index}/{number}.jpg")
+    assert page.status_code == 404
+    answer = api.get(f"/api/models/{species_model.pk}/references/{index}/{number}/")
+    assert answer.status_code == 404 and "no such reference photo" in answer.json()["message"]
+    _, key = create_token(user, "pl@ntnet app")
+    by_key = APIClient().get(f"/api/models/{species_model.pk}/references/{index}/{number}/", {"api-key": key})
+    assert by_key.status_code == 404
+
+
+def test_a_huge_model_number_is_404(api, species_model):
+    assert api.get(f"/api/models/{HUGE}/references/1/1/").status_code == 404
+
+
+def test_a_malformed_api_key_is_401_on_the_reference_photo_url(species_model):
+    response = APIClient().get(f"/api/models/{species_model.pk}/references/1/1/", {"api-key": "\x00x"})
+    assert response.status_code == 401 and "/api-token/" in response.json()["message"]

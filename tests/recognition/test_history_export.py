@@ -120,3 +120,21 @@ def test_a_species_search_of_the_export_leaves_out_no_matches(user_client, histo
     confident, _ = history
     records = json.loads(user_client.get("/history/export/json/", {"q": "rosa"}).content)["identifications"]
     assert [r["id"] for r in records] == [confident.pk]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_the_api_download_refuses_a_nul_in_species_with_a_400(user, fmt):
+    # PostgreSQL refuses a NUL in a query with an error: once a 500 here
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
+    response = api.get(f"/api/identifications/export/{fmt}/", {"species": "rosa\x00"})
+    assert response.status_code == 400 and "NUL" in response.json()["message"]
+
+
+def test_the_api_download_keeps_only_the_status_asked_for(user, history):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
+    done = api.get("/api/identifications/export/json/", {"status": "done"})
+    failed = api.get("/api/identifications/export/json/", {"status": "failed"})
+    assert len(json.loads(done.content)["identifications"]) == 2
+    assert json.loads(failed.content)["identifications"] == []
