@@ -31,9 +31,12 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Answer 404 as JSON under /api/ (what the API's clients parse), else as Django's page."""
+    """Answer 404 as JSON under /api/ and, in Pl@ntNet's shape, under /v2/ (what clients parse), else as a page."""
+    message = f"nothing at {request.path}: see /api/docs/ for the API's URLs"
     if request.path.startswith("/api/"):
-        return JsonResponse({"message": f"nothing at {request.path}: see /api/docs/ for the API's URLs"}, status=404)
+        return JsonResponse({"message": message}, status=404)
+    if request.path.startswith("/v2/"):
+        return JsonResponse({"statusCode": 404, "error": "Not Found", "message": message}, status=404)
     return page_not_found(request, exception)
 
 

@@ -26,3 +26,14 @@ def test_the_500_page_is_the_sites_own_and_translated(client, settings):
     page = response.content.decode()
     assert response.status_code == 500
     assert 'data-testid="server-error"' in page and "服务器出了问题" in page
+
+
+def test_a_404_under_api_is_json_with_a_message(client):
+    response = client.get("/api/no-such-thing/")
+    assert response.status_code == 404 and "/api/docs/" in response.json()["message"]
+
+
+def test_a_404_under_v2_is_json_in_plantnets_shape(client):
+    response = client.get("/v2/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["statusCode"] == 404 and response.json()["error"] == "Not Found"
