@@ -18,7 +18,7 @@ ERROR = OpenApiResponse(
             "message": serializers.CharField(),
         },
     ),
-    description="Pl@ntNet's error shape; ``message`` says what to change",
+    description="Pl@ntNet's error shape: its message says what to change",
 )
 # Field names with hyphens, as Pl@ntNet spells its query parameters.
 QUERY = inline_serializer(
@@ -65,7 +65,7 @@ IDENTIFY = {
 }
 PROJECTS = {
     "operation_id": "plantnet_projects",
-    "summary": "The projects (model versions) an identify request may name; ``all`` is the active model",
+    "summary": "The projects (model versions) an identify request may name; all is the active model",
     "responses": {200: PROJECTS_LIST, 401: ERROR},
     "tags": ["Pl@ntNet"],
 }

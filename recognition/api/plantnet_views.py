@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -29,6 +30,7 @@ from ..models import Identification
 from ..selectors import outcome_of
 from ..throttles import UploadRateThrottle, UserRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
+from . import plantnet_schema
 from .exceptions import as_api_error
 from .plantnet_auth import ApiKeyAuthentication
 from .plantnet_body import error_body, identify_body
@@ -65,7 +67,6 @@ class PlantNetView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [MultiPartParser, FormParser]
-    schema = None  # documented as Pl@ntNet documents it (README), not in this API's OpenAPI schema
 
     def get_exception_handler(self):
         return plantnet_exception_handler
@@ -104,6 +105,7 @@ class IdentifyView(PlantNetView):
             return 0
         return max(0, upload.num_requests - len(upload.history))
 
+    @extend_schema(**plantnet_schema.IDENTIFY)
     def post(self, request, project: str):
         query = parse_query(request.query_params)
         self.check_size(request.META.get("CONTENT_LENGTH"))
@@ -151,6 +153,7 @@ class IdentifyView(PlantNetView):
 class ProjectsView(PlantNetView):
     """GET /v2/projects: ``all`` (the active model) and every registered model version."""
 
+    @extend_schema(**plantnet_schema.PROJECTS)
     def get(self, request):
         active = versions.active_version()
         projects = []
