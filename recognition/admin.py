@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import ApiToken, Candidate, Identification, IdentificationPhoto, Preferences
 
@@ -33,7 +34,7 @@ class PreferencesAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     """Tokens can be seen and revoked here; users create them on the API token page (the secret is shown once)."""
 
     list_display = ("name", "user", "token_key", "created", "expiry")
@@ -41,5 +42,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("name", "user", "token_key", "created", "expiry")
     exclude = ("digest",)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -91,8 +91,9 @@ class ApiTokenForm(forms.Form):
     )
     days = forms.TypedChoiceField(coerce=int, label=gettext_lazy("Expires after"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         days = sorted({*TOKEN_LIFETIMES_DAYS, settings.API_TOKEN_DAYS})
-        self.fields["days"].choices = [(n, ngettext("%(n)d day", "%(n)d days", n) % {"n": n}) for n in days]
-        self.fields["days"].initial = settings.API_TOKEN_DAYS
+        field = cast(forms.TypedChoiceField, self.fields["days"])
+        field.choices = [(n, ngettext("%(n)d day", "%(n)d days", n) % {"n": n}) for n in days]
+        field.initial = settings.API_TOKEN_DAYS

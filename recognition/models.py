@@ -192,7 +192,7 @@ class Preferences(models.Model):
         return f"preferences of {self.user}"
 
 
-class ApiToken(AbstractAuthToken):
+class ApiToken(AbstractAuthToken):  # type: ignore[misc]  # knox has no type information
     """A named API token of a user; only its hash (and its first 15 characters, to find it) is stored."""
 
     name = models.CharField(_("name"), max_length=100)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 from ..validators import PLANTNET_ORGANS
@@ -52,20 +52,17 @@ PROJECTS_LIST = inline_serializer(
     many=True,
 )
 
-IDENTIFY = {
-    "operation_id": "plantnet_identify",
-    "summary": "Pl@ntNet's identify request, answered with Pl@ntNet's JSON (waits for the worker)",
-    "parameters": [QUERY],
-    "request": {"multipart/form-data": REQUEST},
-    "responses": {
-        200: OpenApiTypes.OBJECT,
-        **{code: ERROR for code in (400, 401, 404, 413, 415, 429, 503, 504)},
-    },
-    "tags": ["Pl@ntNet"],
-}
-PROJECTS = {
-    "operation_id": "plantnet_projects",
-    "summary": "The projects (model versions) an identify request may name; all is the active model",
-    "responses": {200: PROJECTS_LIST, 401: ERROR},
-    "tags": ["Pl@ntNet"],
-}
+identify_schema = extend_schema(
+    operation_id="plantnet_identify",
+    summary="Pl@ntNet's identify request, answered with Pl@ntNet's JSON (waits for the worker)",
+    parameters=[QUERY],
+    request={"multipart/form-data": REQUEST},
+    responses={200: OpenApiTypes.OBJECT, **{code: ERROR for code in (400, 401, 404, 413, 415, 429, 503, 504)}},
+    tags=["Pl@ntNet"],
+)
+projects_schema = extend_schema(
+    operation_id="plantnet_projects",
+    summary="The projects (model versions) an identify request may name; all is the active model",
+    responses={200: PROJECTS_LIST, 401: ERROR},
+    tags=["Pl@ntNet"],
+)

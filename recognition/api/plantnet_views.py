@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -105,7 +104,7 @@ class IdentifyView(PlantNetView):
             return 0
         return max(0, upload.num_requests - len(upload.history))
 
-    @extend_schema(**plantnet_schema.IDENTIFY)
+    @plantnet_schema.identify_schema
     def post(self, request, project: str):
         query = parse_query(request.query_params)
         self.check_size(request.META.get("CONTENT_LENGTH"))
@@ -153,7 +152,7 @@ class IdentifyView(PlantNetView):
 class ProjectsView(PlantNetView):
     """GET /v2/projects: ``all`` (the active model) and every registered model version."""
 
-    @extend_schema(**plantnet_schema.PROJECTS)
+    @plantnet_schema.projects_schema
     def get(self, request):
         active = versions.active_version()
         projects = []
