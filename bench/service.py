@@ -69,9 +69,9 @@ class RunningService:
         token = self._manage(
             "shell",
             "-c",
-            "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
+            "from django.contrib.auth import get_user_model; from recognition.tokens import create_token; "
             "u = get_user_model().objects.get_or_create(username='bench')[0]; "
-            "print(Token.objects.get_or_create(user=u)[0].key)",
+            "print(create_token(u, 'bench')[1])",
         ).split()[-1]
         self.session.headers["Authorization"] = f"Token {token}"
 

@@ -1,10 +1,13 @@
-"""Account views Django does not ship: sign-up, the account page and deleting one's account."""
+"""Account views Django does not ship (sign-up, the account page, deleting one's account) and its login page."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +30,16 @@ class SignUpForm(UserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].help_text = gettext_lazy("Used only to send you a link when you forget your password.")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; a signed-in user whose ``next`` is this page goes home instead of round in a loop."""
+
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:  # type: ignore[override]  # django-stubs adds an argument Django 5.2 lacks
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
 
 @method_decorator(login_not_required, name="dispatch")

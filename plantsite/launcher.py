@@ -114,6 +114,8 @@ class Launcher:
                 str(self.workers),
                 "--access-logfile",
                 "-",
+                "--logger-class",
+                "plantsite.access_log.RedactingLogger",
                 "--graceful-timeout",
                 "10",
                 # URLs up to gunicorn's own 1 MB cap reach plantsite.request_limits, which answers a

@@ -37,7 +37,7 @@ def plantnet_error(status: int, message: str) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Answer 404 as JSON under /api/ and /v2/ (what their clients parse), else as Django's page."""
+    """Answer 404 as JSON under /api/ and, in Pl@ntNet's shape, under /v2/ (what clients parse), else as a page."""
     if request.path.startswith("/v2/"):
         return plantnet_error(404, f"Not found: {request.path} is not a route of this Pl@ntNet-compatible API")
     if request.path.startswith("/api/"):

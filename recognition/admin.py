@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .models import Candidate, Identification, IdentificationPhoto, Preferences
+from .models import ApiToken, Candidate, Identification, IdentificationPhoto, Preferences
 
 
 class PhotoInline(admin.TabularInline):
@@ -30,3 +31,16 @@ class PreferencesAdmin(admin.ModelAdmin):
     list_display = ("user", "share_confirmed_photos")
     list_filter = ("share_confirmed_photos",)
     search_fields = ("user__username",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
+    """Tokens can be seen and revoked here; users create them on the API token page (the secret is shown once)."""
+
+    list_display = ("name", "user", "token_key", "created", "expiry")
+    search_fields = ("user__username", "name", "token_key")
+    readonly_fields = ("name", "user", "token_key", "created", "expiry")
+    exclude = ("digest",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import Identification
 from .validators import clean_organs, prepare_uploads, validate_feedback
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+TOKEN_LIFETIMES_DAYS = (7, 30, 90, 365)
 
 
 class MultipleImageInput(forms.FileInput):
@@ -77,3 +79,21 @@ class FeedbackForm(forms.Form):
 
 class HistorySearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Species"))
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token's ``name`` and lifetime ``days`` (the choices include the API_TOKEN_DAYS default)."""
+
+    name = forms.CharField(
+        max_length=100,
+        label=gettext_lazy("Name"),
+        help_text=gettext_lazy("Where you will use it, for example “garden camera”."),
+    )
+    days = forms.TypedChoiceField(coerce=int, label=gettext_lazy("Expires after"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        days = sorted({*TOKEN_LIFETIMES_DAYS, settings.API_TOKEN_DAYS})
+        field = cast(forms.TypedChoiceField, self.fields["days"])
+        field.choices = [(n, ngettext("%(n)d day", "%(n)d days", n) % {"n": n}) for n in days]
+        field.initial = settings.API_TOKEN_DAYS

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 from .certainty import Certainty, certainty_of, whole_percent
 
@@ -191,3 +192,15 @@ class Preferences(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user}"
+
+
+class ApiToken(AbstractAuthToken):  # type: ignore[misc]  # knox has no type information
+    """A named API token of a user; only its hash (and its first 15 characters, to find it) is stored."""
+
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key[:8]}…, {self.user})"

@@ -10,6 +10,8 @@ from ml.models import ModelVersion
 
 from .selectors import open_own_photo
 
+MAX_REFERENCE_NUMBER = 10**9  # far beyond the photos a class keeps (a handful)
+
 
 def photo_response(user, pk: int, photo_pk: int, kind: str) -> FileResponse:
     """Return the stored JPEG ``kind`` of a photo owned by ``user``, privately cacheable; Http404 otherwise."""
@@ -21,7 +23,11 @@ def photo_response(user, pk: int, photo_pk: int, kind: str) -> FileResponse:
 def reference_photo_response(version_pk: int, index: int, number: int) -> FileResponse:
     """Return reference photo ``number`` of class ``index`` of a model version (callers check sign-in); Http404
     when there is none."""
-    path = reference_photos.reference_photo(get_object_or_404(ModelVersion, pk=version_pk), index, number)
+    version = get_object_or_404(ModelVersion, pk=version_pk)
+    # Bounded before any file name is built: a 300-digit number would make one too long for the disk (a 500).
+    if not (0 <= index < version.num_classes and 0 <= number <= MAX_REFERENCE_NUMBER):
+        raise Http404(f"no such reference photo: the class index goes from 0 to {version.num_classes - 1}")
+    path = reference_photos.reference_photo(version, index, number)
     if path is None:
         raise Http404("no such reference photo")
     response = FileResponse(path.open("rb"), content_type="image/jpeg")

@@ -32,7 +32,9 @@ def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[I
 
 def open_own_photo(user, pk: int, photo_pk: int, kind: str) -> File:
     """Return the opened file ``kind`` ('original' or 'thumbnail') of a photo owned by ``user``; Http404 otherwise."""
-    item = get_object_or_404(IdentificationPhoto, pk=photo_pk, identification_id=pk, identification__owner=user)
+    # identification__pk, not identification_id: Django answers "none" for a number too large for the column
+    # on a primary key, but passes it to the database on a foreign key (an overflow error, a 500)
+    item = get_object_or_404(IdentificationPhoto, pk=photo_pk, identification__pk=pk, identification__owner=user)
     field = {"original": item.file, "thumbnail": item.thumbnail}.get(kind)
     if field is None or not field.name:
         raise Http404

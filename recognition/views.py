@@ -11,13 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.authtoken.models import Token
 
 from ml import versions
 
-from . import services
+from . import services, tokens
 from .certainty import shown_candidates
-from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
+from .forms import ApiTokenForm, FeedbackForm, HistorySearchForm, IdentifyForm
 from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
@@ -187,18 +186,32 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def api_token(request: HttpRequest) -> HttpResponse:
-    """Show the user's API token; POST action=create makes a new one, action=revoke deletes it."""
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action not in ("create", "revoke"):
-            messages.error(request, _("Choose to create or to revoke the token."))
-            return redirect("recognition:api_token")
-        Token.objects.filter(user=request.user).delete()
-        if action == "create":
-            Token.objects.create(user=request.user)
-            messages.success(request, _("A new API token was created; the old one no longer works."))
+    """List the user's API tokens; POST action=create (name, days) shows the new secret once, action=revoke (the
+    token's ``digest``) or revoke_all deletes."""
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "revoke":
+        if tokens.revoke_token(request.user, request.POST.get("digest", "")):
+            messages.success(request, _("The token was revoked: programs using it are refused from now on."))
         else:
-            messages.success(request, _("Your API token was revoked."))
+            messages.error(request, _("You have no such token: it may have expired or been revoked already."))
         return redirect("recognition:api_token")
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "recognition/api_token.html", {"token": token})
+    if action == "revoke_all":
+        count = tokens.revoke_all(request.user)
+        messages.success(request, _("All your tokens were revoked (%(count)d).") % {"count": count})
+        return redirect("recognition:api_token")
+    if action not in (None, "create"):
+        messages.error(request, _("Choose to create or to revoke a token."))
+        return redirect("recognition:api_token")
+
+    form, token, secret, status = ApiTokenForm(request.POST or None), None, None, 200
+    if action == "create" and form.is_valid():
+        if tokens.live_tokens(request.user).count() >= settings.API_TOKEN_LIMIT:
+            form.add_error(
+                None, _("You have %(limit)d tokens already: revoke one first.") % {"limit": settings.API_TOKEN_LIMIT}
+            )
+        else:
+            token, secret = tokens.create_token(request.user, form.cleaned_data["name"], form.cleaned_data["days"])
+    if action == "create" and secret is None:
+        status = 400
+    context = {"form": form, "tokens": tokens.live_tokens(request.user), "new_token": token, "secret": secret}
+    return render(request, "recognition/api_token.html", context, status=status)

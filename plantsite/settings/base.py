@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -65,7 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "ml",
@@ -122,6 +123,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django calls it after every password change (page, reset link, admin, changepassword).
+    {"NAME": "recognition.tokens.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -196,9 +199,10 @@ CACHES = {
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a request without credentials gets 401 with "WWW-Authenticate: Token", not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "recognition.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -214,6 +218,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- API tokens --------------------------------------------------------------
+# django-rest-knox keeps a SHA-512 hash of each token, never the token. A token lives this many days
+# unless its owner picks another lifetime on the API token page; each user holds at most this many.
+API_TOKEN_DAYS = _whole_number("API_TOKEN_DAYS", 90, 1, "days")
+API_TOKEN_LIMIT = _whole_number("API_TOKEN_LIMIT", 10, 1, "tokens per user")
+KNOX_TOKEN_MODEL = "recognition.ApiToken"
+REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "TOKEN_LIMIT_PER_USER": API_TOKEN_LIMIT}
 
 # --- Logging -----------------------------------------------------------------
 LOGGING = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.authtoken.models import Token
+
+from ..tokens import authenticate_key
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -15,10 +15,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = request.query_params.get("api-key", "").strip()
         if not key:
             return None
-        token = Token.objects.select_related("user").filter(key=key).first()
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid API key: create one on the API token page (/api-token/)")
-        return token.user, token
+        return authenticate_key(
+            key, "Invalid API key (or expired, or revoked): create one on the API token page (/api-token/)"
+        )
 
     def authenticate_header(self, request) -> str:
         return 'api-key realm="api"'

@@ -37,6 +37,7 @@ from ..remote_images import RemoteImageError, fetch_image
 from ..selectors import outcome_of
 from ..throttles import UploadQuota, UserRateThrottle
 from ..validators import clean_plantnet_organs, prepare_uploads
+from . import plantnet_schema
 from .exceptions import as_api_error
 from .plantnet_auth import ApiKeyAuthentication
 from .plantnet_body import error_body, identify_body
@@ -73,7 +74,6 @@ class PlantNetView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [MultiPartParser, FormParser]
-    schema = None  # documented as Pl@ntNet documents it (README), not in this API's OpenAPI schema
 
     def get_exception_handler(self):
         return plantnet_exception_handler
@@ -159,6 +159,7 @@ class IdentifyView(PlantNetView):
             self._throttles = [UserRateThrottle(), self._quota]
         return self._throttles
 
+    @plantnet_schema.identify_schema
     def post(self, request: Request, project: str) -> Response:
         query = parse_query(request.query_params)
         self.check_size(request.META.get("CONTENT_LENGTH"))
@@ -224,6 +225,7 @@ class IdentifyView(PlantNetView):
 class ProjectsView(PlantNetView):
     """GET /v2/projects: ``all`` (the active model) and every registered model version."""
 
+    @plantnet_schema.projects_schema
     def get(self, request):
         active = versions.active_version()
         projects = []

@@ -61,7 +61,7 @@ class IdentificationViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Identification.objects.none()
         queryset = own_identifications(self.request.user).select_related("model_version").prefetch_related("photos")
-        if self.action != "list":
+        if self.action not in ("list", "export"):
             return queryset
         filters = IdentificationFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
@@ -138,14 +138,19 @@ class IdentificationViewSet(
     @extend_schema(
         parameters=[
             OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["csv", "json"]),
-            OpenApiParameter("species", OpenApiTypes.STR, description="only the matching identifications"),
+            IdentificationFilterSerializer,
         ],
-        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT, 404: MESSAGE},
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            400: MESSAGE,
+            404: MESSAGE,
+        },
     )
     @action(detail=False, methods=["get"], url_path=r"export/(?P<fmt>csv|json)")
     def export(self, request, fmt=None):
-        """Download your whole history (or the ``species`` matches) as CSV or JSON."""
-        queryset = search_species(self.get_queryset(), request.query_params.get("species", "").strip())
+        """Download your whole history (or the ``species`` and ``status`` matches) as CSV or JSON."""
+        queryset = self.get_queryset()
         serializer = PhotoSerializer(context={"request": request})
         return history_download(queryset, fmt, lambda photo: serializer.get_url(photo))
 

@@ -33,7 +33,7 @@ def signed_in_pages(done, pending, no_match) -> list[str]:
 
 def visit_every_page(browser, live_server, screen, model, user_model, folder, check) -> list[str]:
     """Open every page (signed out, signed in, with photos chosen) on ``screen``; return what ``check`` found."""
-    from rest_framework.authtoken.models import Token
+    from recognition.tokens import create_token
 
     page = open_page(browser, live_server, screen)
     problems = []
@@ -45,7 +45,7 @@ def visit_every_page(browser, live_server, screen, model, user_model, folder, ch
         sign_up(page, "flora", "flora@example.org", "Many-Petals-2024")
         problems += check(page)  # the start page with its welcome message
         user = user_model.objects.get(username="flora")
-        Token.objects.create(user=user)
+        create_token(user, "garden camera")
         answer = [("rosa_canina", "Rosa canina", 0.81), ("bellis_perennis", "Bellis perennis", 0.12)]
         done = stored_identification(user, [(200, 30, 30), (30, 90, 200)], answer=answer, version=model)
         pending = stored_identification(user, [(20, 160, 40)])

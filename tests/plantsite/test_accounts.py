@@ -140,3 +140,18 @@ def test_the_email_backend_comes_from_email_url(monkeypatch):
     config = environ.Env.email_url_config("smtp+tls://mailer:secret@mail.example.org:587")
     assert config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (config["EMAIL_HOST"], config["EMAIL_PORT"], config["EMAIL_USE_TLS"]) == ("mail.example.org", 587, True)
+
+
+@pytest.mark.parametrize("next_url", ["/accounts/login/", "/accounts/login/?next=/accounts/login/"])
+def test_a_signed_in_user_sent_back_to_the_login_page_goes_home_instead_of_round_a_loop(
+    client, django_user_model, next_url
+):
+    client.force_login(django_user_model.objects.create_user("alice", "alice@example.org", STRONG))
+    response = client.get(reverse("login"), {"next": next_url})
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+def test_a_signed_in_user_still_goes_to_a_safe_next_page(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("alice", "alice@example.org", STRONG))
+    response = client.get(reverse("login"), {"next": "/history/"})
+    assert response.status_code == 302 and response["Location"] == "/history/"

@@ -41,3 +41,8 @@ def test_a_404_under_v2_is_json_in_plantnets_error_shape(client):
     response = client.get("/v2/no/such/route")
     assert response.status_code == 404
     assert response.json()["statusCode"] == 404 and response.json()["error"] == "Not Found"
+
+
+def test_a_404_under_api_is_json_with_a_message(client):
+    response = client.get("/api/no-such-thing/")
+    assert response.status_code == 404 and "/api/docs/" in response.json()["message"]

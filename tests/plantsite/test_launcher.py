@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +13,7 @@ import pytest
 
 from plantsite.processes import descendants
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .conftest import ROOT, free_port
 
 
 def _alive(pid: int) -> bool:
@@ -32,21 +24,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.fixture
-def launcher_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_QUEUE")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="plantsite.settings.test",
-        PLANTSITE_DATA_DIR=str(tmp_path),
-        MEDIA_ROOT=str(tmp_path / "media"),
-    )
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    return env
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_launcher_serves_and_stops_every_process(launcher_env, stop_signal):
-    port = _free_port()
+    port = free_port()
     launcher = subprocess.Popen(
         [sys.executable, "-m", "plantsite.launcher", "--port", str(port), "--web-workers", "1"],
         cwd=ROOT,

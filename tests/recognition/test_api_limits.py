@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
+from recognition.tokens import create_token
 
 from .conftest import upload
 
@@ -18,7 +18,7 @@ LIST = "/api/identifications/"
 @pytest.fixture
 def api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
     return client
 

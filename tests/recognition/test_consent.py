@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
 from recognition.selectors import shares_confirmed_photos
+from recognition.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_feedback_with_the_box_ticked_records_consent_and_unticked_withdraws_it(
 
 def test_api_feedback_sets_consent_only_when_share_is_given(user, done):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     url = f"/api/identifications/{done.pk}/feedback/"
     assert api.post(url, {"label": "rosa_canina", "share": True}, format="json").status_code == 200
     assert shares_confirmed_photos(user) is True

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models.signals import pre_save
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition.models import Identification, IdentificationPhoto
+from recognition.tokens import create_token
 
 from .conftest import stored_files, upload
 
@@ -28,7 +28,7 @@ def postgresql():
 @pytest.fixture
 def api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     return client
 
 

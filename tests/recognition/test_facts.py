@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from ml import reference_photos, versions
 from recognition.models import Identification
+from recognition.tokens import create_token
 
 from .conftest import with_credited_references
 
@@ -94,7 +94,7 @@ def test_a_reference_photo_of_a_removed_model_is_404(user_client, species_model,
 @pytest.fixture
 def api(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     return client
 
 
@@ -164,3 +164,28 @@ def test_plantnet_images_carry_author_licence_citation_and_date(user, credited_m
         assert image["author"].startswith("Author rosa_canina_") and image["license"] == "cc-by-nc"
         assert image["citation"].startswith(f"{image['author']}, cc-by-nc")
         assert image["date"]["string"] == "2024-05-04"
+
+
+HUGE = "9" * 300  # once a 500: the file name built from it is too long for the disk
+
+
+@pytest.mark.parametrize(("index", "number"), [(HUGE, "1"), ("1", HUGE), (HUGE, HUGE)])
+def test_a_huge_class_index_or_photo_number_is_404_on_the_page_and_in_the_api(
+    user_client, api, user, species_model, index, number
+):
+    page = user_client.get(f"/species/{species_model.pk}/references/{index}/{number}.jpg")
+    assert page.status_code == 404
+    answer = api.get(f"/api/models/{species_model.pk}/references/{index}/{number}/")
+    assert answer.status_code == 404 and "no such reference photo" in answer.json()["message"]
+    _, key = create_token(user, "pl@ntnet app")
+    by_key = APIClient().get(f"/api/models/{species_model.pk}/references/{index}/{number}/", {"api-key": key})
+    assert by_key.status_code == 404
+
+
+def test_a_huge_model_number_is_404(api, species_model):
+    assert api.get(f"/api/models/{HUGE}/references/1/1/").status_code == 404
+
+
+def test_a_malformed_api_key_is_401_on_the_reference_photo_url(species_model):
+    response = APIClient().get(f"/api/models/{species_model.pk}/references/1/1/", {"api-key": "\x00x"})
+    assert response.status_code == 401 and "/api-token/" in response.json()["message"]

@@ -8,11 +8,11 @@ import json
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition import services
 from recognition.models import Identification
+from recognition.tokens import create_token
 from recognition.validators import prepare_uploads
 
 from .conftest import photo_of
@@ -66,7 +66,7 @@ def test_csv_from_the_history_page_has_one_row_per_own_identification(user_clien
 def test_json_from_the_api_lists_photos_candidates_and_feedback(user, history):
     confident, _ = history
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     response = api.get("/api/identifications/export/json/")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     records = {r["id"]: r for r in json.loads(response.content)["identifications"]}
@@ -120,3 +120,21 @@ def test_a_species_search_of_the_export_leaves_out_no_matches(user_client, histo
     confident, _ = history
     records = json.loads(user_client.get("/history/export/json/", {"q": "rosa"}).content)["identifications"]
     assert [r["id"] for r in records] == [confident.pk]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_the_api_download_refuses_a_nul_in_species_with_a_400(user, fmt):
+    # PostgreSQL refuses a NUL in a query with an error: once a 500 here
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
+    response = api.get(f"/api/identifications/export/{fmt}/", {"species": "rosa\x00"})
+    assert response.status_code == 400 and "NUL" in response.json()["message"]
+
+
+def test_the_api_download_keeps_only_the_status_asked_for(user, history):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
+    done = api.get("/api/identifications/export/json/", {"status": "done"})
+    failed = api.get("/api/identifications/export/json/", {"status": "failed"})
+    assert len(json.loads(done.content)["identifications"]) == 2
+    assert json.loads(failed.content)["identifications"] == []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
+from recognition.tokens import create_token
 
 from .conftest import upload
 
@@ -48,7 +48,7 @@ def test_pages_and_photo_urls_of_another_user_are_404(client, other_user, victim
 
 def test_api_routes_of_another_user_are_404(other_user, victim):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(other_user, 'test')[1]}")
     base = f"/api/identifications/{victim.pk}/"
     photo = victim.photos.get()
     assert api.get(base).status_code == 404

@@ -124,9 +124,9 @@ def _plantnet(client, key: str, path, **params) -> tuple[int, dict]:
 def test_the_plantnet_api_names_a_flower_and_says_species_not_found_for_no_plant(
     trained_model, active_trained, user, client, module_worker
 ):
-    from rest_framework.authtoken.models import Token
+    from recognition.tokens import create_token
 
-    key = Token.objects.create(user=user).key
+    key = create_token(user, "test")[1]
     label, flower = next((label, path) for label, path in trained_model.examples.items() if path is not None)
     code, body = _plantnet(client, key, flower)
     assert code == 200, body

@@ -14,10 +14,10 @@ import time
 import pytest
 import requests
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 
 from ml import versions
 from recognition.models import Identification
+from recognition.tokens import create_token
 
 from .conftest import photo_of, set_threshold
 
@@ -31,7 +31,7 @@ def jpeg(color: tuple[int, int, int]) -> bytes:
 @pytest.fixture
 def key(user) -> str:
     cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
-    return Token.objects.create(user=user).key
+    return create_token(user, "test")[1]
 
 
 @pytest.fixture

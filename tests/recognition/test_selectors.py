@@ -53,3 +53,9 @@ def test_species_search_never_finds_a_no_match_by_its_closest_candidate(user):
     corrected = _answered(user, "Bellis perennis", outcome="no_match", feedback="Bellis perennis")
     assert list(search_species(own_identifications(user), "bellis")) == [corrected]
     assert no_match in own_identifications(user)
+
+
+@pytest.mark.parametrize("pk", [10**25, 2**63])  # found by Schemathesis: once an overflow error, a 500
+def test_a_photo_of_an_identification_number_too_large_for_the_database_is_404(user, pk):
+    with pytest.raises(Http404):
+        open_own_photo(user, pk, 1, "original")

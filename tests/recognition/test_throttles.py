@@ -6,8 +6,9 @@ import logging
 
 import pytest
 from django.core.cache import caches
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from recognition.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/identifications/"
@@ -25,7 +26,7 @@ def redis_down(settings, tmp_path):
 @pytest.fixture
 def api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     return client
 
 

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
+from recognition.tokens import create_token
 
 from .conftest import stored_files, upload
 from .test_queueing import broker_down  # noqa: F401  (fixture)
@@ -21,7 +21,7 @@ LIST = "/api/identifications/"
 @pytest.fixture
 def api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     return client
 
 

@@ -223,17 +223,6 @@ def test_photos_are_served_to_their_owner(user_client, user, active_model, media
     assert len(photo.file.name.split("/")[-1]) >= 32  # an unguessable name
 
 
-def test_the_token_page_creates_and_revokes_a_token(user_client, user):
-    from rest_framework.authtoken.models import Token
-
-    url = reverse("recognition:api_token")
-    user_client.post(url, {"action": "create"})
-    key = Token.objects.get(user=user).key
-    assert key in user_client.get(url).content.decode()
-    user_client.post(url, {"action": "revoke"})
-    assert not Token.objects.filter(user=user).exists()
-
-
 def test_the_upload_script_gets_the_result_address_as_json(user_client, active_model, module_worker):
     response = user_client.post(
         reverse("recognition:identify"), {"images": [photo_of((20, 160, 40))]}, HTTP_ACCEPT="application/json"
