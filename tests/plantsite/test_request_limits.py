@@ -17,15 +17,15 @@ import requests
 from plantsite.request_limits import MAX_URI, RequestLimitsMiddleware
 
 from ..recognition.conftest import photo_of
-from .test_launcher import ROOT, _free_port, launcher_env  # noqa: F401  (launcher_env is a fixture)
+from .conftest import ROOT, free_port
 
 SETUP = """
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from recognition.tokens import create_token
 from ml import versions
 user = get_user_model().objects.create_user("stream", "stream@example.org", "Sturdy-Fern-4821")
 versions.register_checkpoint({checkpoint!r}, name="tiny-stream", activate=True)
-print("KEY", Token.objects.create(user=user).key)
+print("KEY", create_token(user, "test")[1])
 """
 
 
@@ -86,7 +86,7 @@ def service(tmp_path_factory, tiny_checkpoint):
         text=True,
     )
     key = next(line.split()[1] for line in shell.stdout.splitlines() if line.startswith("KEY "))
-    port = _free_port()
+    port = free_port()
     launcher = subprocess.Popen(
         [sys.executable, "-m", "plantsite.launcher", "--port", str(port), "--web-workers", "1"],
         cwd=ROOT,

@@ -4,7 +4,8 @@ preflight included; other origins, other paths and a default installation send n
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
+
+from recognition.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_a_preflight_from_a_listed_origin_is_allowed(client, listed):
 
 
 def test_an_answer_to_a_listed_origin_carries_cors_and_exposes_the_ratelimit_headers(client, listed, user):
-    key = Token.objects.create(user=user).key
+    key = create_token(user, "test")[1]
     response = client.get(f"/v2/projects?api-key={key}", HTTP_ORIGIN=APP)
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == APP

@@ -7,9 +7,9 @@ import re
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 
 from recognition.models import Identification
+from recognition.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ SPECIES_FIELDS = {
 @pytest.fixture
 def key(user) -> str:
     cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
-    return Token.objects.create(user=user).key
+    return create_token(user, "test")[1]
 
 
 def get(client, path: str, key: str | None = None, **params):

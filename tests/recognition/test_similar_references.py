@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import requests
 from PIL import Image, ImageDraw
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from ml import reference_photos
 from plantml.predictor import Predictor
 from plantml.references import reference_sources, save_reference_features, write_reference_photos
+from recognition.tokens import create_token
 
 from .conftest import upload, wait_until_finished
 
@@ -55,7 +55,7 @@ def test_a_users_photo_of_a_class_gets_that_photo_first_among_the_classes_refere
     version, sources = model_with_features
     index, number, path = next(source for source in sources if source[:2] == (1, 3))  # rosa_canina's photo 3
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     response = api.post("/api/identifications/", {"images": [upload(path.read_bytes())]}, format="multipart")
     assert response.status_code == 202, response.content
     assert wait_until_finished(response.json()["id"]).status == "done"
@@ -74,7 +74,7 @@ def test_the_plantnet_api_lists_the_most_similar_reference_photo_first(
     settings.RECOGNITION_CONFIDENCE_THRESHOLD = 0.0  # every candidate is a result, whatever the untrained model says
     version, sources = model_with_features
     index, number, path = next(source for source in sources if source[:2] == (2, 2))  # helianthus' photo 2
-    key = Token.objects.create(user=user).key
+    key = create_token(user, "test")[1]
     with open(path, "rb") as photo:
         response = requests.post(
             f"{live_server.url}/v2/identify/all",
