@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.versions import RegistryError, checkpoint_of, checkpoint_rewritten
+from plantml.data import resolve_workers
 from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
 from plantml.evaluation.calibrate_config import CalibrateConfig
 from plantml.evaluation.calibration import CalibrationError
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 accept_rate=c.accept_rate,
                 device=c.device,
                 batch_size=c.batch_size,
-                workers=c.workers,
+                workers=resolve_workers(c.workers),
             )
         except (CheckpointError, CalibrationError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc

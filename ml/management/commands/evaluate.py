@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.versions import RegistryError, checkpoint_of
+from plantml.data import resolve_workers
 from plantml.evaluation.calibration import CalibrationError
 from plantml.evaluation.config import EvaluateConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint, format_report
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 tta=c.tta,
                 tta_scales=c.tta_scales,
                 batch_size=c.batch_size,
-                workers=c.workers,
+                workers=resolve_workers(c.workers),
                 top_k=c.top_k,
                 device=c.device,
                 split_file=c.split_file,
