@@ -2,8 +2,8 @@
 
 Both arms train tf_efficientnet_lite0 from its offline ImageNet weights for the same epochs and are
 evaluated on the balanced test split; prints macro top-1 of each (target: recipe >= plain CE + 3 points).
-    python bench/longtail.py [DATA]       # the full benchmark
-    python bench/longtail.py --quick      # smoke test on a few images per class
+    python -m bench.longtail [DATA]       # the full benchmark
+    python -m bench.longtail --quick      # smoke test on a few images per class
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import link_subset, mean_interval, parser, quiet_logging, require_dataset, verdict
-
+from bench.common import link_subset, mean_interval, parser, quiet_logging, require_dataset, verdict
 from plantml.training.config import resolve_config
 from plantml.training.run import train
 

@@ -1,8 +1,8 @@
 """Fine-tune tf_efficientnet_lite0 from its offline ImageNet weights on flowers5; print test top-1, macro top-1, minutes.
 
 Target: >= 95% test top-1 in <= 20 minutes on a 2-core CPU. Usage:
-    python bench/train_flowers5.py [DATA]            # the full benchmark
-    python bench/train_flowers5.py --quick           # smoke test on a few images per class
+    python -m bench.train_flowers5 [DATA]            # the full benchmark
+    python -m bench.train_flowers5 --quick           # smoke test on a few images per class
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import link_subset, parser, quiet_logging, require_dataset, verdict, wilson_interval
-
+from bench.common import link_subset, parser, quiet_logging, require_dataset, verdict, wilson_interval
 from plantml.training.config import resolve_config
 from plantml.training.engine import format_epoch
 from plantml.training.run import train
