@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.management.options import add_config_arguments, resolve_options
 from ml.models import ModelVersion
 from ml.onnx import export_version
 from ml.versions import (
@@ -27,7 +28,6 @@ from plantml.evaluation.config import CompareConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
 from plantml.files import CheckpointError
-from plantml.options import ConfigError, add_arguments, resolve
 from plantml.species_facts import SPECIES_FILE_HELP
 
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         compare = actions.add_parser(
             "compare", help="evaluate two models on the same images and print their metrics side by side"
         )
-        add_arguments(compare, CompareConfig)
+        add_config_arguments(compare, CompareConfig, config_file=False)
         activate = actions.add_parser("activate", help="make NAME the model the workers serve")
         activate.add_argument("name")
         titled = actions.add_parser("title", help="set the title users read instead of NAME ('' removes it)")
@@ -149,10 +149,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {key:<24} {shown}")
 
     def _compare(self, options: dict) -> None:
-        try:
-            c = resolve(CompareConfig, options)
-        except ConfigError as exc:
-            raise CommandError(str(exc)) from exc
+        c = resolve_options(CompareConfig, options)
         versions = [get_version(c.name_a), get_version(c.name_b)]
         for version in versions:
             verify(version)
