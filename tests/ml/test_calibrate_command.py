@@ -99,7 +99,9 @@ def test_evaluate_ood_on_an_uncalibrated_model_says_to_calibrate(checkpoint, dat
 
 def train_tiny(data_dir: Path, output: Path, **options) -> None:
     """Run `manage.py train` on a random-init convnextv2_atto, head only, at 32 px, without registering it."""
-    options = recipes.tiny(head_epochs=1, epochs=0, batch_size=4, register=False, reference_photos=0, **options)
+    options = recipes.tiny(
+        **{"head_epochs": 1, "epochs": 0, "batch_size": 4, "register": False, "reference_photos": 0, **options}
+    )
     call_command("train", data=data_dir, output=output, stdout=StringIO(), **options)
 
 

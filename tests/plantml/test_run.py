@@ -17,7 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def _config(data, output, **overrides):
-    return resolve_config(recipes.tiny(data=data, output=output, head_epochs=1, mixup=0.4, seed=3, **overrides))
+    return resolve_config(
+        recipes.tiny(data=data, output=output, **{"head_epochs": 1, "mixup": 0.4, "seed": 3, **overrides})
+    )
 
 
 @pytest.fixture(scope="module")
