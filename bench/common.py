@@ -11,9 +11,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the scripts run as `python bench/NAME.py` from the repository root
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "flowers5"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+# what the flowers5 benchmarks' recipes share: tf_efficientnet_lite0 from its offline ImageNet weights, a high
+# head LR and a low backbone LR, no Mixup/CutMix, EMA, no early stopping; each adds its size, phases and loss
+LITE0 = dict(
+    model="tf_efficientnet_lite0",
+    pretrained=True,
+    batch_size=32,
+    head_lr=3e-3,
+    lr=2e-4,
+    warmup_epochs=0.3,
+    mixup=0.0,
+    cutmix=0.0,
+    ema=True,
+    patience=0,
+    workers=1,
+    seed=0,
+)
+# --quick: a smoke run that proves a training benchmark still runs, in seconds per arm
+QUICK = dict(input_size=64, batch_size=8, epochs=1, head_epochs=1)
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@
 2. Scale check: a generated PlantNet-300K v1.1 tree (default 1,081 species x 30 photos) is scanned
    twice (cold, then from the scan cache), then trained one epoch and evaluated (convnextv2_atto,
    random init, small input); prints wall time and peak memory (this process and its loader workers).
-    python bench/dataloader.py [DATA] [--workers N --images N --classes 1081 --per-class 30 --skip-scale]
+    python -m bench.dataloader [DATA] [--workers N --images N --classes 1081 --per-class 30 --skip-scale]
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import parser, quiet_logging, require_dataset
 from PIL import Image
 
+from bench.common import parser, quiet_logging, require_dataset
 from plantml.data import ImageDataset, build_loader, resolve_splits, resolve_workers, scan_image_folder
+from plantml.training import recipes
 from plantml.transforms import train_transform
 
 SPLIT_COUNTS = (("train", 2 / 3), ("val", 1 / 6), ("test", 1 / 6))
@@ -102,15 +103,11 @@ def scale_check(args) -> None:
             f"{len(splits.class_names)} species, {len(splits.train)}/{len(splits.val)}/{len(splits.test)} images"
         )
         config = resolve_config(
-            dict(
+            recipes.tiny(
                 data=root,
                 output=Path(tmp) / "run",
-                model="convnextv2_atto",
-                pretrained=False,
                 input_size=args.input_size,
                 batch_size=args.batch_size,
-                epochs=1,
-                head_epochs=0,
                 per_class_cap=args.per_class_cap,
                 workers=args.workers,
                 ema=False,

@@ -9,7 +9,7 @@ set, one worker, gunicorn), uploads a burst of photos through the API and, mid-b
 With --database-url and --redis-url the service runs on them (the broker scenario is then skipped:
 it would kill a Redis that others may share).
 An upload answered 202 is "accepted"; "lost" is accepted but neither done nor failed after
-the drain timeout. Usage: python bench/faults.py [--burst N] [--only broker,worker,launcher]
+the drain timeout. Usage: python -m bench.faults [--burst N] [--only broker,worker,launcher]
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.service import RunningService, make_checkpoint
 

@@ -1,7 +1,7 @@
 """Median time of one identification end to end (upload -> real worker -> done) vs the bare Predictor call.
 
 Runs against a throw-away data folder, its own Celery queue and the Redis at REDIS_URL
-(`make bench` starts an embedded one). Usage: python bench/identify_latency.py [--image JPG] [--checkpoint PT] [--runs N]
+(`make bench` starts an embedded one). Usage: python -m bench.identify_latency [--image JPG] [--checkpoint PT] [--runs N]
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -56,7 +55,6 @@ def isolate(folder: Path) -> None:
         DJANGO_ALLOWED_HOSTS="testserver",
         LOG_LEVEL="WARNING",
     )
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -98,9 +96,9 @@ def main() -> None:
         from django.test import Client
         from PIL import Image
 
+        from bench.worker_process import WorkerProcess
         from ml import versions
         from plantml.predictor import Predictor
-        from tests.workers import WorkerProcess
 
         call_command("migrate", verbosity=0)
         checkpoint = args.checkpoint or tiny_checkpoint(folder)

@@ -5,7 +5,7 @@ Prints sent, accepted, done, lost; the server's own span from the first upload s
 stored (its timestamps, so the client's polling adds nothing) and identifications/s over it; how many
 forward passes answered them and how long the model ran; and the bare batched forward's img/s (decoding
 included, batches of --batch) on the same photos, with the ratio. Usage:
-python bench/load.py [--burst 200] [--concurrency 8] [--photos DIR] [--checkpoint PT]
+python -m bench.load [--burst 200] [--concurrency 8] [--photos DIR] [--checkpoint PT]
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.service import RunningService, make_checkpoint
 

@@ -2,8 +2,8 @@
 
 Both arms train tf_efficientnet_lite0 from its offline ImageNet weights for the same epochs and are
 evaluated on the balanced test split; prints macro top-1 of each (target: recipe >= plain CE + 3 points).
-    python bench/longtail.py [DATA]       # the full benchmark
-    python bench/longtail.py --quick      # smoke test on a few images per class
+    python -m bench.longtail [DATA]       # the full benchmark
+    python -m bench.longtail --quick      # smoke test on a few images per class
 """
 
 from __future__ import annotations
@@ -14,27 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import link_subset, mean_interval, parser, quiet_logging, require_dataset, verdict
-
+from bench.common import LITE0, QUICK, link_subset, mean_interval, parser, quiet_logging, require_dataset, verdict
 from plantml.training.config import resolve_config
 from plantml.training.run import train
 
-COMMON = dict(
-    model="tf_efficientnet_lite0",
-    pretrained=True,
-    input_size=160,
-    batch_size=32,
-    head_lr=3e-3,
-    lr=2e-4,
-    warmup_epochs=0.3,
-    label_smoothing=0.0,
-    mixup=0.0,
-    cutmix=0.0,
-    ema=True,
-    patience=0,
-    workers=1,
-    seed=0,
-)
+COMMON = dict(LITE0, input_size=160, label_smoothing=0.0)
 ARMS = {
     "plain CE": dict(sampling="uniform", tau=0.0),
     "balanced + logit-adjusted": dict(sampling="balanced", tau=1.0),
@@ -75,7 +59,7 @@ def main() -> None:
                 "output": Path(scratch) / f"{label.replace(' ', '_')}-{seed}",
             }
             if args.quick:
-                options.update(input_size=64, batch_size=8, epochs=1, head_epochs=1)
+                options.update(QUICK)
             started = time.perf_counter()
             metrics = train(resolve_config(options)).metrics
             results[(label, seed)] = metrics

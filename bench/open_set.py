@@ -9,8 +9,8 @@ threshold stored in the checkpoint, reports on photos it never trained on:
     the held-out class's val + test photos answered "identified" target <= 20%
 and, to choose the score by measurement, the AUROC of several open-set scores on both unknown sets.
 Usage:
-    python bench/open_set.py [FLOWERS5] [--nonplant DIR] [--holdout tulip] [--epochs N]
-    python bench/open_set.py --quick     # smoke run on a few photos per class (figures not judged)
+    python -m bench.open_set [FLOWERS5] [--nonplant DIR] [--holdout tulip] [--epochs N]
+    python -m bench.open_set --quick     # smoke run on a few photos per class (figures not judged)
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_dataset
-from train_flowers5 import RECIPE
 
+from bench.common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_dataset
+from bench.train_flowers5 import RECIPE
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
 from plantml.evaluation.calibration import accepted, model_outputs, scores

@@ -3,7 +3,7 @@
 time per identification through a real `make run` service.
 
 Five 12 MP JPEGs (4000x3000, quality 92, with sensor-like noise so that they weigh what phone photos
-weigh) are made from flowers5 photos. Usage: python bench/phone_photos.py [--photos DIR] [--rounds 5]
+weigh) are made from flowers5 photos. Usage: python -m bench.phone_photos [--photos DIR] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantsite.settings.base")
 
 import django

@@ -2,7 +2,7 @@
 
 For tf_efficientnet_lite0 (offline ImageNet weights) and convnextv2_atto (random init), each with a
 linear head fitted on frozen features of a few flowers5 training photos, so top-1 means something.
-Every runtime is timed in the same rounds, interleaved. Usage: python bench/runtimes.py [FLOWERS5] [--quick]
+Every runtime is timed in the same rounds, interleaved. Usage: python -m bench.runtimes [FLOWERS5] [--quick]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import parser, quiet_logging, require_dataset
+from bench.common import parser, quiet_logging, require_dataset
 
 ARCHITECTURES = ("tf_efficientnet_lite0", "convnextv2_atto")
 

@@ -172,7 +172,7 @@ class RunningService:
 
     def pids(self, needle: str) -> list[int]:
         """Return the pids of the launcher's descendants whose command line contains ``needle``."""
-        from plantsite.processes import descendants  # the repository is on sys.path once a benchmark runs
+        from plantsite.processes import descendants
 
         return [pid for pid, cmd in descendants(self.process.pid).items() if needle in cmd] if self.process else []
 

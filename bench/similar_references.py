@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: F401 (puts the repository on sys.path)
 import numpy as np
 import torch
 from PIL import Image

@@ -1,8 +1,8 @@
 """Fine-tune tf_efficientnet_lite0 from its offline ImageNet weights on flowers5; print test top-1, macro top-1, minutes.
 
 Target: >= 95% test top-1 in <= 20 minutes on a 2-core CPU. Usage:
-    python bench/train_flowers5.py [DATA]            # the full benchmark
-    python bench/train_flowers5.py --quick           # smoke test on a few images per class
+    python -m bench.train_flowers5 [DATA]            # the full benchmark
+    python -m bench.train_flowers5 --quick           # smoke test on a few images per class
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import link_subset, parser, quiet_logging, require_dataset, verdict, wilson_interval
-
+from bench.common import LITE0, link_subset, parser, quiet_logging, require_dataset, verdict, wilson_interval
 from plantml.training.config import resolve_config
 from plantml.training.engine import format_epoch
 from plantml.training.run import train
@@ -21,27 +20,16 @@ from plantml.training.run import train
 # A linear probe already reaches ~92.6%: a head-only phase at a high head LR gets there cheaply,
 # then a short full fine-tune at a low backbone LR adds the rest, at the weights' own 224 px.
 RECIPE = dict(
-    model="tf_efficientnet_lite0",
-    pretrained=True,
+    LITE0,
     input_size=224,
-    batch_size=32,
     head_epochs=1,
     epochs=4,
-    head_lr=3e-3,
-    lr=2e-4,
     weight_decay=0.05,
-    warmup_epochs=0.3,
     sampling="balanced",
     per_class_cap=100_000,
     tau=1.0,
     label_smoothing=0.1,
-    mixup=0.0,
-    cutmix=0.0,
-    ema=True,
     ema_decay=0.99,
-    patience=0,
-    workers=1,
-    seed=0,
 )
 
 

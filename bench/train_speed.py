@@ -2,7 +2,7 @@
 
 Both run in one process on the same in-memory batches, alternating rounds; prints the best round
 of each and their ratio (target >= 0.95).
-    python bench/train_speed.py [--model NAME --input-size PX --batch-size N --steps N --rounds N]
+    python -m bench.train_speed [--model NAME --input-size PX --batch-size N --steps N --rounds N]
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import time
 
 import torch
 import torch.nn.functional as F
-from common import mean_interval  # also puts the repository on sys.path
 
+from bench.common import mean_interval
 from plantml.modeling import create_model
 from plantml.training.ema import WeightEma
 from plantml.training.engine import train_one_epoch

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.worker_process import WorkerProcess
 from tests.image_trees import make_image_tree
 from tests.skips import ALLOWED_SKIPS, unexpected
-from tests.workers import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("PLANTSITE_DATASETS", ROOT.parent / "shared" / "datasets"))

@@ -4,39 +4,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from plantml import shared_options
 from plantml.data import SPLIT_NAMES
-from plantml.device import is_device
-from plantml.options import AT_LEAST_0, AT_LEAST_1, ConfigError, existing_dir, existing_file, option
+from plantml.options import AT_LEAST_1, ConfigError, existing_dir, option
 
 SPLITS = (*SPLIT_NAMES, "all")
+
+
+def _data() -> Any:
+    return option(
+        help="ImageFolder tree: train/ val/ test/ folders, or one folder per class",
+        group="data",
+        required="the ImageFolder tree to evaluate",
+        check=existing_dir("pass the ImageFolder tree to use"),
+    )
+
+
+def _split() -> Any:
+    return option("test", "images to evaluate", group="data", choices=SPLITS)
+
+
+def _rows() -> Any:
+    return option(20, "per-class rows to print: the worst N", group="output", check=AT_LEAST_1)
 
 
 @dataclass
 class EvaluateConfig:
     """Every option of ``manage.py evaluate``, with defaults, help and checks."""
 
-    checkpoint: str | None = option(
-        help="checkpoint file (.pt) or a registered model's name (`models list`)", positional=True
-    )
+    checkpoint: str | None = shared_options.checkpoint()
     # data
-    data: Path | None = option(
-        help="ImageFolder tree: train/ val/ test/ folders, or one folder per class",
-        group="data",
-        required="the ImageFolder tree to evaluate",
-        check=existing_dir("pass the ImageFolder tree to use"),
-    )
-    split: str = option("test", "images to evaluate", group="data", choices=SPLITS)
-    split_file: Path | None = option(
-        help="split.json saved by the training run, for a tree without train/ val/ test/",
-        group="data",
-        check=existing_file("pass the training run's split.json"),
-    )
+    data: Path | None = _data()
+    split: str = _split()
+    split_file: Path | None = shared_options.split_file()
     allow_missing_classes: bool = option(
         False, "evaluate even when some of the checkpoint's classes have no folder in the data", group="data"
     )
-    batch_size: int = option(32, "images per batch", group="data", check=AT_LEAST_1)
-    workers: int = option(2, "DataLoader worker processes (0 = none)", group="data", check=AT_LEAST_0)
     # test-time augmentation
     tta: bool = option(False, "average predictions over horizontal flips and scales", group="test-time augmentation")
     tta_scales: list[float] = option(
@@ -60,11 +65,34 @@ class EvaluateConfig:
         help="folder for evaluation.json and the plots (default: beside the checkpoint)", group="output"
     )
     top_k: int = option(5, "K of the macro-average top-K accuracy", group="output", check=AT_LEAST_1)
-    rows: int = option(20, "per-class rows to print: the worst N", group="output", check=AT_LEAST_1)
+    rows: int = _rows()
     # runtime
-    device: str = option("auto", "auto, cpu, cuda or cuda:N", group="runtime", check=(is_device, ""))
+    batch_size: int = shared_options.batch_size()
+    workers: int | None = shared_options.workers()
+    device: str = shared_options.device()
 
     def cross_check(self) -> None:
         """Raise ConfigError for options that cannot work together."""
         if not self.tta and self.tta_scales != [1.0]:
             raise ConfigError("--tta-scales only applies with --tta: add --tta")
+
+
+@dataclass
+class CompareConfig:
+    """Every option of ``manage.py models compare``: evaluate's data, split and runtime options, for two models."""
+
+    name_a: str | None = option(help="the first registered model", positional=True, metavar="NAME_A")
+    name_b: str | None = option(
+        help="the second registered model, compared with NAME_A", positional=True, metavar="NAME_B"
+    )
+    # data
+    data: Path | None = _data()
+    split: str = _split()
+    split_file: Path | None = shared_options.split_file()
+    # output
+    output: Path | None = option(help="keep each model's evaluation.json and plots in OUTPUT/NAME", group="output")
+    rows: int = _rows()
+    # runtime
+    batch_size: int = shared_options.batch_size()
+    workers: int | None = shared_options.workers()
+    device: str = shared_options.device()

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from plantml.device import is_device
+from plantml import shared_options
 from plantml.modeling import HEADS
 from plantml.options import (
     AT_LEAST_0,
@@ -54,11 +54,7 @@ class TrainConfig:
         required="the run directory for checkpoints, metrics and plots",
         check=(lambda p: not p.exists() or p.is_dir(), "{value} is a file: pass a directory"),
     )
-    reject_data: Path | None = option(
-        help="a folder of photos that show no plant: fits the 'not a plant' probe (optional)",
-        group="data",
-        check=existing_dir("pass a folder of photos of things that are not plants"),
-    )
+    reject_data: Path | None = shared_options.reject_data()
     holdout_classes: str = option(
         "",
         "comma-separated classes to leave out of training and report as unknown species, e.g. rose,tulip",
@@ -89,9 +85,6 @@ class TrainConfig:
     )
     val_fraction: float = option(0.15, "share held out for validation without val/", group="data", check=FRACTION)
     test_fraction: float = option(0.15, "share held out for testing without test/", group="data", check=FRACTION)
-    workers: int | None = option(
-        None, "DataLoader worker processes (default: the CPU cores, at most 8)", group="data", check=AT_LEAST_0
-    )
     # model
     model: str = option("convnextv2_tiny", "timm architecture", group="model")
     input_size: int = option(
@@ -137,11 +130,8 @@ class TrainConfig:
         0.999, "EMA decay", group="recipe", check=(lambda v: 0 < v < 1, "must be in (0, 1), e.g. 0.999")
     )
     # optimisation
-    batch_size: int = option(
-        32,
-        "images per process",
-        group="optimisation",
-        check=(lambda v: v >= 2, "must be at least 2 (Mixup pairs images)"),
+    batch_size: int = shared_options.batch_size(
+        "images per process", group="optimisation", check=(lambda v: v >= 2, "must be at least 2 (Mixup pairs images)")
     )
     lr: float = option(1e-4, "backbone learning rate", group="optimisation", check=OPEN_UNIT)
     head_lr: float = option(1e-3, "head learning rate", group="optimisation", check=OPEN_UNIT)
@@ -169,7 +159,8 @@ class TrainConfig:
     min_epochs: int = option(1, "never stop a phase before this", group="phases", check=AT_LEAST_1)
     # runtime
     seed: int = option(0, "seed of splits, sampling and augmentation", group="runtime")
-    device: str = option("auto", "auto, cpu or cuda[:N]", group="runtime", check=(is_device, ""))
+    workers: int | None = shared_options.workers()
+    device: str = shared_options.device()
     precision: str = option(
         "auto",
         "auto: bf16/fp16 on GPU, fp32 on CPU (bf16 on CPU is much slower)",

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from plantml.training import recipes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,17 +27,7 @@ def train_two_ranks(
         str(data),
         "--output",
         str(output),
-        "--model",
-        "convnextv2_atto",
-        "--input-size",
-        "32",
-        "--head-epochs",
-        "0",
-        "--batch-size",
-        "4",
-        "--workers",
-        "0",
-        "--no-pretrained",
+        *recipes.as_arguments(recipes.tiny(batch_size=4)),
         *options,
     ]
     return subprocess.run(

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from plantml.checkpoint import load_checkpoint, spec_of
+from plantml.training import recipes
 from tests.image_trees import make_image_tree
 
 CLASSES = ["bellis_perennis", "rosa_canina", "helianthus_annuus"]
@@ -98,22 +99,10 @@ def test_evaluate_ood_on_an_uncalibrated_model_says_to_calibrate(checkpoint, dat
 
 def train_tiny(data_dir: Path, output: Path, **options) -> None:
     """Run `manage.py train` on a random-init convnextv2_atto, head only, at 32 px, without registering it."""
-    call_command(
-        "train",
-        data=data_dir,
-        output=output,
-        model="convnextv2_atto",
-        pretrained=False,
-        input_size=32,
-        head_epochs=1,
-        epochs=0,
-        batch_size=4,
-        workers=0,
-        register=False,
-        reference_photos=0,
-        stdout=StringIO(),
-        **options,
+    options = recipes.tiny(
+        **{"head_epochs": 1, "epochs": 0, "batch_size": 4, "register": False, "reference_photos": 0, **options}
     )
+    call_command("train", data=data_dir, output=output, stdout=StringIO(), **options)
 
 
 @pytest.mark.django_db

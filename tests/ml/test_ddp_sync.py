@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from bench.worker_process import worker_env
 from ml.models import ModelVersion
 from tests.ml.ddp import ROOT, train_two_ranks
-from tests.workers import worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from ml import reference_photos, versions
 from plantml.checkpoint import load_checkpoint, spec_of
 from plantml.species_facts import SpeciesInfo
+from plantml.training import recipes
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +21,7 @@ SPECIES_CSV = (
     "rosa,Rosa canina,L.,Rosa,Rosaceae,8395064,dog rose,犬蔷薇\n"
     "viola,Viola odorata,L.,,Violaceae,,sweet violet,\n"
 )
-TRAIN = {
-    "model": "convnextv2_atto",
-    "epochs": 1,
-    "head_epochs": 0,
-    "input_size": 32,
-    "batch_size": 8,
-    "workers": 0,
-    "pretrained": False,
-    "register": False,
-    "stdout": StringIO(),
-}
+TRAIN = {**recipes.tiny(register=False), "stdout": StringIO()}
 
 
 @pytest.fixture(scope="module")

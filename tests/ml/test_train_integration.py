@@ -12,6 +12,7 @@ from ml.models import ModelVersion
 from ml.runtime import predictors
 from ml.versions import active_version
 from plantml.data import resolve_splits
+from plantml.training import recipes
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -19,20 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 def test_train_registers_and_activates_a_model_that_predicts(image_tree, tmp_path, settings):
     settings.MODELS_DIR = tmp_path / "models"
     out = StringIO()
-    call_command(
-        "train",
-        data=image_tree,
-        model="convnextv2_atto",
-        epochs=1,
-        head_epochs=0,
-        output=tmp_path / "run-1",
-        input_size=32,
-        batch_size=8,
-        workers=0,
-        pretrained=False,
-        activate=True,
-        stdout=out,
-    )
+    call_command("train", **recipes.tiny(data=image_tree, output=tmp_path / "run-1", activate=True), stdout=out)
     assert "epoch   1 [finetune]" in out.getvalue() and "registered model run-1 (active)" in out.getvalue()
     version = active_version()
     assert version.name == "run-1" and version.architecture == "convnextv2_atto"
@@ -47,19 +35,7 @@ def test_train_registers_and_activates_a_model_that_predicts(image_tree, tmp_pat
 def test_train_records_the_training_photos_of_each_class_for_the_species_page(image_tree, tmp_path, settings):
     settings.MODELS_DIR = tmp_path / "models"
     run = tmp_path / "run-counts"
-    call_command(
-        "train",
-        data=image_tree,
-        model="convnextv2_atto",
-        epochs=1,
-        head_epochs=0,
-        output=run,
-        input_size=32,
-        batch_size=8,
-        workers=0,
-        pretrained=False,
-        stdout=StringIO(),
-    )
+    call_command("train", **recipes.tiny(data=image_tree, output=run), stdout=StringIO())
     splits = resolve_splits(image_tree, split_file=run / "split.json")
     expected = [sum(1 for _, target in splits.train if target == k) for k in range(3)]
     assert sum(expected) == len(splits.train) and all(expected)

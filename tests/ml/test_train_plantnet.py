@@ -12,6 +12,7 @@ from PIL import Image
 from ml.runtime import predictors
 from ml.versions import active_version
 from plantml.checkpoint import load_checkpoint, spec_of
+from plantml.training import recipes
 from tests.plantnet300k_trees import FLOWERS5_SPECIES, make_plantnet_v1, make_plantnet_v2, photos
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -20,20 +21,7 @@ SCIENTIFIC = {full.rsplit(" ", 1)[0] for _, full, _ in FLOWERS5_SPECIES.values()
 
 def train(data, tmp_path, name: str) -> str:
     out = StringIO()
-    call_command(
-        "train",
-        data=data,
-        model="convnextv2_atto",
-        epochs=1,
-        head_epochs=0,
-        output=tmp_path / name,
-        input_size=32,
-        batch_size=8,
-        workers=0,
-        pretrained=False,
-        activate=True,
-        stdout=out,
-    )
+    call_command("train", **recipes.tiny(data=data, output=tmp_path / name, activate=True), stdout=out)
     return out.getvalue()
 
 

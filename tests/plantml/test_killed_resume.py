@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from plantml.checkpoint import load_checkpoint
+from plantml.training import recipes
 from plantml.training.config import resolve_config
 from plantml.training.run import train
 from tests.plantml.killed_run import SIDE
@@ -21,19 +22,7 @@ from tests.plantml.killed_run import SIDE
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 # head epoch 1 (32 px), fine-tune epoch 2 (32 px), hires epoch 3 (40 px)
-OPTIONS = dict(
-    model="convnextv2_atto",
-    input_size=32,
-    batch_size=8,
-    workers=0,
-    pretrained=False,
-    head_epochs=1,
-    epochs=1,
-    hires_epochs=1,
-    hires_size=40,
-    mixup=0.4,
-    seed=3,
-)
+OPTIONS = recipes.tiny(head_epochs=1, hires_epochs=1, hires_size=40, mixup=0.4, seed=3)
 
 
 def _child(*args: str) -> subprocess.Popen:

@@ -9,6 +9,7 @@ import torch
 
 from plantml.checkpoint import load_checkpoint
 from plantml.predictor import Predictor
+from plantml.training import recipes
 from plantml.training.config import resolve_config
 from plantml.training.run import train
 
@@ -16,21 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def _config(data, output, **overrides):
-    options = dict(
-        data=data,
-        output=output,
-        model="convnextv2_atto",
-        input_size=32,
-        batch_size=8,
-        workers=0,
-        pretrained=False,
-        epochs=1,
-        head_epochs=1,
-        mixup=0.4,
-        seed=3,
+    return resolve_config(
+        recipes.tiny(data=data, output=output, **{"head_epochs": 1, "mixup": 0.4, "seed": 3, **overrides})
     )
-    options.update(overrides)
-    return resolve_config(options)
 
 
 @pytest.fixture(scope="module")

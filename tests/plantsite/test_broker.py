@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
+from bench.worker_process import WorkerProcess, worker_env
 from plantsite.broker import BrokerUnreachable, EmbeddedRedis, broker_is_reachable, embedded_redis_dir, running_broker
-from tests.workers import WorkerProcess, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.workers import WorkerProcess
+from bench.worker_process import WorkerProcess
 
 PASSWORD = "Sturdy-Fern-4821"
 

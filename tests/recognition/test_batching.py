@@ -13,12 +13,12 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
+from bench.worker_process import ROOT, WorkerProcess, worker_env
 from ml import versions
 from plantml.predictor import Predictor
 from recognition import pipeline, services
 from recognition.models import Identification
 from recognition.validators import prepare_uploads
-from tests.workers import ROOT, WorkerProcess, worker_env
 
 from .conftest import photo_of, wait_until_finished
 

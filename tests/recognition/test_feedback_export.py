@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from plantml.data import scan_image_folder
+from plantml.training import recipes
 from recognition import services
 from recognition.feedback_export import PROVENANCE_COLUMNS, PROVENANCE_FILE
 from recognition.models import Identification
@@ -154,21 +155,8 @@ def test_a_second_training_run_learns_from_the_exported_feedback(
     answered(consenting, active_model, label="rosa_canina")
     export("--output", str(tmp_path / "feedback"))
     out = StringIO()
-    call_command(
-        "train",
-        data=split_tree,
-        extra_data=[tmp_path / "feedback"],
-        model="convnextv2_atto",
-        epochs=1,
-        head_epochs=0,
-        output=tmp_path / "run-2",
-        name="with-feedback",
-        input_size=32,
-        batch_size=8,
-        workers=0,
-        pretrained=False,
-        stdout=out,
-    )
+    options = recipes.tiny(data=split_tree, extra_data=[tmp_path / "feedback"], output=tmp_path / "run-2")
+    call_command("train", **options, name="with-feedback", stdout=out)
     version = ModelVersion.objects.get(name="with-feedback")
     assert version.class_names == ["bellis", "rosa", "viola", "rosa_canina", "rosa_rugosa"]
     assert (version.metrics["split"], version.metrics["num_samples"]) == ("test", 9)  # --data's test split only

@@ -7,10 +7,10 @@ import time
 import pytest
 from django.db import connection
 
+from bench.worker_process import WorkerProcess, worker_env
 from recognition import services
 from recognition.models import Identification
 from recognition.validators import prepare_uploads
-from tests.workers import WorkerProcess, worker_env
 
 from .conftest import photo_of
 

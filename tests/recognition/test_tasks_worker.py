@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from PIL import Image
 
+from bench.worker_process import WorkerProcess, worker_env
 from ml.onnx import export_version
 from ml.versions import onnx_path
 from plantml.onnx_runtime import load_onnx_predictor
@@ -18,7 +19,6 @@ from plantml.predictor import Predictor
 from recognition import services
 from recognition.models import Identification
 from recognition.validators import prepare_uploads
-from tests.workers import WorkerProcess, worker_env
 
 from .conftest import photo_of, wait_until_finished
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.worker_process import WorkerProcess, worker_env
 from plantsite.celery import app
 from recognition import services
 from recognition.tasks import identify
 from recognition.validators import prepare_uploads
-from tests.workers import WorkerProcess, worker_env
 
 from .conftest import photo_of, wait_until_finished
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.management.options import add_config_arguments, resolve_options
 from ml.versions import RegistryError, checkpoint_of, checkpoint_rewritten
+from plantml.data import resolve_workers
 from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
 from plantml.evaluation.calibrate_config import CalibrateConfig
 from plantml.evaluation.calibration import CalibrationError
 from plantml.files import CheckpointError
-from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
 
 
 class Command(BaseCommand):
@@ -25,14 +25,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
-        add_arguments(parser, CalibrateConfig)
+        add_config_arguments(parser, CalibrateConfig)
 
     def handle(self, *args, **options) -> None:
-        try:
-            c = resolve(CalibrateConfig, options, options.get("config"))
-        except ConfigError as exc:
-            raise CommandError(str(exc)) from exc
+        c = resolve_options(CalibrateConfig, options)
         try:
             path, version = checkpoint_of(c.checkpoint)
         except RegistryError as exc:
@@ -46,7 +42,7 @@ class Command(BaseCommand):
                 accept_rate=c.accept_rate,
                 device=c.device,
                 batch_size=c.batch_size,
-                workers=c.workers,
+                workers=resolve_workers(c.workers),
             )
         except (CheckpointError, CalibrationError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.management.options import add_config_arguments, resolve_options
 from ml.versions import RegistryError, checkpoint_of
+from plantml.data import resolve_workers
 from plantml.evaluation.calibration import CalibrationError
 from plantml.evaluation.config import EvaluateConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint, format_report
 from plantml.files import CheckpointError
-from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
 
 
 class Command(BaseCommand):
@@ -23,14 +23,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
-        add_arguments(parser, EvaluateConfig)
+        add_config_arguments(parser, EvaluateConfig)
 
     def handle(self, *args, **options) -> None:
-        try:
-            c = resolve(EvaluateConfig, options, options.get("config"))
-        except ConfigError as exc:
-            raise CommandError(str(exc)) from exc
+        c = resolve_options(EvaluateConfig, options)
         try:
             checkpoint, _ = checkpoint_of(c.checkpoint)
         except RegistryError as exc:
@@ -44,7 +40,7 @@ class Command(BaseCommand):
                 tta=c.tta,
                 tta_scales=c.tta_scales,
                 batch_size=c.batch_size,
-                workers=c.workers,
+                workers=resolve_workers(c.workers),
                 top_k=c.top_k,
                 device=c.device,
                 split_file=c.split_file,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.management.options import add_config_arguments, resolve_options
 from ml.models import ModelVersion
 from ml.onnx import export_version
 from ml.versions import (
@@ -21,8 +22,10 @@ from ml.versions import (
     update_species,
     verify,
 )
+from plantml.data import resolve_workers
 from plantml.evaluation.compare import compare_metrics, format_comparison
-from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
+from plantml.evaluation.config import CompareConfig
+from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
 from plantml.files import CheckpointError
 from plantml.species_facts import SPECIES_FILE_HELP
@@ -42,16 +45,7 @@ class Command(BaseCommand):
         compare = actions.add_parser(
             "compare", help="evaluate two models on the same images and print their metrics side by side"
         )
-        compare.add_argument("name_a", metavar="NAME_A")
-        compare.add_argument("name_b", metavar="NAME_B")
-        compare.add_argument("--data", type=Path, required=True, help="ImageFolder tree (train/ val/ test/ or flat)")
-        compare.add_argument("--split", default="test", choices=SPLITS, help="images to evaluate (default test)")
-        compare.add_argument("--split-file", type=Path, help="a training run's split.json, for a flat tree")
-        compare.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
-        compare.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (default 2)")
-        compare.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when there is one)")
-        compare.add_argument("--rows", type=int, default=20, help="per-class rows to print (default 20)")
-        compare.add_argument("--output", type=Path, help="keep each model's evaluation.json and plots in OUTPUT/NAME")
+        add_config_arguments(compare, CompareConfig, config_file=False)
         activate = actions.add_parser("activate", help="make NAME the model the workers serve")
         activate.add_argument("name")
         titled = actions.add_parser("title", help="set the title users read instead of NAME ('' removes it)")
@@ -155,33 +149,30 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {key:<24} {shown}")
 
     def _compare(self, options: dict) -> None:
-        if not options["data"].is_dir():
-            raise CommandError(f"--data {options['data']} is not a folder: pass the ImageFolder tree to evaluate on")
-        versions = [get_version(options["name_a"]), get_version(options["name_b"])]
+        c = resolve_options(CompareConfig, options)
+        versions = [get_version(c.name_a), get_version(c.name_b)]
         for version in versions:
             verify(version)
         with tempfile.TemporaryDirectory(prefix="plantsite-compare-") as scratch:
-            root = options["output"] or Path(scratch)
-            metrics = [self._evaluate(version, root / version.name, options) for version in versions]
+            root = c.output or Path(scratch)
+            metrics = [self._evaluate(version, root / version.name, c) for version in versions]
         self.stdout.write(
-            f"{versions[0].name} vs {versions[1].name} on {options['data']} ({options['split']} split, "
+            f"{versions[0].name} vs {versions[1].name} on {c.data} ({c.split} split, "
             f"{metrics[0]['num_samples']} images)"
         )
-        self.stdout.write(
-            format_comparison(versions[0].name, versions[1].name, compare_metrics(*metrics), options["rows"])
-        )
+        self.stdout.write(format_comparison(versions[0].name, versions[1].name, compare_metrics(*metrics), c.rows))
 
-    def _evaluate(self, version: ModelVersion, output: Path, options: dict) -> dict:
+    def _evaluate(self, version: ModelVersion, output: Path, c: CompareConfig) -> dict:
         try:
             result = evaluate_checkpoint(
                 Path(version.checkpoint_path),
-                options["data"],
-                split=options["split"],
-                split_file=options["split_file"],
+                c.data,
+                split=c.split,
+                split_file=c.split_file,
                 output_dir=output,
-                batch_size=options["batch_size"],
-                workers=options["workers"],
-                device=options["device"] or "auto",
+                batch_size=c.batch_size,
+                workers=resolve_workers(c.workers),
+                device=c.device,
                 # a model trained with extra classes has no images of them in the other model's data
                 allow_missing_classes=True,
             )

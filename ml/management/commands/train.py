@@ -9,11 +9,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.management.options import add_config_arguments, resolve_options
 from ml.models import ModelVersion
 from ml.versions import RegistryError, register_checkpoint
 from plantml.files import CheckpointError
-from plantml.options import CONFIG_HELP, ConfigError, add_arguments
-from plantml.training.config import TrainConfig, resolve_config
+from plantml.training.config import TrainConfig
 from plantml.training.engine import format_epoch
 from plantml.training.run import RunResult, train
 from plantml.weights import WeightsError
@@ -27,14 +27,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
-        add_arguments(parser, TrainConfig)
+        add_config_arguments(parser, TrainConfig)
 
     def handle(self, *args, **options) -> None:
-        try:
-            config = resolve_config(options, options.get("config"))
-        except ConfigError as exc:
-            raise CommandError(str(exc)) from exc
+        config = resolve_options(TrainConfig, options)
         logging.getLogger("ml").setLevel(logging.INFO if options["verbosity"] > 1 else logging.WARNING)
         try:
             result = train(config, on_epoch_end=self.print_epoch)

@@ -1,4 +1,4 @@
-"""Real Celery worker subprocesses for tests, wired to the test database, media and queue."""
+"""Real Celery worker subprocesses wired to this process's database, media and queue: for tests and benchmarks."""
 
 from __future__ import annotations
 
