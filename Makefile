@@ -8,11 +8,12 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_DATA ?=
 
-.PHONY: help install install-dev run test lint format chromium fonts migrate superuser bench bench-quick clean
+.PHONY: help install install-dev run test mutants lint format chromium fonts migrate superuser bench bench-quick clean
 
 help:
 	@echo "make run          start the service on http://127.0.0.1:$(PORT)/ (installs on first use)"
 	@echo "make test         lint, then run the whole test suite (installs the dev requirements)"
+	@echo "make mutants      plant one bug per claim of tests/README.md and show its tests fail (MUTANTS=name ...)"
 	@echo "make lint         ruff (lint + format check) and the import contract in pyproject.toml"
 	@echo "make format       rewrite the code with ruff's fixes and formatter"
 	@echo "make superuser    create an admin account"
@@ -75,6 +76,11 @@ format: install-dev
 
 test: lint chromium
 	$(PY) -m plantsite.broker -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# One planted bug per claim in tests/README.md ("What the tests prove"); fails when a claim's tests pass on its bug.
+MUTANTS ?=
+mutants: install-dev chromium
+	$(PY) -m plantsite.broker -- $(PY) -m tests.mutants $(MUTANTS)
 
 bench: install-dev
 	$(PY) -m plantsite.broker -- bash -c 'for b in bench/*.py; do $(PY) $$b || exit 1; done'
