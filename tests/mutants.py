@@ -3,8 +3,8 @@ the claim's tests fail on it.
 
 Each mutant replaces one exact piece of source text (which must occur exactly once) in place, runs only the
 claim's tests, and restores the file byte for byte, whatever happens (a failure, Ctrl-C, SIGTERM). A mutant is
-*caught* when pytest reports failed tests (exit status 1); it *survives* when they pass; any other status (a
-collection error, an interrupted run) is an error. The exit status is non-zero unless every mutant is caught.
+*caught* when every test node it names failed (a file it names: at least one of its tests); it *survives*
+otherwise; a pytest run that could not run the tests (a usage error, an interruption) is an error. The exit status is non-zero unless every mutant is caught.
 
     python -m plantsite.broker -- python -m tests.mutants            # all of them
     python -m plantsite.broker -- python -m tests.mutants --list     # their names and claims
@@ -48,6 +48,14 @@ MUTANTS = (
         "            optimizer.step()\n",
         "            pass  # mutant: the optimizer never steps\n",
         (f"{RECOGNITION}::test_the_trained_model_reaches_its_held_out_top1",),
+    ),
+    Mutant(
+        "short-run-never-steps",
+        "a short train run registers and serves a model that predicts",
+        "plantml/training/engine.py",
+        "            optimizer.step()\n",
+        "            pass  # mutant: the optimizer never steps\n",
+        ("tests/ml/test_train_integration.py::test_train_registers_and_activates_a_model_that_predicts",),
     ),
     Mutant(
         "served-labels-shifted",
@@ -225,6 +233,22 @@ MUTANTS = (
         ("tests/recognition/test_retries.py::test_give_up_after_the_last_retry_marks_the_identification_failed",),
     ),
     Mutant(
+        "int8-runtime-serves-float",
+        "a worker with RECOGNITION_RUNTIME=onnx-int8 serves the int8 export",
+        "ml/registry.py",
+        '    int8 = runtime == "onnx-int8"\n',
+        "    int8 = False  # mutant: the float file is served\n",
+        ("tests/recognition/test_worker_models.py::test_a_worker_with_the_int8_runtime_serves_the_int8_export",),
+    ),
+    Mutant(
+        "probe-never-asked",
+        "a worker answers with the model's plant probe",
+        "plantml/predictor.py",
+        "        if probe is None or features is None:\n",
+        "        if True:  # mutant: the probe is never asked\n",
+        ("tests/recognition/test_worker_models.py::test_a_worker_answers_with_the_models_plant_probe",),
+    ),
+    Mutant(
         "page-throttle-own-scope",
         "RECOGNITION_UPLOAD_RATE limits uploads through the page and the API together",
         "recognition/views.py",
@@ -267,30 +291,62 @@ def _terminate(signum, frame) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
+def failed_tests(junit: Path) -> set[tuple[str, str]]:
+    """Return (test file, test name without parameters) of each failed or erroring test in a JUnit XML report."""
+    import xml.etree.ElementTree as ElementTree
+
+    failed = set()
+    for case in ElementTree.parse(junit).iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            file = case.get("classname", "").replace(".", "/") + ".py"
+            failed.add((file, case.get("name", "").split("[")[0]))
+    return failed
+
+
+def not_failed(mutant: Mutant, failed: set[tuple[str, str]]) -> list[str]:
+    """Return the entries of ``mutant.tests`` that no failure covers (a file needs one failed test, a node its own)."""
+    missing = []
+    for entry in mutant.tests:
+        file, _, name = entry.partition("::")
+        if not any(f == file and (not name or n == name) for f, n in failed):
+            missing.append(entry)
+    return missing
+
+
 def run_mutant(mutant: Mutant, pytest_args: list[str]) -> tuple[str, float]:
-    """Apply ``mutant``, run its tests, restore the file; return (caught | SURVIVED | error: ..., seconds)."""
+    """Apply ``mutant``, run its tests, restore the file; return (caught | SURVIVED ... | error: ..., seconds)."""
+    import tempfile
+
     path = ROOT / mutant.file
     original = path.read_bytes()
     text = original.decode()
     if text.count(mutant.original) != 1:
         return f"error: its original text occurs {text.count(mutant.original)} times in {mutant.file}", 0.0
     started = time.monotonic()
-    try:
-        path.write_text(text.replace(mutant.original, mutant.replacement))
-        # no stale bytecode either way: the mutated file is recompiled, and so is the restored one
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *pytest_args, *mutant.tests]
-        result = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    finally:
-        path.write_bytes(original)
-        assert path.read_bytes() == original, f"{mutant.file} was not restored: `git checkout {mutant.file}`"
-    seconds = time.monotonic() - started
-    if result.returncode == 1:
+    with tempfile.TemporaryDirectory(prefix="mutant-") as scratch:
+        junit = Path(scratch) / "junit.xml"
+        try:
+            path.write_text(text.replace(mutant.original, mutant.replacement))
+            # no stale bytecode either way: the mutated file is recompiled, and so is the restored one
+            env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+            command = [
+                sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+                *pytest_args, *mutant.tests,
+            ]  # fmt: skip
+            result = subprocess.run(
+                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        finally:
+            path.write_bytes(original)
+            assert path.read_bytes() == original, f"{mutant.file} was not restored: `git checkout {mutant.file}`"
+        seconds = time.monotonic() - started
+        tail = "\n".join(result.stdout.strip().splitlines()[-15:])
+        if result.returncode not in (0, 1) or not junit.exists():
+            return f"error: pytest exited {result.returncode}\n{tail}", seconds
+        missing = not_failed(mutant, failed_tests(junit))
+    if not missing:
         return "caught", seconds
-    if result.returncode == 0:
-        return "SURVIVED", seconds
-    tail = "\n".join(result.stdout.strip().splitlines()[-15:])
-    return f"error: pytest exited {result.returncode}\n{tail}", seconds
+    return f"SURVIVED: these passed on the bug: {', '.join(missing)}", seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,9 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     for mutant in chosen:
         verdict, seconds = run_mutant(mutant, options.pytest_args.split())
         failures += verdict != "caught"
-        print(f"{verdict.splitlines()[0]:9} {seconds:6.0f} s  {mutant.name}  ({mutant.file})", flush=True)
-        if "\n" in verdict:
-            print(verdict.split("\n", 1)[1], flush=True)
+        first, _, rest = verdict.partition("\n")
+        print(f"{seconds:6.0f} s  {mutant.name:40} {first}", flush=True)
+        if rest:
+            print(rest, flush=True)
     after = subprocess.run(
         ["git", "status", "--porcelain", "--", *{m.file for m in chosen}], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
