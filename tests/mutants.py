@@ -291,16 +291,19 @@ def _terminate(signum, frame) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
-def failed_tests(junit: Path) -> set[tuple[str, str]]:
-    """Return (test file, test name without parameters) of each failed or erroring test in a JUnit XML report."""
+def failed_tests(junit: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Return (test file, test name without parameters) of the tests that failed or errored in a JUnit XML report,
+    and of those that only ran out of time (pytest-timeout): a slow machine, which proves nothing."""
     import xml.etree.ElementTree as ElementTree
 
-    failed = set()
+    failed, timed_out = set(), set()
     for case in ElementTree.parse(junit).iter("testcase"):
-        if case.find("failure") is not None or case.find("error") is not None:
-            file = case.get("classname", "").replace(".", "/") + ".py"
-            failed.add((file, case.get("name", "").split("[")[0]))
-    return failed
+        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if problem is not None:
+            test = (case.get("classname", "").replace(".", "/") + ".py", case.get("name", "").split("[")[0])
+            message = f"{problem.get('message', '')} {problem.text or ''}"
+            (timed_out if "Timeout (>" in message else failed).add(test)
+    return failed, timed_out
 
 
 def not_failed(mutant: Mutant, failed: set[tuple[str, str]]) -> list[str]:
@@ -343,7 +346,10 @@ def run_mutant(mutant: Mutant, pytest_args: list[str]) -> tuple[str, float]:
         tail = "\n".join(result.stdout.strip().splitlines()[-15:])
         if result.returncode not in (0, 1) or not junit.exists():
             return f"error: pytest exited {result.returncode}\n{tail}", seconds
-        missing = not_failed(mutant, failed_tests(junit))
+        failed, timed_out = failed_tests(junit)
+        missing = not_failed(mutant, failed)
+    if missing and timed_out:
+        return f"error: timed out, not failed: {', '.join('::'.join(t) for t in sorted(timed_out))}", seconds
     if not missing:
         return "caught", seconds
     return f"SURVIVED: these passed on the bug: {', '.join(missing)}", seconds
