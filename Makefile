@@ -8,11 +8,12 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_DATA ?=
 
-.PHONY: help install install-dev run test lint types-baseline format chromium fonts migrate superuser bench bench-quick clean
+.PHONY: help install install-dev run test mutants lint types-baseline format chromium fonts migrate superuser bench bench-quick clean
 
 help:
 	@echo "make run          start the service on http://127.0.0.1:$(PORT)/ (installs on first use)"
 	@echo "make test         lint, then run the whole test suite (installs the dev requirements)"
+	@echo "make mutants      plant one bug per claim of tests/README.md and show its tests fail (MUTANTS=name ...)"
 	@echo "make lint         ruff (lint + format check), the import contracts and mypy against mypy-baseline.txt"
 	@echo "make format       rewrite the code with ruff's fixes and formatter"
 	@echo "make superuser    create an admin account"
@@ -80,6 +81,11 @@ format: install-dev
 
 test: lint chromium
 	$(PY) -m plantsite.broker -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# One planted bug per claim in tests/README.md ("What the tests prove"); fails when a claim's tests pass on its bug.
+MUTANTS ?=
+mutants: install-dev chromium
+	$(PY) -m plantsite.broker -- $(PY) -m tests.mutants $(MUTANTS)
 
 # the benchmark modules (bench/common.py, service.py and worker_process.py are their support code)
 BENCHMARKS = dataloader faults identify_latency load longtail open_set phone_photos runtimes similar_references train_flowers5 train_speed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("PLANTSITE_DATASETS", ROOT.parent / "shared" / "datasets"))
 CHROMIUM = os.environ.get("PLANTSITE_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("PLANTSITE_CI") == "1"  # set by .ci/run: only the skips in tests/skips.py are allowed
+
+
+def _real_photos_for_the_trained_model() -> bool:
+    return (DATASETS / "flowers5" / "train").is_dir() and (DATASETS / "nonplant").is_dir()
+
+
+def pytest_report_header(config) -> str:
+    """Say in the report's header which photos the session-trained model (tests/trained_model.py) will use."""
+    if _real_photos_for_the_trained_model():
+        return f"trained-model tests: real photos (flowers5, nonplant) from {DATASETS}"
+    return (
+        f"trained-model tests: GENERATED colours and noise, no real photos at {DATASETS} "
+        "(see ../shared/datasets/README.md)"
+    )
+
+
+class GeneratedPhotosWarning(UserWarning):
+    """The session-trained model was trained and checked on generated colours, not real photos."""
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
@@ -162,7 +181,7 @@ def trained_model(tmp_path_factory):
     from tests import trained_model as t
 
     root = tmp_path_factory.mktemp("trained")
-    if (DATASETS / "flowers5" / "train").is_dir() and (DATASETS / "nonplant").is_dir():
+    if _real_photos_for_the_trained_model():
         data, min_top1, source = (
             t.flowers5_subset(DATASETS / "flowers5", root / "data"),
             t.FLOWERS5_MIN_TOP1,
@@ -170,11 +189,18 @@ def trained_model(tmp_path_factory):
         )
         reject, nonplants = t.nonplant_halves(DATASETS / "nonplant", root / "reject")
     else:
+        warnings.warn(
+            GeneratedPhotosWarning(
+                f"no flowers5 and nonplant photos at {DATASETS}: the trained-model tests use generated colours "
+                "and noise images, which prove less than real photos (see ../shared/datasets/README.md)"
+            ),
+            stacklevel=1,
+        )
         data, min_top1, source = t.generated_tree(root / "data"), t.GENERATED_MIN_TOP1, "generated"
         reject, nonplants = t.generated_nonplants(root / "reject")
     checkpoint = t.train_head(data, root / "run", reject_data=reject)
     top1, examples, accepted, nonplant = t.score_held_out(checkpoint, t.held_out_photos(data), nonplants)
-    return t.TrainedModel(checkpoint, top1, min_top1, examples, source, accepted, nonplant)
+    return t.TrainedModel(checkpoint, top1, min_top1, examples, source, accepted, nonplant, data, tuple(nonplants))
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Small PlantNet-300K trees in both downloaded layouts, built from real photos, for the dataset tests."""
+"""Small PlantNet-300K trees in both downloaded layouts, built from generated photos, for the dataset tests.
+
+The layouts need *some* photos per species and split, not real ones: generated JPEGs keep these tests running
+(never skipping) on a fresh clone without ../shared/datasets."""
 
 from __future__ import annotations
 
@@ -18,11 +21,16 @@ FLOWERS5_SPECIES = {
 SPLITS = ("train", "val", "test")
 
 
-def photos(flowers5: Path, per_split: dict[str, int]) -> dict[str, dict[str, list[Path]]]:
-    """Return flowers5 class -> split -> the first ``per_split[split]`` photos."""
-    return {
-        name: {s: sorted((flowers5 / s / name).iterdir())[: per_split[s]] for s in SPLITS} for name in FLOWERS5_SPECIES
-    }
+def photos(root: Path, per_split: dict[str, int]) -> dict[str, dict[str, list[Path]]]:
+    """Write generated JPEGs under root; return flowers5-named class -> split -> ``per_split[split]`` photos."""
+    from tests.image_trees import make_image_tree
+
+    chosen: dict[str, dict[str, list[Path]]] = {name: {} for name in FLOWERS5_SPECIES}
+    for seed, split in enumerate(SPLITS):
+        make_image_tree(root / split, dict.fromkeys(FLOWERS5_SPECIES, per_split[split]), size=48, seed=seed)
+        for name in FLOWERS5_SPECIES:
+            chosen[name][split] = sorted((root / split / name).iterdir())
+    return chosen
 
 
 def _link(source: Path, target: Path) -> None:

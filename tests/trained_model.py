@@ -18,6 +18,10 @@ GENERATED_CLASSES = {"bellis": 0, "rosa": 0, "viola": 0}
 # Share of held-out photos of no plant that may still be answered "identified" (the benchmark
 # bench/open_set.py measures the real figure on the full data; this subset model is small).
 MAX_NONPLANT_ACCEPTED = 0.25
+# Through a real worker: the first NONPLANT_UPLOADS held-out photos of no plant (folder order); at least
+# MIN_NOT_A_PLANT of them must be answered "no match: not a plant".
+NONPLANT_UPLOADS = 8
+MIN_NOT_A_PLANT = 0.6
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class TrainedModel:
     source: str
     nonplant_accepted: float = 0.0  # share of held-out photos of no plant answered "identified"
     nonplant_example: Path | None = None  # the first held-out photo of no plant answered "not a plant"
+    data: Path | None = None  # the train/val/test tree it was trained on
+    nonplants: tuple[Path, ...] = ()  # held-out photos of no plant, in folder order
 
 
 def flowers5_subset(flowers5: Path, root: Path) -> Path:

@@ -26,8 +26,8 @@ def train(data, tmp_path, name: str) -> str:
 
 
 @pytest.fixture
-def chosen(flowers5):
-    return photos(flowers5, {"train": 4, "val": 2, "test": 2})
+def chosen(tmp_path_factory):
+    return photos(tmp_path_factory.mktemp("photos"), {"train": 4, "val": 2, "test": 2})
 
 
 @pytest.fixture

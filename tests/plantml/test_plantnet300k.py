@@ -1,4 +1,4 @@
-"""PlantNet-300K layouts as downloaded (plantml/datasets/plantnet300k.py), from real flowers5 photos."""
+"""PlantNet-300K layouts as downloaded (plantml/datasets/plantnet300k.py), from generated photos."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ IDS = sorted(species_id for species_id, _, _ in FLOWERS5_SPECIES.values())
 
 
 @pytest.fixture(scope="module")
-def chosen(flowers5):
-    return photos(flowers5, PER_SPLIT)
+def chosen(tmp_path_factory):
+    return photos(tmp_path_factory.mktemp("photos"), PER_SPLIT)
 
 
 @pytest.mark.parametrize("folders", ["images/{split}", "images_{split}", "images"])

@@ -117,6 +117,31 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(client, django_use
     assert client.login(username="alice", password="New-Frond-5150")
 
 
+def test_a_used_password_reset_link_sets_no_password_again(client, django_user_model, mailoutbox):
+    import re
+
+    from django.test import Client
+
+    django_user_model.objects.create_user("alice", "alice@example.org", STRONG)
+    client.post(reverse("password_reset"), {"email": "alice@example.org"})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": "New-Frond-5150", "new_password2": "New-Frond-5150"})
+
+    again = Client()  # whoever holds the mail later: a fresh browser with the same link
+    page = again.get(link, follow=True)
+    assert "not valid any more" in page.content.decode() and not page.context["validlink"]
+    again.post(
+        page.redirect_chain[-1][0] if page.redirect_chain else link,
+        {
+            "new_password1": "Stolen-Leaf-6262",
+            "new_password2": "Stolen-Leaf-6262",
+        },
+    )
+    assert not again.login(username="alice", password="Stolen-Leaf-6262")
+    assert again.login(username="alice", password="New-Frond-5150")
+
+
 def test_deleting_the_account_asks_for_the_password(client, django_user_model):
     user = django_user_model.objects.create_user("alice", "alice@example.org", STRONG)
     client.force_login(user)

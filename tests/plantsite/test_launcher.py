@@ -58,3 +58,20 @@ def test_launcher_serves_and_stops_every_process(launcher_env, stop_signal):
     finally:
         if launcher.poll() is None:
             launcher.kill()
+
+
+def test_the_launcher_gives_up_on_a_worker_that_keeps_exiting(tmp_path, caplog):
+    from plantsite.launcher import Launcher
+
+    launcher = Launcher("127.0.0.1", _free_port(), workers=1, data_dir=tmp_path)
+    launcher.spawn("celery worker", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ))
+    child = launcher.children["celery worker"]
+    deadline = time.monotonic() + 60
+    try:
+        while launcher.revive():
+            assert time.monotonic() < deadline, f"still restarting after {len(child.restarts)} restarts in 60 s"
+            time.sleep(0.05)
+    finally:
+        launcher.stop(timeout=5)
+    assert len(child.restarts) == 5, "gave up after the wrong number of restarts"
+    assert "celery worker keeps exiting (status 3); stopping the service" in caplog.text

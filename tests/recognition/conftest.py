@@ -85,6 +85,18 @@ def user_client(client, user):
 
 
 @pytest.fixture
+def fresh_throttles(settings):
+    """Give this test a throttle history of its own: cache keys under a prefix no other test uses.
+
+    Throttle keys name the user id, and ids repeat across tests on SQLite; deleting known keys would miss a
+    scope the code under test invented, and cache.clear() on Redis would flush the broker's database too.
+    """
+    default = settings.CACHES["default"]
+    prefix = f"{default.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
+
+
+@pytest.fixture
 def active_model(tiny_checkpoint, settings, tmp_path):
     """The tiny checkpoint registered and active (its copy lives in this test's own MODELS_DIR)."""
     from ml import versions

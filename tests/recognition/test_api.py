@@ -16,7 +16,7 @@ LIST = "/api/identifications/"
 
 
 @pytest.fixture
-def api(user):
+def api(user, fresh_throttles):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
     # forget throttle history (not cache.clear(): on Redis that would flush the broker's database too)
@@ -113,11 +113,15 @@ def test_unauthenticated_requests_get_a_json_error(client):
     assert response.status_code in (401, 403) and "credentials" in response.json()["message"]
 
 
-def test_uploads_are_throttled_per_user(api, active_model, settings):
+def test_uploads_are_throttled_per_user(api, other_user, active_model, settings):
     settings.RECOGNITION_UPLOAD_RATE = "1/hour"
-    api.post(LIST, {"images": []}, format="multipart")
-    response = api.post(LIST, {"images": []}, format="multipart")
+    assert api.post(LIST, {"images": [photo_of((200, 40, 40))]}, format="multipart").status_code == 202
+    response = api.post(LIST, {"images": [photo_of((40, 200, 40))]}, format="multipart")
     assert response.status_code == 429 and "throttled" in response.json()["message"]
+    other = APIClient()
+    other.force_authenticate(other_user)
+    assert other.post(LIST, {"images": [photo_of((40, 40, 200))]}, format="multipart").status_code == 202
+    assert Identification.objects.count() == 2  # the refused upload stored nothing
 
 
 def test_schema_and_offline_docs_are_served(api):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
-from tests.trained_model import MAX_NONPLANT_ACCEPTED, TrainedModel
+from tests.trained_model import MAX_NONPLANT_ACCEPTED, MIN_NOT_A_PLANT, NONPLANT_UPLOADS, TrainedModel
 
 from .conftest import wait_until_finished
 
@@ -75,12 +76,44 @@ def _api_answer(user, path) -> dict:
     return api.get(f"/api/identifications/{created.json()['id']}/").json()
 
 
+def _val_logits(trained_model: TrainedModel) -> tuple[np.ndarray, np.ndarray]:
+    """Return the trained network's raw logits and labels on the val split, from a direct forward pass."""
+    import torch
+
+    from plantml.predictor import Predictor
+
+    predictor = Predictor.from_checkpoint(trained_model.checkpoint, device="cpu")
+    logits, labels = [], []
+    for label, folder in enumerate(sorted((trained_model.data / "val").iterdir())):
+        assert folder.name == predictor.spec.class_names[label]
+        for path in sorted(folder.iterdir()):
+            batch = predictor.transform(predictor.open_image(path)).unsqueeze(0)
+            with torch.inference_mode():
+                logits.append(predictor.model(batch)[0].double().numpy())
+            labels.append(label)
+    return np.stack(logits), np.asarray(labels)
+
+
+def _best_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Return the temperature minimising the NLL of softmax(logits / T), by a fine grid search."""
+    grid = np.geomspace(0.05, 20.0, 4000)
+    scaled = logits[None] / grid[:, None, None]
+    scaled = scaled - scaled.max(axis=2, keepdims=True)
+    log_probs = scaled - np.log(np.exp(scaled).sum(axis=2, keepdims=True))
+    nll = -log_probs[:, np.arange(len(labels)), labels].mean(axis=1)
+    return float(grid[nll.argmin()])
+
+
 def test_training_stored_a_calibration_fitted_on_val(trained_model):
     from plantml.checkpoint import load_checkpoint, spec_of
 
     calibration = spec_of(load_checkpoint(trained_model.checkpoint)).calibration_info()
     assert calibration.is_calibrated and calibration.plant_probe is not None
-    assert calibration.temperature != 1.0 and 0.0 <= calibration.threshold < 1.0
+    val_photos = sum(1 for path in (trained_model.data / "val").rglob("*") if path.is_file())
+    assert calibration.report["val_photos"] == val_photos, "calibration was not fitted on the val photos"
+    expected = _best_temperature(*_val_logits(trained_model))
+    assert calibration.temperature == pytest.approx(expected, rel=0.03), "temperature not the val photos' optimum"
+    assert 0.0 <= calibration.threshold < 1.0
 
 
 def test_most_held_out_photos_of_no_plant_are_not_identified(trained_model):
@@ -90,26 +123,37 @@ def test_most_held_out_photos_of_no_plant_are_not_identified(trained_model):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_api_gives_calibrated_probabilities(trained_model, active_trained, user, module_worker):
-    from plantml.open_set import Calibration
+    import torch
+
+    from plantml.checkpoint import load_checkpoint, spec_of
     from plantml.predictor import Predictor
 
     path = next(path for path in trained_model.examples.values() if path is not None)
     body = _api_answer(user, path)
     stored = Identification.objects.get(pk=body["id"]).photos.get().file.path  # what the worker read
-    predictor = Predictor.from_checkpoint(trained_model.checkpoint, device="cpu")
-    calibrated = predictor.predict([predictor.open_image(stored)], top_k=1)[0].probability
-    predictor.calibration = Calibration()  # the same model with temperature 1
-    raw = predictor.predict([predictor.open_image(stored)], top_k=1)[0].probability
-    assert body["candidates"][0]["probability"] == pytest.approx(calibrated, abs=1e-4)
-    assert body["candidates"][0]["probability"] != pytest.approx(raw, abs=1e-3), "the temperature changed nothing"
+    temperature = spec_of(load_checkpoint(trained_model.checkpoint)).calibration["temperature"]
+    network = Predictor.from_checkpoint(trained_model.checkpoint, device="cpu")  # only its model and transform
+    with torch.inference_mode():
+        logits = network.model(network.transform(network.open_image(stored)).unsqueeze(0))[0].double().numpy()
+
+    def top_probability(t: float) -> float:
+        scaled = logits / t
+        return float(1.0 / np.exp(scaled - scaled.max()).sum())  # softmax's largest entry
+
+    assert body["candidates"][0]["probability"] == pytest.approx(top_probability(temperature), abs=1e-4)
+    assert top_probability(temperature) != pytest.approx(top_probability(1.0), abs=1e-3), "temperature changed nothing"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_photo_of_no_plant_is_no_match_not_a_plant(trained_model, active_trained, user, module_worker):
-    assert trained_model.nonplant_example is not None, "no held-out photo of no plant was answered 'not a plant'"
-    body = _api_answer(user, trained_model.nonplant_example)
-    assert (body["status"], body["outcome"], body["reason"]) == ("done", "no_match", "not_a_plant")
-    assert len(body["candidates"]) > 0, "a no-match answer keeps its candidates"
+    photos = trained_model.nonplants[:NONPLANT_UPLOADS]  # chosen by folder, not by what the model answers
+    bodies = [_api_answer(user, path) for path in photos]
+    assert all(body["status"] == "done" for body in bodies), bodies
+    not_a_plant = [body for body in bodies if (body["outcome"], body["reason"]) == ("no_match", "not_a_plant")]
+    assert len(not_a_plant) >= MIN_NOT_A_PLANT * len(photos), (
+        f"only {len(not_a_plant)} of {len(photos)} photos of no plant answered no match / not a plant"
+    )
+    assert all(len(body["candidates"]) > 0 for body in not_a_plant), "a no-match answer keeps its candidates"
 
 
 def _plantnet(client, key: str, path, **params) -> tuple[int, dict]:
@@ -132,8 +176,12 @@ def test_the_plantnet_api_names_a_flower_and_says_species_not_found_for_no_plant
     assert code == 200, body
     best = body["results"][0]["species"]["scientificNameWithoutAuthor"]
     assert best == active_trained.display_names[active_trained.class_names.index(label)]
-    assert trained_model.nonplant_example is not None
-    code, body = _plantnet(client, key, trained_model.nonplant_example)
-    assert (code, body) == (404, {"statusCode": 404, "error": "Not Found", "message": "Species not found"})
-    code, body = _plantnet(client, key, trained_model.nonplant_example, **{"no-reject": "true"})
+    refused = []
+    for photo in trained_model.nonplants[:NONPLANT_UPLOADS]:  # chosen by folder
+        code, body = _plantnet(client, key, photo)
+        if code == 404:
+            assert body == {"statusCode": 404, "error": "Not Found", "message": "Species not found"}
+            refused.append(photo)
+    assert len(refused) >= MIN_NOT_A_PLANT * NONPLANT_UPLOADS, f"only {len(refused)} photos of no plant refused"
+    code, body = _plantnet(client, key, refused[0], **{"no-reject": "true"})
     assert code == 200 and len(body["results"]) > 0

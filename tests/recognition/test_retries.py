@@ -45,3 +45,21 @@ def test_a_transient_storage_error_is_retried_and_the_retry_answers(user, active
     finished = wait_until_finished(identification.pk)
     assert finished.status == "done", finished.error
     assert finished.candidates.count() > 0
+
+
+def test_give_up_after_the_last_retry_marks_the_identification_failed(user, active_model):
+    from recognition.tasks import identify
+
+    identification = services.create_identification(user, prepare_uploads([photo_of((200, 40, 40))]))
+    path = Path(identification.photos.get().file.path)
+    path.unlink()
+    path.mkdir()  # a storage error that stays: every attempt fails transiently
+    try:
+        # the attempt after the last retry, run in this process as the worker would run it
+        result = identify.apply(args=[identification.pk], retries=identify.max_retries)
+    finally:
+        os.rmdir(path)
+    assert result.failed()
+    row = Identification.objects.get(pk=identification.pk)
+    assert row.status == "failed" and row.finished is not None
+    assert f"failed after {identify.max_retries} retries" in row.error and "try again later" in row.error

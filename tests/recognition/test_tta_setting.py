@@ -37,19 +37,32 @@ def _candidates(identification) -> list[tuple[str, float]]:
     return [(c.label, c.probability) for c in identification.candidates.order_by("rank")]
 
 
+def _expected(active_model, identification, tta: bool) -> list[float]:
+    """Return the sorted probabilities computed here from the network: softmax(mean of the views' logits / T)."""
+    import torch
+
+    predictor = Predictor.from_checkpoint(active_model.checkpoint_path, device="cpu")  # its network and transform
+    batch = predictor.transform(predictor.open_image(identification.photos.get().file.path)).unsqueeze(0)
+    views = [batch, torch.flip(batch, dims=[3])] if tta else [batch]  # the mirror image is the flipped view
+    with torch.inference_mode():
+        logits = torch.stack([predictor.model(view)[0].double() for view in views]).mean(dim=0)
+    probabilities = torch.softmax(logits / predictor.calibration.temperature, dim=0)
+    return sorted(probabilities.tolist(), reverse=True)
+
+
 def test_with_tta_the_answer_is_the_flip_averaged_prediction(user, active_model, settings):
     identification = _answer(user, settings, tta=True)
-    answer = _candidates(identification)
-    predictor = Predictor.from_checkpoint(active_model.checkpoint_path, device="cpu")
-    photo = Image.open(identification.photos.get().file.path).convert("RGB")
-    averaged = predictor.predict([photo], top_k=settings.RECOGNITION_TOP_K, tta=True)
-    plain = predictor.predict([photo], top_k=settings.RECOGNITION_TOP_K, tta=False)
-    assert [label for label, _ in answer] == [p.label for p in averaged]
-    assert [p for _, p in answer] == pytest.approx([p.probability for p in averaged], abs=1e-4)
-    assert [p.probability for p in averaged] != pytest.approx([p.probability for p in plain], abs=1e-3)
+    answer = [p for _, p in _candidates(identification)]
+    expected = _expected(active_model, identification, tta=True)
+    assert answer == pytest.approx(expected[: len(answer)], abs=1e-4)
+    assert expected != pytest.approx(_expected(active_model, identification, tta=False), abs=1e-3), (
+        "the photo's mirror image gives the same answer: it cannot tell TTA from none"
+    )
 
 
 def test_without_tta_the_answer_is_the_single_view_prediction(user, active_model, settings):
-    with_tta = _candidates(_answer(user, settings, tta=True))
-    without = _candidates(_answer(user, settings, tta=False))
-    assert [p for _, p in with_tta] != pytest.approx([p for _, p in without], abs=1e-3)
+    identification = _answer(user, settings, tta=False)
+    answer = [p for _, p in _candidates(identification)]
+    expected = _expected(active_model, identification, tta=False)
+    assert answer == pytest.approx(expected[: len(answer)], abs=1e-4)
+    assert expected != pytest.approx(_expected(active_model, identification, tta=True), abs=1e-3)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from recognition.models import Identification
@@ -14,13 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def one_upload_per_hour(settings, user):
-    """Allow one upload an hour, starting from a clean throttle history for ``user``."""
+def one_upload_per_hour(settings, fresh_throttles):
+    """Allow one upload an hour, starting from a throttle history no other test has touched."""
     settings.RECOGNITION_UPLOAD_RATE = "1/hour"
-    # not cache.clear(): on Redis that would flush the broker's database too
-    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
-    yield
-    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
 
 
 def _identify(client):
@@ -36,10 +31,21 @@ def test_the_form_refuses_uploads_over_the_rate_with_429_and_a_message(user_clie
     assert Identification.objects.count() == 1  # the refused photos were not stored
 
 
-def test_the_api_and_the_form_share_one_upload_budget(user_client, user, active_model, one_upload_per_hour):
+def _api(user):
     from rest_framework.test import APIClient
 
     api = APIClient()
     api.force_authenticate(user)
-    assert api.post("/api/identifications/", {"images": [photo_of((30, 200, 40))]}).status_code == 202
+    return api
+
+
+def test_an_api_upload_uses_up_the_form_budget(user_client, user, active_model, one_upload_per_hour):
+    assert _api(user).post("/api/identifications/", {"images": [photo_of((30, 200, 40))]}).status_code == 202
     assert _identify(user_client).status_code == 429
+
+
+def test_a_form_upload_uses_up_the_api_budget(user_client, user, active_model, one_upload_per_hour):
+    assert _identify(user_client).status_code == 302
+    refused = _api(user).post("/api/identifications/", {"images": [photo_of((30, 200, 40))]})
+    assert refused.status_code == 429, refused.json()
+    assert Identification.objects.count() == 1
