@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def test_launcher_serves_and_stops_every_process(launcher_env, stop_signal):
 def test_the_launcher_gives_up_on_a_worker_that_keeps_exiting(tmp_path, caplog):
     from plantsite.launcher import Launcher
 
-    launcher = Launcher("127.0.0.1", _free_port(), workers=1, data_dir=tmp_path)
+    launcher = Launcher("127.0.0.1", free_port(), workers=1, data_dir=tmp_path)
     launcher.spawn("celery worker", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ))
     child = launcher.children["celery worker"]
     deadline = time.monotonic() + 60
