@@ -128,11 +128,11 @@ MUTANTS = (
         ("tests/recognition/test_batching.py::test_a_batch_holds_at_most_the_batch_photos_setting_oldest_first",),
     ),
     Mutant(
-        "early-acknowledgement",
+        "dead-worker-rows-kept",
         "a worker killed mid-task leaves the identification to the next worker",
-        "plantsite/settings/base.py",
-        "CELERY_TASK_ACKS_LATE = True\n",
-        "CELERY_TASK_ACKS_LATE = False\n",
+        "recognition/holders.py",
+        "    if worker not in live_workers:\n        return True\n",
+        "    if worker not in live_workers:\n        return False  # mutant: a dead worker's rows stay held\n",
         (
             "tests/recognition/test_tasks_worker.py::"
             "test_a_worker_killed_mid_task_leaves_the_identification_to_the_next_worker_within_seconds",
