@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import ImageOps, UnidentifiedImageError
@@ -48,7 +49,7 @@ def write_reference_photos(
     provenance = provenance or {}
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
-    sources: list[list] = []
+    sources: list[list[int | str]] = []
     by_class: list[list[Path]] = [[] for _ in range(num_classes)]
     for path, label in samples:
         by_class[label].append(Path(path))
@@ -136,11 +137,11 @@ class ReferenceFeatures:
         return [int(self.numbers[start + i]) for i in best]
 
 
-def _runs(values: np.ndarray):
+def _runs(values: np.ndarray) -> Iterator[tuple[Any, int, int]]:
     """Yield (value, start, end) of each run of equal values in a sorted array."""
     if len(values) == 0:
         return
     edges = np.flatnonzero(np.diff(values)) + 1
     starts, ends = np.concatenate([[0], edges]), np.concatenate([edges, [len(values)]])
     for start, end in zip(starts, ends):
-        yield values[start], start, end
+        yield values[start], int(start), int(end)

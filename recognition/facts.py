@@ -103,6 +103,10 @@ def candidate_facts(candidate: Candidate, version: ModelVersion | None, language
         gbif_id=info.gbif_id if info else None,
         wikipedia_url=wikipedia_url(name, language),
         class_index=index,
-        reference_photos=reference_photos(version, index, candidate.similar_references) if index is not None else (),
+        reference_photos=(
+            reference_photos(version, index, candidate.similar_references)
+            if version is not None and index is not None
+            else ()
+        ),
         known=known,
     )

@@ -21,6 +21,7 @@ from .holders import claimant, held_by_a_dead_sibling
 from .models import Candidate, Identification, IdentificationPhoto
 
 if TYPE_CHECKING:
+    from ml.models import ModelVersion
     from plantml.predictor import Answer  # PyTorch: only in the processes that predict
 
 logger = logging.getLogger(__name__)
@@ -235,19 +236,18 @@ def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:
         raise
 
 
-def similar_references(version, answer: Answer, count: int = SIMILAR_SHOWN) -> list[list[int]]:
+def similar_references(version: ModelVersion, answer: Answer, count: int = SIMILAR_SHOWN) -> list[list[int]]:
     """Return, per candidate, the numbers of its class's ``count`` reference photos most like the plant's photos
     (cosine of pooled features, best first); [] for each when the model stored no reference features."""
-    features = reference_photos.reference_features(version) if answer.features is not None else None
-    if features is None:
+    query = answer.features
+    features = reference_photos.reference_features(version) if query is not None else None
+    if query is None or features is None:
         return [[] for _ in answer.candidates]
     index = {name: i for i, name in enumerate(version.class_names)}
-    return [
-        features.nearest(answer.features, index[p.label], count) if p.label in index else [] for p in answer.candidates
-    ]
+    return [features.nearest(query, index[p.label], count) if p.label in index else [] for p in answer.candidates]
 
 
-def _store_answer(identification_id: int, version, answer: Answer, duration_ms: int) -> None:
+def _store_answer(identification_id: int, version: ModelVersion, answer: Answer, duration_ms: int) -> None:
     similar = similar_references(version, answer)
     with transaction.atomic():
         if not Identification.objects.select_for_update().filter(pk=identification_id).exists():

@@ -140,10 +140,12 @@ class Downloader:
         return Fetched(key, url, target, digest)
 
     def _session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
-            self.local.session.headers["User-Agent"] = USER_AGENT
-        return self.local.session
+        session: requests.Session | None = getattr(self.local, "session", None)
+        if session is None:  # one per thread: a Session is not thread-safe
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            self.local.session = session
+        return session
 
     def _download(self, url: str, target: Path) -> str:
         """Write ``url``'s body to ``target`` with retries; return its SHA-256 or raise DownloadError(reason)."""
@@ -184,7 +186,7 @@ class Downloader:
         """Return the wait before try ``attempt`` (from 1): the server's Retry-After, else a doubling back-off."""
         if retry_after.strip().isdigit():
             return min(float(retry_after), MAX_RETRY_AFTER_S)
-        return self.options.backoff * 2 ** (attempt - 1)
+        return self.options.backoff * 2.0 ** (attempt - 1)
 
 
 def verify_image(path: Path) -> str:

@@ -60,13 +60,14 @@ def _table(element: ElementTree.Element, id_tag: str) -> Table:
     defaults: dict[str, str] = {}
     for child in element:
         name = _local(child.tag)
-        if name == id_tag and child.get("index") is not None:
-            id_index = int(child.get("index"))
-        elif name == "field" and child.get("term"):
-            if child.get("index") is not None:
-                columns[child.get("term")] = int(child.get("index"))
-            if child.get("default") is not None:
-                defaults[child.get("term")] = child.get("default")
+        index, term, default = child.get("index"), child.get("term"), child.get("default")
+        if name == id_tag and index is not None:
+            id_index = int(index)
+        elif name == "field" and term:
+            if index is not None:
+                columns[term] = int(index)
+            if default is not None:
+                defaults[term] = default
     return Table(
         row_type=attributes.get("rowType", ""),
         files=files,
@@ -126,11 +127,6 @@ class DarwinCoreArchive:
         if table.id_index is None and table is not self.core:
             raise ArchiveError(f"meta.xml of {self.path}: the {table.row_type} extension has no <coreid index=...>")
         csv.field_size_limit(sys.maxsize)  # GBIF's free-text columns can exceed the csv module's 128 kB
-        dialect = {"delimiter": table.delimiter}
-        if table.quote:
-            dialect["quotechar"] = table.quote
-        else:
-            dialect["quoting"] = csv.QUOTE_NONE
         for location in table.files:
             try:
                 member = self._member(location)
@@ -140,7 +136,13 @@ class DarwinCoreArchive:
                 ) from None
             with self.zip.open(member) as raw:
                 text = io.TextIOWrapper(raw, encoding=table.encoding, errors="replace", newline="")
-                for number, cells in enumerate(csv.reader(text, **dialect)):
+                lines = csv.reader(
+                    text,
+                    delimiter=table.delimiter,
+                    quotechar=table.quote or '"',  # unused without fieldsEnclosedBy, but csv wants one
+                    quoting=csv.QUOTE_MINIMAL if table.quote else csv.QUOTE_NONE,
+                )
+                for number, cells in enumerate(lines):
                     if number < table.header_lines or not any(cells):
                         continue
                     yield self._row(table, cells)

@@ -51,7 +51,7 @@ class ArchivePhotos:
 
     species: dict[int, SpeciesInfo] = field(default_factory=dict)
     photos: dict[int, list[Photo]] = field(default_factory=dict)
-    skipped: Counter = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
 
 
 def folder_name(info: SpeciesInfo) -> str:
@@ -86,24 +86,25 @@ def read_archive_photos(path: str | Path, licences: tuple[str, ...], seed: int =
         )
     result = ArchivePhotos()
     occurrences: dict[str, tuple[int, str]] = {}  # occurrence id -> (taxon key, occurrence licence)
-    facts: dict[int, Counter] = defaultdict(Counter)
+    facts: dict[int, Counter[tuple[str, str, str, str]]] = defaultdict(Counter)
     for row in archive.rows(archive.core):
-        taxon = _taxon(row, key_terms[0])
-        if taxon is None:
+        found = _taxon(row, key_terms[0])
+        if found is None:
             result.skipped["occurrence not identified to species"] += 1
             continue
-        occurrences[row[ID]] = (taxon.gbif_id, row.get(DC + "license", ""))
-        facts[taxon.gbif_id][(taxon.scientific_name, taxon.authorship, taxon.genus, taxon.family)] += 1
+        key, taxon = found
+        occurrences[row[ID]] = (key, row.get(DC + "license", ""))
+        facts[key][(taxon.scientific_name, taxon.authorship, taxon.genus, taxon.family)] += 1
     result.species = {  # the facts most of a species' occurrences give
         key: SpeciesInfo(*counter.most_common(1)[0][0], gbif_id=key) for key, counter in facts.items()
     }
     photos: dict[int, list[Photo]] = defaultdict(list)
-    numbers: Counter = Counter()
+    numbers: Counter[str] = Counter()
     for row in archive.rows(media_table):
         occurrence = row[ID]
         numbers[occurrence] += 1
         reason, photo = _photo(row, occurrences.get(occurrence), numbers[occurrence], licences)
-        if reason:
+        if photo is None:
             result.skipped[reason] += 1
         else:
             photos[photo.taxon_key].append(photo)
@@ -114,26 +115,27 @@ def read_archive_photos(path: str | Path, licences: tuple[str, ...], seed: int =
     return result
 
 
-def _taxon(row: dict[str, str], first_key_term: str) -> SpeciesInfo | None:
-    """Return the species an occurrence row is filed under, or None when it names no taxon key (or, when the
+def _taxon(row: dict[str, str], first_key_term: str) -> tuple[int, SpeciesInfo] | None:
+    """Return (taxon key, species) an occurrence row is filed under, or None when it names no taxon key (or, when the
     archive has a speciesKey column, none at species rank)."""
     found = _taxon_key(row, first_key_term)
     if found is None:
         return None
-    key, name_term = found
+    key_text, name_term = found
+    key = int(key_text)
     scientific = parse_full_name(row[DWC + "scientificName"]) if row.get(DWC + "scientificName") else None
     named = parse_full_name(row[name_term]) if row.get(name_term) else scientific
     if named is None:
-        return SpeciesInfo(scientific_name=key, gbif_id=int(key))
+        return key, SpeciesInfo(scientific_name=key_text, gbif_id=key)
     authorship = named.authorship
     if not authorship and scientific is not None and scientific.scientific_name == named.scientific_name:
         authorship = row.get(DWC + "scientificNameAuthorship") or scientific.authorship
-    return SpeciesInfo(
+    return key, SpeciesInfo(
         scientific_name=named.scientific_name,
         authorship=authorship,
         genus=row.get(DWC + "genus") or named.genus,
         family=row.get(DWC + "family", ""),
-        gbif_id=int(key),
+        gbif_id=key,
     )
 
 

@@ -8,10 +8,11 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .downloads import Downloader, DownloadOptions, Fetched
+from .downloads import Downloader, DownloadOptions
 from .gbif import Photo, folder_name, occurrence_order, read_archive_photos
 from .licences import DEFAULT_LICENCES
 from .provenance import PROVENANCE_FILE, write_provenance
@@ -49,10 +50,10 @@ class BuildReport:
     reused: int = 0
     failures: list[tuple[Photo, str]] = field(default_factory=list)
     duplicates: list[tuple[Photo, Photo]] = field(default_factory=list)  # (dropped, the photo it repeats)
-    skipped: Counter = field(default_factory=Counter)  # archive rows passed over, by reason
+    skipped: Counter[str] = field(default_factory=Counter)  # archive rows passed over, by reason
     too_few: dict[str, int] = field(default_factory=dict)  # species left out: folder -> photos had
 
-    def failure_reasons(self) -> Counter:
+    def failure_reasons(self) -> Counter[str]:
         """Return how many photos failed for each reason."""
         return Counter(reason for _, reason in self.failures)
 
@@ -85,12 +86,12 @@ def build_gbif_dataset(archive: str | Path, output: str | Path, options: GbifOpt
                 "gbif_id": info.gbif_id,
             }
         )
-        splits = split_by_occurrence([photo for photo, _ in photos], options)
-        for (photo, fetched), split in zip(photos, splits):
-            relative = Path(split) / folder / fetched.path.name
-            _link(fetched.path, output / relative)
+        splits = split_by_occurrence([photo for photo, _, _ in photos], options)
+        for (photo, file, sha256), split in zip(photos, splits):
+            relative = Path(split) / folder / file.name
+            _link(file, output / relative)
             report.split_counts[split] = report.split_counts.get(split, 0) + 1
-            rows.append({**_provenance(photo), "file": relative.as_posix(), "sha256": fetched.sha256})
+            rows.append({**_provenance(photo), "file": relative.as_posix(), "sha256": sha256})
     write_provenance(rows, output)
     _write_csv(
         output / SPECIES_FILE, ("folder", "scientific_name", "authorship", "genus", "family", "gbif_id"), species_rows
@@ -116,11 +117,11 @@ def _check_output(output: Path) -> None:
 
 def _download_photos(
     offered: dict[int, list[Photo]], downloader: Downloader, options: GbifOptions, report: BuildReport
-) -> dict[int, list[tuple[Photo, Fetched]]]:
-    """Return per taxon key up to ``max_per_species`` distinct photos that downloaded and decoded, in candidate
-    order; a photo that fails or repeats another is replaced by the species' next candidate."""
+) -> dict[int, list[tuple[Photo, Path, str]]]:
+    """Return per taxon key up to ``max_per_species`` distinct photos that downloaded and decoded, as (photo, its
+    file, its SHA-256) in candidate order; a photo that fails or repeats another is replaced by the species' next candidate."""
     wanted = options.max_per_species
-    kept: dict[int, list[tuple[Photo, Fetched]]] = {key: [] for key in offered}
+    kept: dict[int, list[tuple[Photo, Path, str]]] = {key: [] for key in offered}
     position = dict.fromkeys(offered, 0)
     seen: dict[str, Photo] = {}  # content hash -> the first photo with it
     for _ in range(MAX_ROUNDS):
@@ -133,13 +134,13 @@ def _download_photos(
             break
         results = downloader.fetch_all([(file_key(photo), photo.url) for photo in batch])
         for photo, fetched in zip(batch, results):
-            if fetched.error:
-                report.failures.append((photo, fetched.error))
+            if fetched.error or fetched.path is None:
+                report.failures.append((photo, fetched.error or "the downloader gave no file"))
             elif fetched.sha256 in seen:
                 report.duplicates.append((photo, seen[fetched.sha256]))
             else:
                 seen[fetched.sha256] = photo
-                kept[photo.taxon_key].append((photo, fetched))
+                kept[photo.taxon_key].append((photo, fetched.path, fetched.sha256))
                 report.reused += fetched.reused
                 report.downloaded += not fetched.reused
     return kept
@@ -192,7 +193,7 @@ def _provenance(photo: Photo) -> dict[str, str]:
     }
 
 
-def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+def _write_csv(path: Path, columns: tuple[str, ...], rows: Sequence[Mapping[str, object]]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()

@@ -353,7 +353,7 @@ class TrainingRun:
         )
 
     # -- the end --------------------------------------------------------------------------------
-    def write_reference_features(self, model, spec: ModelSpec, options: dict) -> None:
+    def write_reference_features(self, model: torch.nn.Module, spec: ModelSpec, options: dict[str, Any]) -> None:
         """Store the best model's pooled features of the reference photos, for the worker's "most similar"."""
         sources = reference_sources(self.out / REFERENCES)
         if not sources:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.urls import reverse
@@ -82,7 +84,7 @@ class CandidateSerializer(serializers.ModelSerializer):
         return known[candidate.pk]
 
     @extend_schema_field(SpeciesFactsSerializer)
-    def get_species(self, candidate: Candidate) -> dict:
+    def get_species(self, candidate: Candidate) -> dict[str, Any]:
         return SpeciesFactsSerializer(self.facts(candidate)).data
 
     @extend_schema_field(serializers.ListField(child=serializers.URLField()))
@@ -215,7 +217,7 @@ class IdentificationFilterSerializer(serializers.Serializer):
     )
 
 
-class FeedbackSerializer(serializers.Serializer):
+class FeedbackSerializer(serializers.Serializer[None]):  # validates input only: no instance
     """``label`` (one of ``context["labels"]``), ``species`` (free text) or ``verdict``; optional ``share``."""
 
     label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")

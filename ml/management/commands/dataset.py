@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,6 +15,8 @@ from plantml.datasets.dwca import ArchiveError
 from plantml.datasets.gbif_dataset import FAILURES_FILE, SPECIES_FILE, BuildReport, GbifOptions, build_gbif_dataset
 from plantml.datasets.licences import DEFAULT_LICENCES, parse_licence_list
 from plantml.datasets.provenance import PROVENANCE_FILE
+
+Number = TypeVar("Number", int, float)
 
 
 def per_species(text: str) -> tuple[int, int | None]:
@@ -46,8 +50,10 @@ def fraction(text: str) -> float:
     return value
 
 
-def positive(kind: type):
-    def parse(text: str):
+def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """Return an argparse type that reads a number with ``kind`` and accepts only one above 0."""
+
+    def parse(text: str) -> Number:
         value = kind(text)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"{text} must be more than 0")
@@ -99,7 +105,7 @@ class Command(BaseCommand):
             "--rate", type=positive(float), default=5.0, help="requests per second to any one host (default 5)"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("plantml").setLevel(logging.INFO if options["verbosity"] > 1 else logging.WARNING)
         minimum, maximum = options["per_species"]
         gbif_options = GbifOptions(
