@@ -148,5 +148,5 @@ class Predictor:
         probe = self.calibration.plant_probe
         if probe is None or features is None:
             return [None] * len(sizes)
-        fused = torch.stack([part.mean(dim=0) for part in features.split(sizes)])
+        fused = torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)])
         return [float(p) for p in probe.plant_probability(fused)]

@@ -150,6 +150,8 @@ class Command(BaseCommand):
 
     def _compare(self, options: dict) -> None:
         c = resolve_options(CompareConfig, options)
+        if c.name_a is None or c.name_b is None or c.data is None:  # argparse and the config require them
+            raise CommandError("models compare needs NAME_A NAME_B and --data DIR")
         versions = [get_version(c.name_a), get_version(c.name_b)]
         for version in versions:
             verify(version)
@@ -163,6 +165,7 @@ class Command(BaseCommand):
         self.stdout.write(format_comparison(versions[0].name, versions[1].name, compare_metrics(*metrics), c.rows))
 
     def _evaluate(self, version: ModelVersion, output: Path, c: CompareConfig) -> dict:
+        assert c.data is not None  # checked by _compare
         try:
             result = evaluate_checkpoint(
                 Path(version.checkpoint_path),
