@@ -2,10 +2,11 @@
 
 from django.urls import re_path
 
-from .plantnet import IdentifyView, ProjectsView
+from .plantnet import ProjectsView
+from .plantnet_waits import BoundedIdentifyView
 
 app_name = "plantnet"
 urlpatterns = [
-    re_path(r"^identify/(?P<project>[-\w]+)/?$", IdentifyView.as_view(), name="identify"),
+    re_path(r"^identify/(?P<project>[-\w]+)/?$", BoundedIdentifyView.as_view(), name="identify"),
     re_path(r"^projects/?$", ProjectsView.as_view(), name="projects"),
 ]

@@ -1,0 +1,32 @@
+"""The Pl@ntNet identify endpoint with a bound on how many of one user's requests wait at once."""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+
+from ..waits import TooManyWaits, wait_slot
+from .plantnet import IdentifyView, PlantNetError
+
+
+class BoundedIdentifyView(IdentifyView):
+    """IdentifyView refusing, before anything is stored, a request beyond the user's waiting bound.
+
+    Over the bound the answer is 429 with Retry-After in Pl@ntNet's error shape: Pl@ntNet's clients already
+    treat 429 (their quota) as "try again later", whereas a 202 is no Pl@ntNet answer and would be read as a result.
+    """
+
+    def post(self, request, project: str):
+        seconds = settings.RECOGNITION_PLANTNET_WAIT_SECONDS
+        try:
+            with wait_slot(request.user.pk, seconds):
+                return super().post(request, project)
+        except TooManyWaits:
+            limit = settings.RECOGNITION_PLANTNET_WAITS_PER_USER
+            raise PlantNetError(
+                429,
+                f"You already have {limit} identification request(s) waiting for an answer: wait for one to "
+                "finish, then send this one again (nothing of it was stored)",
+                headers={"Retry-After": str(max(1, math.ceil(seconds)))},
+            ) from None
