@@ -11,6 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Count, F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -181,7 +182,7 @@ def release(identification_ids: list[int], requeue: bool = False) -> None:
     if not identification_ids:
         return
     # given back, not lost with its worker: this claim does not count as a delivery
-    back = {"status": Identification.Status.PENDING, "worker": "", "deliveries": F("deliveries") - 1}
+    back = {"status": Identification.Status.PENDING, "worker": "", "deliveries": Greatest(F("deliveries") - 1, 0)}
     if requeue:  # their own messages may be gone already (dropped while this batch held them)
         back["queued"] = None
     try:

@@ -319,8 +319,8 @@ RECOGNITION_PAGE_SIZE = env.int("RECOGNITION_PAGE_SIZE", default=20)
 RECOGNITION_THUMBNAIL_PX = env.int("RECOGNITION_THUMBNAIL_PX", default=320)
 RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
 # The Pl@ntNet-compatible /v2/identify answers synchronously: it waits this long for the
-# worker, then answers 504 with the identification's URL (the work still finishes). Keep it
-# under gunicorn's worker timeout (30 s by default), or gunicorn kills the waiting worker.
+# worker, then answers 504 with the identification's URL (the work still finishes). Under gunicorn's sync
+# workers keep it below their timeout (30 s by default); `make run` uses gthread, whose workers keep beating.
 RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=25.0)
 # How many /v2/identify requests of one user may wait for the worker at once; one more is answered 429 at once.
 RECOGNITION_PLANTNET_WAITS_PER_USER = _whole_number("RECOGNITION_PLANTNET_WAITS_PER_USER", 2, 1, "requests")
