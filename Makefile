@@ -8,12 +8,12 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_DATA ?=
 
-.PHONY: help install install-dev run test lint format chromium fonts migrate superuser bench bench-quick clean
+.PHONY: help install install-dev run test lint types-baseline format chromium fonts migrate superuser bench bench-quick clean
 
 help:
 	@echo "make run          start the service on http://127.0.0.1:$(PORT)/ (installs on first use)"
 	@echo "make test         lint, then run the whole test suite (installs the dev requirements)"
-	@echo "make lint         ruff (lint + format check) and the import contract in pyproject.toml"
+	@echo "make lint         ruff (lint + format check), the import contracts and mypy against mypy-baseline.txt"
 	@echo "make format       rewrite the code with ruff's fixes and formatter"
 	@echo "make superuser    create an admin account"
 	@echo "make fonts        install a CJK font, so Chinese class names show in the training plots"
@@ -68,6 +68,11 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy | $(VENV)/bin/mypy-baseline filter --no-colors --hide-stats
+
+# After fixing type errors: rewrite mypy-baseline.txt without them (it may only shrink).
+types-baseline: install-dev
+	$(VENV)/bin/mypy | $(VENV)/bin/mypy-baseline sync --sort-baseline
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -98,13 +98,13 @@ def main() -> None:
         from django.test import Client
         from PIL import Image
 
-        from ml import registry
+        from ml import versions
         from plantml.predictor import Predictor
         from tests.workers import WorkerProcess
 
         call_command("migrate", verbosity=0)
         checkpoint = args.checkpoint or tiny_checkpoint(folder)
-        registry.register_checkpoint(checkpoint, name="bench", activate=True)
+        versions.register_checkpoint(checkpoint, name="bench", activate=True)
         client = Client()
         client.force_login(get_user_model().objects.create_user("bench", password=uuid.uuid4().hex))
 

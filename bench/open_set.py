@@ -26,8 +26,8 @@ from common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_d
 from train_flowers5 import RECIPE
 
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
-from plantml.evaluation.calibrate import calibrate_checkpoint
-from plantml.evaluation.open_set import accepted, model_outputs, scores
+from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
+from plantml.evaluation.calibration import accepted, model_outputs, scores
 from plantml.open_set import auroc, expected_calibration_error
 from plantml.training.config import resolve_config
 from plantml.training.engine import format_epoch

@@ -30,7 +30,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.service import RunningService, make_checkpoint  # noqa: E402
-from recognition.images import encode_jpeg, thumbnail, to_rgb  # noqa: E402
+from recognition.photos import encode_jpeg, thumbnail, to_rgb  # noqa: E402
 from recognition.validators import prepare_photo  # noqa: E402
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "flowers5" / "test"

@@ -9,4 +9,4 @@ class MlConfig(AppConfig):
     verbose_name = "Models"
 
     def ready(self) -> None:
-        from . import health  # noqa: F401  (registers the model check of /health/)
+        from . import model_health  # noqa: F401  (registers the model check of /health/)

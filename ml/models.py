@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from plantml.species import SpeciesInfo
+from plantml.species_facts import SpeciesInfo
 
 
 class ModelVersion(models.Model):

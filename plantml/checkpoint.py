@@ -12,10 +12,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .files import CheckpointError, sha256_file  # noqa: F401 (re-exported)
+from .files import CheckpointError
 from .modeling import create_model
 from .open_set import Calibration
-from .species import SpeciesInfo
+from .species_facts import SpeciesInfo
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
 logger = logging.getLogger(__name__)

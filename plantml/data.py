@@ -16,10 +16,10 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .datasets.imagefolder import scan_image_folder
-from .datasets.plantnet import find_plantnet, load_plantnet
+from .datasets.plantnet300k import find_plantnet, load_plantnet
 from .datasets.scan import ScanCache
 from .datasets.splits import SPLIT_NAMES, Sample, Splits
-from .species import SpeciesInfo
+from .species_facts import SpeciesInfo
 
 __all__ = ["SPLIT_NAMES", "Sample", "Splits", "scan_image_folder"]  # re-exported: where callers have always found them
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
 from .checkpoint import ModelSpec, load_checkpoint, model_from_checkpoint, spec_of
+from .decode import open_image
 from .device import default_device
-from .images import open_image
 from .open_set import LEGACY_THRESHOLD, Decision, decide
 from .transforms import eval_transform
 from .tta import tta_outputs
@@ -39,6 +40,8 @@ class Answer:
     outcome: str
     reason: str
     plant_probability: float | None = None  # P(plant) from the probe, when the model has one
+    # pooled features of the plant's photos (averaged), to find the reference photos most like them
+    features: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def decision(self) -> Decision:
@@ -131,6 +134,11 @@ class Predictor:
         fused = torch.stack([part.mean(dim=0) for part in log_probabilities.split(sizes)])
         probabilities = torch.softmax(fused, dim=1)
         plant = self._plant_probabilities(features, sizes)
+        fused_features = (
+            torch.stack([part.mean(dim=0) for part in features.split(sizes)]).float().cpu().numpy()
+            if features is not None
+            else [None] * len(sizes)
+        )
         values, indices = probabilities.topk(min(top_k, self.spec.num_classes), dim=1)
         answers = []
         for row, (row_values, row_indices) in enumerate(zip(values.tolist(), indices.tolist())):
@@ -139,7 +147,7 @@ class Predictor:
                 for p, i in zip(row_values, row_indices)
             ]
             decision = decide(candidates[0].probability, plant[row], threshold)
-            answers.append(Answer(candidates, decision.outcome, decision.reason, plant[row]))
+            answers.append(Answer(candidates, decision.outcome, decision.reason, plant[row], fused_features[row]))
         return answers
 
     def _plant_probabilities(self, features: torch.Tensor | None, sizes: list[int]) -> list[float | None]:

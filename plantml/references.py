@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 from PIL import ImageOps, UnidentifiedImageError
 
-from .images import open_image
+from .datasets.provenance import attribution, may_display
+from .decode import open_image
 
 logger = logging.getLogger(__name__)
-REFERENCES = "references"  # the folder of a run directory: references/<class index>/<n>.jpg
+REFERENCES = "references"  # the folder of a run directory: references/<class index>/<n>.jpg (+ <n>.json)
 THUMBNAIL_PX = 160
+SOURCES_FILE = "sources.json"  # [[class index, n, source photo path], ...]: what train computes features of
+FEATURES_FILE = "features.npz"  # classes, numbers and L2-normalised pooled features of the reference photos
 
 
 def spread(paths: Sequence[Path], count: int) -> list[Path]:
@@ -31,14 +36,19 @@ def write_reference_photos(
     folder: str | Path,
     per_class: int = 3,
     size: int = THUMBNAIL_PX,
+    provenance: Mapping[Path, dict[str, str]] | None = None,
 ) -> int:
     """Write up to ``per_class`` square JPEG thumbnails per class as ``folder/<class index>/<n>.jpg`` (n from 1).
 
     The choice is deterministic (evenly spread over each class's sorted photos); unreadable photos are
-    passed over. The folder is replaced. Returns how many thumbnails were written.
+    passed over. With ``provenance`` ({resolved photo path: provenance.csv row}), a photo whose licence does
+    not allow showing it is passed over and each thumbnail's author and licence go to ``<n>.json`` beside it.
+    The folder is replaced. Returns how many thumbnails were written.
     """
+    provenance = provenance or {}
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
+    sources: list[list] = []
     by_class: list[list[Path]] = [[] for _ in range(num_classes)]
     for path, label in samples:
         by_class[label].append(Path(path))
@@ -48,6 +58,9 @@ def write_reference_photos(
         for path in spread(paths, per_class):
             if number >= per_class:
                 break
+            source = provenance.get(path.resolve())
+            if source is not None and not may_display(source):
+                continue
             try:
                 image = open_image(path, min_side=size)
             except (OSError, UnidentifiedImageError, ValueError) as exc:
@@ -57,6 +70,77 @@ def write_reference_photos(
             target = folder / str(index) / f"{number}.jpg"
             target.parent.mkdir(parents=True, exist_ok=True)
             ImageOps.fit(image, (size, size)).save(target, format="JPEG", quality=85)
+            if source is not None:
+                target.with_suffix(".json").write_text(json.dumps(attribution(source), ensure_ascii=False))
+            sources.append([index, number, str(path.resolve())])
         written += number
+    if sources:
+        (folder / SOURCES_FILE).write_text(json.dumps(sources))
     logger.info("wrote %d reference photos to %s", written, folder)
     return written
+
+
+def reference_sources(folder: str | Path) -> list[tuple[int, int, Path]]:
+    """Return (class index, number, source photo) of each reference photo written to ``folder`` ([] if none)."""
+    try:
+        rows = json.loads((Path(folder) / SOURCES_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    return [(int(index), int(number), Path(path)) for index, number, path in rows]
+
+
+def save_reference_features(
+    folder: str | Path, classes: Sequence[int], numbers: Sequence[int], features: np.ndarray
+) -> Path:
+    """Write reference photos' pooled features (one row per (class, number)), L2-normalised, as float16."""
+    features = np.asarray(features, dtype=np.float32)
+    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    path = Path(folder) / FEATURES_FILE
+    np.savez(
+        path,
+        classes=np.asarray(classes, dtype=np.int32),
+        numbers=np.asarray(numbers, dtype=np.int32),
+        features=features.astype(np.float16),
+    )
+    return path
+
+
+class ReferenceFeatures:
+    """The pooled features of a model's reference photos, to rank a class's photos by likeness to a user's."""
+
+    def __init__(self, classes: np.ndarray, numbers: np.ndarray, features: np.ndarray) -> None:
+        self.features = features.astype(np.float32)
+        order = np.argsort(classes, kind="stable")
+        self.classes, self.numbers, self.features = classes[order], numbers[order], self.features[order]
+        self.bounds = {int(c): (int(s), int(e)) for c, s, e in _runs(self.classes)}
+
+    @classmethod
+    def load(cls, path: str | Path) -> ReferenceFeatures | None:
+        """Return the features in ``path`` (features.npz), or None when there is no usable file."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(data["classes"], data["numbers"], data["features"])
+        except (OSError, KeyError, ValueError) as exc:
+            if Path(path).exists():
+                logger.warning("reference features %s unusable: %s", path, exc)
+            return None
+
+    def nearest(self, feature: np.ndarray, index: int, k: int = 3) -> list[int]:
+        """Return the numbers of class ``index``'s ``k`` reference photos most like ``feature`` (cosine), best first."""
+        if index not in self.bounds or feature is None or len(feature) != self.features.shape[1]:
+            return []
+        start, end = self.bounds[index]
+        query = np.asarray(feature, dtype=np.float32)
+        scores = self.features[start:end] @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [int(self.numbers[start + i]) for i in best]
+
+
+def _runs(values: np.ndarray):
+    """Yield (value, start, end) of each run of equal values in a sorted array."""
+    if len(values) == 0:
+        return
+    edges = np.flatnonzero(np.diff(values)) + 1
+    starts, ends = np.concatenate([[0], edges]), np.concatenate([edges, [len(values)]])
+    for start, end in zip(starts, ends):
+        yield values[start], start, end

@@ -19,7 +19,7 @@ class CandidateInline(admin.TabularInline):
 @admin.register(Identification)
 class IdentificationAdmin(admin.ModelAdmin):
     list_display = ("pk", "owner", "status", "model_version", "duration_ms", "created")
-    list_filter = ("status", "model_version")
+    list_filter = ("status", "outcome", "reason", "feedback_verdict", "model_version")
     search_fields = ("owner__username", "candidates__display_name")
     readonly_fields = ("owner", "status", "error", "created", "started", "finished", "model_version", "duration_ms")
     inlines = [PhotoInline, CandidateInline]

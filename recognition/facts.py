@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from ml import registry
+from ml import reference_photos as version_photos
 from ml.models import ModelVersion
-from plantml.species import common_name_in
+from plantml.species_facts import common_name_in
 
 from .models import Candidate
 
@@ -18,6 +19,42 @@ def wikipedia_url(name: str, language_code: str | None) -> str:
     """Return a Wikipedia search URL for ``name`` in the user's language (zh for Chinese, else en)."""
     lang = "zh" if (language_code or "").lower().startswith("zh") else "en"
     return f"https://{lang}.wikipedia.org/w/index.php?{urlencode({'search': name})}"
+
+
+@dataclass(frozen=True)
+class ReferencePhoto:
+    """A reference photo of a class and, where its training data recorded them, its author and licence."""
+
+    number: int  # version_photos.reference_photo(version, class index, number)
+    author: str = ""  # the photo's creator, else its rights holder
+    licence: str = ""  # a short name: CC BY, CC BY-NC, CC0, ...
+    date: str = ""  # when it was taken, as the source gives it
+    source_url: str = ""  # the page it comes from, else the photo's own URL
+
+    @property
+    def credit(self) -> str:
+        """Return "author · licence" for a caption ('' when neither is known)."""
+        return " · ".join(part for part in (self.author, self.licence) if part)
+
+
+def reference_photos(version: ModelVersion, index: int, first: Sequence[int] = ()) -> tuple[ReferencePhoto, ...]:
+    """Return class ``index``'s reference photos, each with the attribution stored beside it: the numbers in
+    ``first`` (the ones most like the user's photo, best first) lead, the others follow in order."""
+    numbers = version_photos.reference_numbers(version, index)
+    leading = [number for number in first if number in numbers]
+    photos = []
+    for number in leading + [number for number in numbers if number not in leading]:
+        known = version_photos.reference_attribution(version, index, number)
+        photos.append(
+            ReferencePhoto(
+                number=number,
+                author=known.get("creator") or known.get("rights_holder", ""),
+                licence=known.get("licence", ""),
+                date=known.get("created", ""),
+                source_url=known.get("references") or known.get("url", ""),
+            )
+        )
+    return tuple(photos)
 
 
 @dataclass(frozen=True)
@@ -32,8 +69,13 @@ class CandidateFacts:
     gbif_id: int | None
     wikipedia_url: str
     class_index: int | None  # the class in the model version, None when the version no longer knows it
-    reference_numbers: tuple[int, ...]  # reference photos of the class (registry.reference_photo)
+    reference_photos: tuple[ReferencePhoto, ...]  # of the class, with author and licence where recorded
     known: bool  # whether the model has species facts for the class (not only its folder name)
+
+    @property
+    def reference_numbers(self) -> tuple[int, ...]:
+        """Return the numbers of the class's reference photos (version_photos.reference_photo)."""
+        return tuple(photo.number for photo in self.reference_photos)
 
     @property
     def gbif_url(self) -> str:
@@ -61,6 +103,6 @@ def candidate_facts(candidate: Candidate, version: ModelVersion | None, language
         gbif_id=info.gbif_id if info else None,
         wikipedia_url=wikipedia_url(name, language),
         class_index=index,
-        reference_numbers=tuple(registry.reference_numbers(version, index)) if index is not None else (),
+        reference_photos=reference_photos(version, index, candidate.similar_references) if index is not None else (),
         known=known,
     )

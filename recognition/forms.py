@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
+from .models import Identification
 from .validators import clean_organs, prepare_uploads, validate_feedback
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
@@ -49,9 +52,12 @@ class IdentifyForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    """Confirm a candidate (``label``) or type the species (``species``); ``share`` is the training consent."""
+    """Confirm a candidate (``label``), type the species (``species``) or give a ``verdict`` (none of these, not
+    a plant); ``share`` is the training consent. The page offers the verdicts in the candidates' radio group, so a
+    ``label`` that is a verdict and no candidate's label is read as that verdict."""
 
     label = forms.CharField(required=False, max_length=200)
+    verdict = forms.CharField(required=False, max_length=16)
     species = forms.CharField(required=False, max_length=200, label=gettext_lazy("Correct species"))
     share = forms.BooleanField(required=False, label=gettext_lazy("Let confirmed photos improve the model"))
 
@@ -59,9 +65,13 @@ class FeedbackForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.labels = labels or []
 
-    def clean(self):
-        cleaned = super().clean()
-        validate_feedback(cleaned.get("label", "").strip(), cleaned.get("species", "").strip(), self.labels)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        label, verdict = cleaned.get("label", "").strip(), cleaned.get("verdict", "").strip()
+        if label and label not in self.labels and label in Identification.Verdict.values and not verdict:
+            label, verdict = "", label
+        validate_feedback(label, cleaned.get("species", "").strip(), self.labels, verdict)
+        cleaned["label"], cleaned["verdict"] = label, verdict
         return cleaned
 
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .certainty import Certainty, certainty_of, whole_percent
+
 
 def _photo_path(instance: IdentificationPhoto, filename: str) -> str:
     # An unguessable name: the files are only ever served through an owner-checked view.
@@ -32,6 +34,13 @@ class Identification(models.Model):
         NONE = "", _("None")
         NOT_A_PLANT = "not_a_plant", _("This does not look like a plant")
         UNKNOWN_SPECIES = "unknown_species", _("Not a species this model knows")
+
+    class Verdict(models.TextChoices):
+        """Feedback that names no species: the answer was wrong, and why."""
+
+        NONE = "", _("None")
+        NONE_OF_THESE = "none_of_these", _("None of these")
+        NOT_A_PLANT = "not_a_plant", _("Not a plant")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identifications")
     # what the pages' URLs carry: random, so that they tell nothing of how many identifications there are
@@ -63,6 +72,12 @@ class Identification(models.Model):
     )
     feedback_label = models.CharField(max_length=200, blank=True, help_text=_("A candidate label the user confirmed."))
     feedback_text = models.CharField(max_length=200, blank=True, help_text=_("The species name the user gave."))
+    feedback_verdict = models.CharField(
+        max_length=16,
+        choices=Verdict.choices,
+        blank=True,
+        help_text=_("The user said none of the candidates is right, or that it is not a plant."),
+    )
     feedback_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -97,6 +112,15 @@ class Identification(models.Model):
     def is_confident(self) -> bool:
         """Return True when the model named a species it knows (the outcome is *identified*)."""
         return self.status == self.Status.DONE and self.outcome == self.Outcome.IDENTIFIED
+
+    @property
+    def no_match_title(self) -> str:
+        """Return how a no-match is filed and listed: 'No match: <reason>', never a species name."""
+        titles: dict[str, object] = {
+            self.Reason.NOT_A_PLANT: _("No match: not a plant"),
+            self.Reason.UNKNOWN_SPECIES: _("No match: not a species this model knows"),
+        }
+        return str(titles.get(self.reason, _("No match")))
 
     @property
     def feedback(self) -> str:
@@ -142,17 +166,30 @@ class Candidate(models.Model):
     label = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200, db_index=True)
     probability = models.FloatField()
+    # numbers of the class's reference photos most like the user's photos, best first ([] when unknown)
+    similar_references = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["rank"]
         constraints = [models.UniqueConstraint(fields=["identification", "rank"], name="one_candidate_per_rank")]
 
     def __str__(self) -> str:
-        return f"{self.rank}. {self.display_name} ({self.probability:.1%})"
+        return f"{self.rank}. {self.display_name} ({self.percent_label})"
 
     @property
-    def percent(self) -> float:
-        return round(self.probability * 100, 1)
+    def percent(self) -> int:
+        """Return the probability as a whole percentage (never 65.5)."""
+        return whole_percent(self.probability)
+
+    @property
+    def percent_label(self) -> str:
+        """Return the percentage as people read it: '66%', or '<1%' for a best candidate below half a percent."""
+        return f"{self.percent}%" if self.percent else "<1%"
+
+    @property
+    def certainty(self) -> Certainty:
+        """Return how sure the model is of this candidate, in words (recognition.certainty)."""
+        return certainty_of(self.probability)
 
 
 class Preferences(models.Model):

@@ -15,7 +15,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from ml import registry
+from ml import reference_photos, runtime, versions
 from plantml.files import CheckpointError
 
 from .holders import claimant, held_by_a_dead_sibling
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from plantml.predictor import Answer  # PyTorch: only in the processes that predict
 
 logger = logging.getLogger(__name__)
+SIMILAR_SHOWN = 3  # reference photos per candidate ranked by likeness to the user's photos
 # soft: raised in the task; hard: the pool child was killed and the worker reports it
 TIME_LIMITS = (SoftTimeLimitExceeded, TimeLimitExceeded)
 
@@ -195,12 +196,12 @@ def release(identification_ids: list[int], requeue: bool = False) -> None:
 
 def _model_for(identification: Identification):
     """Return the version to run (the one asked for at creation, else the active one) and its predictor."""
-    version = identification.model_version or registry.active_version()
+    version = identification.model_version or versions.active_version()
     if version is None:
-        raise PermanentFailure(registry.NO_ACTIVE_MODEL)
+        raise PermanentFailure(versions.NO_ACTIVE_MODEL)
     try:
-        return version, registry.predictors.get(version)
-    except (registry.RegistryError, CheckpointError) as exc:
+        return version, runtime.predictors.get(version)
+    except (versions.RegistryError, CheckpointError) as exc:
         raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
 
 
@@ -274,7 +275,20 @@ def _read_photo(photo: IdentificationPhoto, predictor) -> Image.Image:
         raise
 
 
+def similar_references(version, answer: Answer, count: int = SIMILAR_SHOWN) -> list[list[int]]:
+    """Return, per candidate, the numbers of its class's ``count`` reference photos most like the plant's photos
+    (cosine of pooled features, best first); [] for each when the model stored no reference features."""
+    features = reference_photos.reference_features(version) if answer.features is not None else None
+    if features is None:
+        return [[] for _ in answer.candidates]
+    index = {name: i for i, name in enumerate(version.class_names)}
+    return [
+        features.nearest(answer.features, index[p.label], count) if p.label in index else [] for p in answer.candidates
+    ]
+
+
 def _store_answer(identification_id: int, version, answer: Answer, duration_ms: int) -> None:
+    similar = similar_references(version, answer)
     with transaction.atomic():
         if not Identification.objects.select_for_update().filter(pk=identification_id).exists():
             return  # deleted by its owner while the model was running
@@ -286,8 +300,9 @@ def _store_answer(identification_id: int, version, answer: Answer, duration_ms: 
                 label=p.label,
                 display_name=p.display_name,
                 probability=p.probability,
+                similar_references=numbers,
             )
-            for rank, p in enumerate(answer.candidates, start=1)
+            for rank, (p, numbers) in enumerate(zip(answer.candidates, similar), start=1)
         )
         Identification.objects.filter(pk=identification_id).update(
             status=Identification.Status.DONE,

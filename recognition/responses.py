@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 
-from ml import registry
+from ml import reference_photos
 from ml.models import ModelVersion
 
 from .selectors import open_own_photo
@@ -21,7 +21,7 @@ def photo_response(user, pk: int, photo_pk: int, kind: str) -> FileResponse:
 def reference_photo_response(version_pk: int, index: int, number: int) -> FileResponse:
     """Return reference photo ``number`` of class ``index`` of a model version (callers check sign-in); Http404
     when there is none."""
-    path = registry.reference_photo(get_object_or_404(ModelVersion, pk=version_pk), index, number)
+    path = reference_photos.reference_photo(get_object_or_404(ModelVersion, pk=version_pk), index, number)
     if path is None:
         raise Http404("no such reference photo")
     response = FileResponse(path.open("rb"), content_type="image/jpeg")

@@ -18,11 +18,14 @@ def own_identifications(user) -> QuerySet[Identification]:
 
 
 def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[Identification]:
-    """Return the identifications whose best candidate or feedback matches ``query``."""
+    """Return the identifications whose species matches ``query``: the best candidate of an identified one, or the
+    user's feedback. A no-match is filed under no species name, so its closest candidates never match."""
     if not query:
         return queryset
-    best = Q(candidates__rank=1) & (
-        Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
+    best = (
+        Q(outcome=Identification.Outcome.IDENTIFIED)
+        & Q(candidates__rank=1)
+        & (Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query))
     )
     return queryset.filter(best | Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)).distinct()
 

@@ -104,12 +104,16 @@ def _delete_files(names: Sequence[str]) -> None:
             default_storage.delete(name)
 
 
-def record_feedback(identification: Identification, label: str = "", text: str = "") -> Identification:
-    """Keep the user's answer: a confirmed candidate label or the species they typed."""
+def record_feedback(
+    identification: Identification, label: str = "", text: str = "", verdict: str = ""
+) -> Identification:
+    """Keep the user's answer: a confirmed candidate label, the species they typed, or a verdict (none of these,
+    not a plant); each answer replaces the one before."""
     identification.feedback_label = label.strip()
     identification.feedback_text = text.strip()
+    identification.feedback_verdict = verdict
     identification.feedback_at = timezone.now()
-    identification.save(update_fields=["feedback_label", "feedback_text", "feedback_at"])
+    identification.save(update_fields=["feedback_label", "feedback_text", "feedback_verdict", "feedback_at"])
     return identification
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import species, views
+from . import species_list, views
 
 app_name = "recognition"
 urlpatterns = [
@@ -17,11 +17,11 @@ urlpatterns = [
     path("identifications/<int:pk>/<path:rest>", views.numbered, name="numbered_page"),
     path("history/", views.history, name="history"),
     path("history/export/<str:fmt>/", views.history_export, name="history_export"),
-    path("species/", species.species, name="species"),
-    path("species/<int:pk>/", species.species, name="species_of_model"),
+    path("species/", species_list.species, name="species"),
+    path("species/<int:pk>/", species_list.species, name="species_of_model"),
     path(
         "species/<int:pk>/references/<int:index>/<int:number>.jpg",
-        species.reference_photo,
+        species_list.reference_photo,
         name="reference_photo",
     ),
     path("api-token/", views.api_token, name="api_token"),

@@ -12,8 +12,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .images import encode_jpeg, thumbnail, to_rgb
-from .models import IdentificationPhoto
+from .models import Identification, IdentificationPhoto
+from .photos import encode_jpeg, thumbnail, to_rgb
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 # Stored as the user sent them when RGB or greyscale (phones' JPEGs, MPO included); the rest as an upright JPEG.
@@ -181,12 +181,25 @@ def clean_organs(organs: list[str], count: int) -> list[str]:
     return organs + [IdentificationPhoto.Organ.AUTO] * (count - len(organs))
 
 
-def validate_feedback(label: str, species: str, labels: list[str]) -> None:
-    """Raise ValidationError unless ``label`` is one of ``labels`` or, with no label, ``species`` is given."""
+def validate_feedback(label: str, species: str, labels: list[str], verdict: str = "") -> None:
+    """Raise ValidationError unless the answer is one of: a ``label`` of ``labels``, a typed ``species``, or a
+    ``verdict`` (none of these, with or without a typed species; not a plant, alone)."""
+    Verdict = Identification.Verdict
+    if verdict and verdict not in Verdict.values:
+        raise ValidationError(
+            _("Unknown answer %(verdict)s: use %(choices)s.")
+            % {"verdict": verdict, "choices": ", ".join(v for v in Verdict.values if v)}
+        )
     if label and label not in labels:
         raise ValidationError(_("%(label)s is not one of this result's candidates.") % {"label": label})
-    if not label and not species:
-        raise ValidationError(_("Confirm one of the candidates or type the correct species."))
+    if label and verdict:
+        raise ValidationError(_("Confirm a candidate or say none of them is right, not both."))
+    if verdict == Verdict.NOT_A_PLANT and species:
+        raise ValidationError(_("You said it is not a plant: leave the species empty, or choose another answer."))
+    if not label and not species and not verdict:
+        raise ValidationError(
+            _("Confirm one of the candidates, type the correct species, or say none of them is right.")
+        )
 
 
 # Pl@ntNet's organ names and the organ each one is stored as; habit is the whole plant,

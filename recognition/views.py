@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
-from ml import registry
+from ml import versions
 
 from . import services
-from .exports import FORMATS, history_download
+from .certainty import shown_candidates
 from .forms import FeedbackForm, HistorySearchForm, IdentifyForm
+from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
 from .selectors import own_identifications, search_species, shares_confirmed_photos
@@ -38,8 +39,8 @@ def identify(request: HttpRequest) -> HttpResponse:
     The upload script gets JSON instead: {"url"} on success, {"errors"} when refused, so it keeps its photos.
     """
     try:
-        version = registry.serving_version()
-    except registry.RegistryError as exc:
+        version = versions.serving_version()
+    except versions.RegistryError as exc:
         if request.method == "POST" and _wants_json(request):
             return JsonResponse({"errors": [str(exc)]}, status=503)
         return render(
@@ -103,7 +104,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     identification = get_object_or_404(
         own_identifications(request.user).select_related("model_version"), public_id=public_id
     )
-    candidates = list(identification.candidates.all())
+    candidates = shown_candidates(identification.candidates.all())
     form = FeedbackForm(
         initial={
             "label": identification.feedback_label,
@@ -117,6 +118,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "candidates": candidates,
         "photos": identification.photos.all(),
         "feedback_form": form,
+        "verdicts": [(value, words) for value, words in Identification.Verdict.choices if value],
     }
     return render(request, "recognition/detail.html", context)
 
@@ -191,7 +193,8 @@ def feedback(request: HttpRequest, public_id: UUID) -> HttpResponse:
     identification = get_object_or_404(own_identifications(request.user), public_id=public_id)
     form = FeedbackForm(request.POST, labels=[c.label for c in identification.candidates.all()])
     if form.is_valid():
-        services.record_feedback(identification, form.cleaned_data["label"], form.cleaned_data["species"])
+        data = form.cleaned_data
+        services.record_feedback(identification, data["label"], data["species"], data["verdict"])
         services.set_share_confirmed_photos(request.user, form.cleaned_data["share"])
         messages.success(request, _("Thank you: your answer is kept with this identification."))
     else:

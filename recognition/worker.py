@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from redis.exceptions import RedisError
 
-from ml import registry
+from ml import runtime, versions
 from plantsite import heartbeat
 from plantsite.broker import redis_client
 
@@ -85,11 +85,11 @@ def _preload_model(**_: object) -> None:
 def preload_active_model() -> None:
     """Load the active model into this process's predictor cache; on failure the first identification retries it."""
     try:
-        version = registry.active_version()
+        version = versions.active_version()
         if version is None:
             return
         started = time.perf_counter()
-        registry.predictors.get(version)
+        runtime.predictors.get(version)
         logger.info(
             "model %s loaded in %.1fs, before the first identification", version.name, time.perf_counter() - started
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 from tests.skips import ALLOWED_SKIPS, unexpected
 from tests.workers import WorkerProcess
 
@@ -182,7 +182,7 @@ def active_trained(trained_model, settings, tmp_path):
     """The trained checkpoint registered and active in this test's database."""
     import uuid
 
-    from ml import registry
+    from ml import versions
 
     settings.MODELS_DIR = tmp_path / "models"
-    return registry.register_checkpoint(trained_model.checkpoint, name=f"trained-{uuid.uuid4().hex[:8]}", activate=True)
+    return versions.register_checkpoint(trained_model.checkpoint, name=f"trained-{uuid.uuid4().hex[:8]}", activate=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 # Held-out top-1 the trained model must reach, and how it is trained (head only, a few CPU seconds).
 FLOWERS5_MIN_TOP1 = 0.80

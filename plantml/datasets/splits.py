@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plantml.species import SpeciesInfo
+from plantml.species_facts import SpeciesInfo
 
 Sample = tuple[Path, int]
 SPLIT_NAMES = ("train", "val", "test")

@@ -13,15 +13,15 @@ import torch
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.data import SPLIT_NAMES, ImageDataset, Sample, build_loader, resolve_splits, scan_image_folder
 from plantml.datasets.imagefolder import class_folders
-from plantml.datasets.plantnet import find_plantnet
+from plantml.datasets.plantnet300k import find_plantnet
 from plantml.device import resolve_device
 from plantml.open_set import expected_calibration_error
 from plantml.transforms import eval_transform
 from plantml.tta import DEFAULT_SCALES
 
+from .calibration import calibration_report, folder_photos, model_outputs
 from .config import SPLITS
 from .metrics import compute_metrics
-from .open_set import calibration_report, folder_photos, model_outputs
 from .plots import write_evaluation_plots
 from .record import MetricsRecord
 from .reliability import plot_reliability

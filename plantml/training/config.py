@@ -22,12 +22,10 @@ from plantml.options import (
     resolve,
     to_plain_dict,
 )
-from plantml.species import SPECIES_FILE_HELP
+from plantml.species_facts import SPECIES_FILE_HELP
 
 from .amp import PRECISIONS
 from .sampling import SAMPLING_MODES
-
-__all__ = ["ConfigError", "TrainConfig", "resolve_config", "save_config"]
 
 FRACTION = (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)")
 
@@ -76,8 +74,9 @@ class TrainConfig:
         check=existing_file("pass a species CSV or JSON file"),
     )
     reference_photos: int = option(
-        3,
-        "training photos kept per class as reference thumbnails beside the model (0 = none)",
+        12,
+        "training photos kept per class as reference thumbnails beside the model, with their features: "
+        "results show the three most like the user's photo (0 = none)",
         group="data",
         check=AT_LEAST_0,
     )

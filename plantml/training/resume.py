@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from plantml.checkpoint import CheckpointError, ModelSpec, load_checkpoint, save_checkpoint, unwrap
+from plantml.checkpoint import ModelSpec, load_checkpoint, save_checkpoint, unwrap
+from plantml.files import CheckpointError
 
 from .ema import WeightEma
 from .phases import EarlyStopping

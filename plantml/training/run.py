@@ -21,8 +21,9 @@ from plantml.data import (
     resolve_splits,
     resolve_workers,
 )
+from plantml.datasets.provenance import load_provenance
+from plantml.evaluation.calibration import calibrate_and_store, calibration_report, folder_photos, model_outputs
 from plantml.evaluation.metrics import compute_metrics
-from plantml.evaluation.open_set import calibrate_and_store, calibration_report, folder_photos, model_outputs
 from plantml.evaluation.plots import plot_training_curves, write_evaluation_plots
 from plantml.evaluation.record import MetricsRecord
 from plantml.evaluation.reliability import plot_reliability
@@ -30,8 +31,8 @@ from plantml.evaluation.runner import predict_loader
 from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.open_set import Calibration
-from plantml.references import REFERENCES, write_reference_photos
-from plantml.species import load_species_file
+from plantml.references import REFERENCES, reference_sources, save_reference_features, write_reference_photos
+from plantml.species_facts import load_species_file
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
 
@@ -109,7 +110,13 @@ class TrainingRun:
             self.splits = dataclasses.replace(self.splits, species=species)
         if self.context.is_main and c.reference_photos:
             own_train = [(path, label) for path, label in self.splits.train if path in own_photos]
-            write_reference_photos(own_train, len(self.splits.class_names), self.out / REFERENCES, c.reference_photos)
+            write_reference_photos(
+                own_train,
+                len(self.splits.class_names),
+                self.out / REFERENCES,
+                c.reference_photos,
+                provenance=load_provenance([folder for folder in (c.data, *c.extra_data) if folder]),
+            )
         self.display_names = (
             load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
         )
@@ -350,6 +357,20 @@ class TrainingRun:
         )
 
     # -- the end --------------------------------------------------------------------------------
+    def write_reference_features(self, model, spec: ModelSpec, options: dict) -> None:
+        """Store the best model's pooled features of the reference photos, for the worker's "most similar"."""
+        sources = reference_sources(self.out / REFERENCES)
+        if not sources:
+            return
+        samples = [(path, index) for index, _, path in sources]
+        outputs = model_outputs(model, spec, samples, self.device, description="reference photos", **options)
+        if outputs.features is None or len(outputs.features) != len(sources):
+            logger.warning("no features of the reference photos: results show them in their stored order")
+            return
+        save_reference_features(
+            self.out / REFERENCES, [index for index, _, _ in sources], [n for _, n, _ in sources], outputs.features
+        )
+
     def final_evaluation(self) -> MetricsRecord:
         """Calibrate best.pt on val, evaluate it on the test split (else val); write metrics.json and plots."""
         history = self.state.history
@@ -364,6 +385,7 @@ class TrainingRun:
         options = dict(batch_size=self.c.batch_size, workers=resolve_workers(self.c.workers))
         with autocast(self.device, self.precision):
             calibration = self.calibrate(model, payload, options)
+            self.write_reference_features(model, spec, options)
             outputs = model_outputs(
                 model, spec, getattr(self.splits, split), self.device, description=f"evaluate {split}", **options
             )

@@ -235,7 +235,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_IMPORTS = ["plantsite.tasks"]
+CELERY_IMPORTS = ["plantsite.ping"]
 
 # --- Cache -------------------------------------------------------------------
 # The same Redis keeps per-user API throttles, so that they hold across gunicorn

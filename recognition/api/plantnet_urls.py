@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from .plantnet import ProjectsView
+from .plantnet_views import ProjectsView
 from .plantnet_waits import BoundedIdentifyView
 
 app_name = "plantnet"

@@ -7,7 +7,8 @@ import math
 from django.conf import settings
 
 from ..waits import TooManyWaits, wait_slot
-from .plantnet import IdentifyView, PlantNetError
+from .plantnet_query import PlantNetError
+from .plantnet_views import IdentifyView
 
 
 class BoundedIdentifyView(IdentifyView):

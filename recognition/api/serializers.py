@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from ml.models import ModelVersion
 
+from .. import certainty as scale
 from ..facts import CandidateFacts, candidate_facts
 from ..models import Candidate, Identification, IdentificationPhoto
 from ..validators import clean_organs, prepare_uploads, validate_feedback
@@ -38,13 +39,40 @@ def reference_photo_urls(facts: CandidateFacts, version: ModelVersion | None, re
     return [request.build_absolute_uri(path) if request else path for path in paths]
 
 
+class ReferenceImageSerializer(serializers.Serializer):
+    """A reference photo with its credit; author, license and date are '' where the training data had none."""
+
+    url = serializers.URLField()
+    author = serializers.CharField()
+    license = serializers.CharField(help_text="a short name: CC BY, CC BY-NC, CC0, ...")
+    date = serializers.CharField(help_text="when the photo was taken, as its source gives it")
+    source_url = serializers.CharField(help_text="the page the photo comes from")
+
+
 class CandidateSerializer(serializers.ModelSerializer):
+    certainty = serializers.ChoiceField(
+        choices=scale.KEYS,
+        source="certainty.key",
+        read_only=True,
+        help_text=f"the calibrated probability in words: very_likely (>= {scale.VERY_LIKELY}), likely "
+        f"(>= {scale.LIKELY}), possibly (>= {scale.POSSIBLY}) or unlikely",
+    )
     species = serializers.SerializerMethodField()
     reference_photos = serializers.SerializerMethodField()
+    reference_images = serializers.SerializerMethodField()
 
     class Meta:
         model = Candidate
-        fields = ["rank", "label", "display_name", "probability", "species", "reference_photos"]
+        fields = [
+            "rank",
+            "label",
+            "display_name",
+            "probability",
+            "certainty",
+            "species",
+            "reference_photos",
+            "reference_images",
+        ]
 
     def facts(self, candidate: Candidate) -> CandidateFacts:
         """Return the candidate's facts, worked out once per candidate and request."""
@@ -62,6 +90,22 @@ class CandidateSerializer(serializers.ModelSerializer):
         """Training photos of the species (JPEG thumbnails) to compare with."""
         version = candidate.identification.model_version
         return reference_photo_urls(self.facts(candidate), version, self.context.get("request"))
+
+    @extend_schema_field(ReferenceImageSerializer(many=True))
+    def get_reference_images(self, candidate: Candidate) -> list[dict]:
+        """The reference photos (as ``reference_photos``) with their author, licence, date and source."""
+        facts = self.facts(candidate)
+        urls = reference_photo_urls(facts, candidate.identification.model_version, self.context.get("request"))
+        return [
+            {
+                "url": url,
+                "author": photo.author,
+                "license": photo.licence,
+                "date": photo.date,
+                "source_url": photo.source_url,
+            }
+            for url, photo in zip(urls, facts.reference_photos)
+        ]
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -128,6 +172,7 @@ class IdentificationSerializer(serializers.ModelSerializer):
             "feedback",
             "feedback_label",
             "feedback_text",
+            "feedback_verdict",
         ]
         read_only_fields = fields
 
@@ -171,10 +216,18 @@ class IdentificationFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    """Either ``label`` (one of ``context["labels"]``) or ``species`` (free text); optional ``share`` consent."""
+    """``label`` (one of ``context["labels"]``), ``species`` (free text) or ``verdict``; optional ``share``."""
 
     label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     species = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    verdict = serializers.ChoiceField(
+        choices=[v for v in Identification.Verdict.values if v],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="'none_of_these' (no candidate is right; a typed species may go with it) or 'not_a_plant'",
+        error_messages={"invalid_choice": "Unknown answer {input!r}: use none_of_these or not_a_plant."},
+    )
     share = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -183,12 +236,12 @@ class FeedbackSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        label, species = attrs["label"].strip(), attrs["species"].strip()
+        label, species, verdict = attrs["label"].strip(), attrs["species"].strip(), attrs["verdict"]
         try:
-            validate_feedback(label, species, self.context.get("labels", []))
+            validate_feedback(label, species, self.context.get("labels", []), verdict)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"label": exc.messages}) from None
-        return {"label": label, "species": species, "share": attrs.get("share")}
+        return {"label": label, "species": species, "verdict": verdict, "share": attrs.get("share")}
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

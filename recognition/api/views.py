@@ -14,15 +14,15 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from ml import registry
+from ml import versions
 
 from .. import services
-from ..exports import history_download
+from ..history_export import history_download
 from ..models import Identification
 from ..responses import photo_response, reference_photo_response
 from ..selectors import own_identifications, search_species
 from ..throttles import UploadRateThrottle
-from .plantnet import ApiKeyAuthentication
+from .plantnet_auth import ApiKeyAuthentication
 from .serializers import (
     FeedbackSerializer,
     IdentificationCreateSerializer,
@@ -38,7 +38,7 @@ MESSAGE = inline_serializer("Message", {"message": serializers.CharField()})
 class NoActiveModel(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "no_active_model"
-    default_detail = registry.NO_ACTIVE_MODEL
+    default_detail = versions.NO_ACTIVE_MODEL
 
 
 class ModelUnavailable(APIException):
@@ -93,8 +93,8 @@ class IdentificationViewSet(
     def create(self, request, *args, **kwargs):
         """Upload 1-5 photos of one plant; answers 202 at once, poll ``url`` until status is done or failed."""
         try:
-            registry.serving_version()
-        except registry.RegistryError as exc:
+            versions.serving_version()
+        except versions.RegistryError as exc:
             raise ModelUnavailable(str(exc)) from None
         serializer = IdentificationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -122,14 +122,14 @@ class IdentificationViewSet(
     @extend_schema(request=FeedbackSerializer, responses={200: IdentificationSerializer, 400: MESSAGE, 404: MESSAGE})
     @action(detail=True, methods=["post"])
     def feedback(self, request, pk=None):
-        """Confirm a candidate (``label``) or give the correct species (``species``)."""
+        """Confirm a candidate (``label``), give the correct species (``species``) or say ``verdict``:
+        'none_of_these' or 'not_a_plant'."""
         identification = self.get_object()
         labels = [c.label for c in identification.candidates.all()]
         serializer = FeedbackSerializer(data=request.data, context={"labels": labels})
         serializer.is_valid(raise_exception=True)
-        services.record_feedback(
-            identification, serializer.validated_data["label"], serializer.validated_data["species"]
-        )
+        data = serializer.validated_data
+        services.record_feedback(identification, data["label"], data["species"], data["verdict"])
         if serializer.validated_data["share"] is not None:
             services.set_share_confirmed_photos(request.user, serializer.validated_data["share"])
         return Response(self.get_serializer(self.get_queryset().get(pk=identification.pk)).data)
@@ -161,7 +161,7 @@ class ActiveModelView(APIView):
 
     @extend_schema(responses={200: ModelVersionSerializer, 503: MESSAGE})
     def get(self, request):
-        version = registry.active_version()
+        version = versions.active_version()
         if version is None:
             raise NoActiveModel()
         return Response(ModelVersionSerializer(version).data)

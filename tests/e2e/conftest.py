@@ -71,7 +71,7 @@ def six_class_model(settings, tmp_path):
     """An untrained 6-class convnextv2_atto checkpoint, registered and active, with a title and photo counts."""
     import torch
 
-    from ml import registry
+    from ml import versions
     from plantml.checkpoint import ModelSpec, save_checkpoint
     from tests.conftest import random_head
 
@@ -80,7 +80,7 @@ def six_class_model(settings, tmp_path):
     spec = ModelSpec(architecture="convnextv2_atto", class_names=CLASSES, display_names=names, input_size=64)
     path = save_checkpoint(tmp_path / "six.pt", random_head(spec.build_model()), spec)
     settings.MODELS_DIR = tmp_path / "models"
-    return registry.register_checkpoint(
+    return versions.register_checkpoint(
         path,
         name=f"six-{uuid.uuid4().hex[:8]}",
         title="Six garden flowers",

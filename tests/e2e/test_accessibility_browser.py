@@ -13,12 +13,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PUBLIC_PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/no-such-page/"]
 
 
-def signed_in_pages(done, pending) -> list[str]:
+def signed_in_pages(done, pending, no_match) -> list[str]:
     return [
         "/",
         "/identify/",
         f"/identifications/{done.public_id}/",
         f"/identifications/{pending.public_id}/",
+        f"/identifications/{no_match.public_id}/",
         f"/identifications/{done.public_id}/delete/",
         "/history/",
         "/species/",
@@ -48,7 +49,12 @@ def visit_every_page(browser, live_server, screen, model, user_model, folder, ch
         answer = [("rosa_canina", "Rosa canina", 0.81), ("bellis_perennis", "Bellis perennis", 0.12)]
         done = stored_identification(user, [(200, 30, 30), (30, 90, 200)], answer=answer, version=model)
         pending = stored_identification(user, [(20, 160, 40)])
-        for url in signed_in_pages(done, pending):
+        no_match = stored_identification(
+            user, [(90, 90, 90)], answer=answer, version=model, outcome="no_match", reason="unknown_species"
+        )
+        no_match.feedback_verdict, no_match.feedback_at = "none_of_these", no_match.finished
+        no_match.save()
+        for url in signed_in_pages(done, pending, no_match):
             page.goto(url)
             problems += check(page)
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.e2e.conftest import DESKTOP_EN, PHONE_ZH, open_page, stored_identification
 from tests.e2e.pages import serious_violations, sign_up
-from tests.recognition.conftest import with_species_facts
+from tests.recognition.conftest import with_credited_references, with_species_facts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,5 +61,19 @@ def test_the_result_page_with_facts_passes_the_accessibility_check(
     browser, live_server, model_with_facts, django_user_model
 ):
     page = result_page(browser, live_server, PHONE_ZH, model_with_facts, django_user_model, "bauhin")
+    assert serious_violations(page) == []
+    page.context.close()
+
+
+def test_credited_reference_photos_show_their_author_and_licence_and_pass_the_accessibility_check(
+    browser, live_server, six_class_model, django_user_model, tmp_path
+):
+    rosa_index = six_class_model.class_names.index("rosa_canina")
+    version = with_credited_references(
+        with_species_facts(six_class_model, tmp_path, photo_size=120), tmp_path, rosa_index
+    )
+    page = result_page(browser, live_server, DESKTOP_EN, version, django_user_model, "gerard")
+    credits = page.get_by_test_id("candidate").first.get_by_test_id("reference-credit")
+    assert credits.count() == 2 and all(text.endswith(" · CC BY-NC") for text in credits.all_inner_texts())
     assert serious_violations(page) == []
     page.context.close()

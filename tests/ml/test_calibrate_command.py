@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from plantml.checkpoint import load_checkpoint, spec_of
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 CLASSES = ["bellis_perennis", "rosa_canina", "helianthus_annuus"]
 
@@ -57,13 +57,13 @@ def test_calibrate_with_reject_data_fits_the_plant_probe(checkpoint, data_dir, n
 
 @pytest.mark.django_db
 def test_calibrating_a_registered_model_keeps_its_checksum_true(tiny_checkpoint, data_dir, settings, tmp_path):
-    from ml import registry
+    from ml import versions
 
     settings.MODELS_DIR = tmp_path / "models"
-    version = registry.register_checkpoint(tiny_checkpoint, name="to-calibrate")
+    version = versions.register_checkpoint(tiny_checkpoint, name="to-calibrate")
     run("calibrate", "to-calibrate", "--data", str(data_dir))
     version.refresh_from_db()
-    registry.verify(version)  # the recorded SHA-256 is the new file's: workers reload it
+    versions.verify(version)  # the recorded SHA-256 is the new file's: workers reload it
     assert spec_of(load_checkpoint(version.checkpoint_path)).calibration_info().is_calibrated
 
 

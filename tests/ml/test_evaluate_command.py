@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from plantml.evaluation.evaluate import EvaluationError, evaluation_samples
 from plantml.predictor import Predictor
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 CLASSES = ["bellis_perennis", "rosa_canina", "helianthus_annuus"]
 DISPLAY = ["Bellis perennis", "Rosa canina", "Helianthus annuus"]
@@ -85,7 +85,7 @@ def test_evaluate_with_tta_records_its_scales(tiny_checkpoint, data_dir, tmp_pat
 
 
 def test_evaluate_by_registered_model_name(tiny_checkpoint, data_dir, tmp_path, settings, db):
-    from ml.registry import register_checkpoint
+    from ml.versions import register_checkpoint
 
     settings.MODELS_DIR = tmp_path / "models"
     register_checkpoint(tiny_checkpoint, "tiny")

@@ -137,7 +137,7 @@ def _checkpoint_with_a_new_class(path: Path) -> Path:
 
 @pytest.fixture
 def compare_data(tmp_path) -> Path:
-    from tests.images import make_image_tree
+    from tests.image_trees import make_image_tree
 
     classes = {"bellis_perennis": 2, "rosa_canina": 2, "helianthus_annuus": 2}
     make_image_tree(tmp_path / "data" / "train", dict.fromkeys(classes, 1))
@@ -175,7 +175,7 @@ def test_compare_of_an_unknown_model_lists_the_known_ones(tiny_checkpoint, compa
 
 
 def test_compare_on_data_a_model_cannot_read_names_the_model(tiny_checkpoint, tmp_path):
-    from tests.images import make_image_tree
+    from tests.image_trees import make_image_tree
 
     models("import", str(tiny_checkpoint), "--name", "before")
     models("import", str(tiny_checkpoint), "--name", "same")
@@ -221,7 +221,7 @@ def test_export_int8_without_data_is_refused_with_the_fix(tiny_checkpoint, model
 
 def test_export_int8_that_loses_top1_keeps_only_the_float_file(tiny_checkpoint, models_dir, tmp_path):
     from plantml.predictor import Predictor
-    from tests.images import unrepresentative_calibration_tree
+    from tests.image_trees import unrepresentative_calibration_tree
 
     models("import", str(tiny_checkpoint), "--name", "tiny")
     data = unrepresentative_calibration_tree(tmp_path / "data", Predictor.from_checkpoint(tiny_checkpoint, "cpu"))
@@ -238,7 +238,7 @@ def test_remove_deletes_the_onnx_exports_too(tiny_checkpoint, models_dir):
 
 
 def test_list_and_show_read_the_metrics_record_a_run_registered(tiny_checkpoint):
-    from ml.registry import register_checkpoint
+    from ml.versions import register_checkpoint
     from plantml.evaluation.record import MetricsRecord
 
     record = MetricsRecord(split="test", num_samples=40, top1=0.875, macro_top1=0.8, epoch=3, kept="ema")

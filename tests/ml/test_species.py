@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from ml import registry
+from ml import reference_photos, versions
 from plantml.checkpoint import load_checkpoint, spec_of
-from plantml.species import SpeciesInfo
+from plantml.species_facts import SpeciesInfo
 
 pytestmark = pytest.mark.django_db
 
@@ -75,30 +75,36 @@ def test_a_species_file_with_an_unknown_folder_stops_train_before_training(image
 
 
 def test_registering_records_the_species_facts(species_run):
-    version = registry.register_checkpoint(species_run / "best.pt", name="with-facts")
+    version = versions.register_checkpoint(species_run / "best.pt", name="with-facts")
     assert version.species_info(1).gbif_id == 8395064 and version.species_info(2).family == "Violaceae"
 
 
 def test_registering_copies_the_reference_photos_beside_the_model(species_run, models_dir):
-    version = registry.register_checkpoint(species_run / "best.pt", name="with-photos")
-    assert registry.references_dir(version) == models_dir / "with-photos.references"
-    assert [registry.reference_numbers(version, index) for index in range(3)] == [[1, 2]] * 3
-    assert registry.reference_photo(version, 1, 2).read_bytes() == (species_run / "references/1/2.jpg").read_bytes()
+    version = versions.register_checkpoint(species_run / "best.pt", name="with-photos")
+    assert reference_photos.references_dir(version) == models_dir / "with-photos.references"
+    assert [reference_photos.reference_numbers(version, index) for index in range(3)] == [[1, 2]] * 3
+    assert (
+        reference_photos.reference_photo(version, 1, 2).read_bytes()
+        == (species_run / "references/1/2.jpg").read_bytes()
+    )
 
 
 def test_a_missing_reference_photo_is_none(species_run):
-    version = registry.register_checkpoint(species_run / "best.pt", name="few-photos")
-    assert registry.reference_photo(version, 1, 3) is None and registry.reference_photo(version, 7, 1) is None
+    version = versions.register_checkpoint(species_run / "best.pt", name="few-photos")
+    assert (
+        reference_photos.reference_photo(version, 1, 3) is None
+        and reference_photos.reference_photo(version, 7, 1) is None
+    )
 
 
 def test_removing_a_model_removes_its_reference_photos(species_run, models_dir):
-    version = registry.register_checkpoint(species_run / "best.pt", name="short-lived")
-    registry.remove_version(version.name)
+    version = versions.register_checkpoint(species_run / "best.pt", name="short-lived")
+    versions.remove_version(version.name)
     assert not (models_dir / "short-lived.references").exists() and not (models_dir / "short-lived.pt").exists()
 
 
 def test_models_species_updates_the_registered_checkpoint_and_registry(tiny_checkpoint, tmp_path):
-    version = registry.register_checkpoint(tiny_checkpoint, name="tiny-facts")
+    version = versions.register_checkpoint(tiny_checkpoint, name="tiny-facts")
     facts = {"rosa_canina": {"scientific_name": "Rosa canina", "family": "Rosaceae", "gbif_id": 8395064}}
     (tmp_path / "species.json").write_text(json.dumps(facts))
     out = StringIO()
@@ -107,19 +113,19 @@ def test_models_species_updates_the_registered_checkpoint_and_registry(tiny_chec
     assert "species facts for 1 of 3 classes" in out.getvalue()
     assert version.species_info(1).family == "Rosaceae"
     assert spec_of(load_checkpoint(version.checkpoint_path)).species_info()[1].gbif_id == 8395064
-    registry.verify(version)  # the recorded SHA-256 follows the rewritten file
+    versions.verify(version)  # the recorded SHA-256 follows the rewritten file
 
 
 def test_models_species_renames_folder_named_classes_and_keeps_chosen_names(species_run, tmp_path):
-    registry.register_checkpoint(species_run / "best.pt", name="renamed")
+    versions.register_checkpoint(species_run / "best.pt", name="renamed")
     rows = "folder,scientific_name\nbellis,Bellis perennis\nrosa,Rosa rubiginosa\n"
     (tmp_path / "species.csv").write_text(rows)
     call_command("models", "species", "renamed", str(tmp_path / "species.csv"), stdout=StringIO())
-    assert registry.get_version("renamed").display_names == ["Bellis perennis", "Rosa rubiginosa", "Viola odorata"]
+    assert versions.get_version("renamed").display_names == ["Bellis perennis", "Rosa rubiginosa", "Viola odorata"]
 
 
 def test_models_species_refuses_a_bad_file_and_leaves_the_model_as_it_was(tiny_checkpoint, tmp_path):
-    version = registry.register_checkpoint(tiny_checkpoint, name="untouched")
+    version = versions.register_checkpoint(tiny_checkpoint, name="untouched")
     (tmp_path / "species.csv").write_text("folder,scientific_name\ntulipa,Tulipa\n")
     with pytest.raises(CommandError, match="does not have: tulipa"):
         call_command("models", "species", "untouched", str(tmp_path / "species.csv"))

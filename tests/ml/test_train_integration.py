@@ -9,7 +9,8 @@ from django.core.management import call_command
 from PIL import Image
 
 from ml.models import ModelVersion
-from ml.registry import active_version, predictors
+from ml.runtime import predictors
+from ml.versions import active_version
 from plantml.data import resolve_splits
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]

@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from ml.registry import active_version, predictors
+from ml.runtime import predictors
+from ml.versions import active_version
 from plantml.checkpoint import load_checkpoint, spec_of
-from tests.plantnet import FLOWERS5_SPECIES, make_plantnet_v1, make_plantnet_v2, photos
+from tests.plantnet300k_trees import FLOWERS5_SPECIES, make_plantnet_v1, make_plantnet_v2, photos
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 SCIENTIFIC = {full.rsplit(" ", 1)[0] for _, full, _ in FLOWERS5_SPECIES.values()}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from plantml.training.config import ConfigError, TrainConfig, resolve_config, save_config
+from plantml.options import ConfigError
+from plantml.training.config import TrainConfig, resolve_config, save_config
 
 
 def test_defaults_are_the_designs(image_tree, tmp_path):

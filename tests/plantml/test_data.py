@@ -11,7 +11,7 @@ import torch
 
 from plantml.data import ImageDataset, build_loader, load_display_names, resolve_splits, scan_image_folder
 from plantml.transforms import eval_transform
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 
 def test_scan_lists_classes_sorted_with_labels(image_tree):

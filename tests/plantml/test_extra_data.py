@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plantml.data import add_extra_training_data, resolve_splits
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 
 def test_extra_images_join_train_by_class_name_and_new_classes_are_appended(split_tree, tmp_path):

@@ -17,7 +17,7 @@ from plantml.onnx_export import (
 )
 from plantml.onnx_runtime import FEATURES, LOGITS, OnnxModule, open_session
 from plantml.predictor import Predictor
-from tests.images import unrepresentative_calibration_tree
+from tests.image_trees import unrepresentative_calibration_tree
 
 
 def test_the_export_has_logits_and_features_outputs_with_a_dynamic_batch(tiny_onnx):

@@ -16,7 +16,7 @@ from plantml.onnx_export import export_onnx, model_inputs, synthetic_images
 from plantml.onnx_runtime import FEATURES, load_onnx_predictor
 from plantml.open_set import IDENTIFIED, NO_MATCH, NOT_A_PLANT, UNKNOWN_SPECIES, Calibration, fit_plant_probe
 from plantml.predictor import Predictor
-from tests.images import solid_colours
+from tests.image_trees import solid_colours
 
 TEMPERATURE = 8.0  # spreads the untrained head's probabilities, so a threshold can split them
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from plantml.checkpoint import CheckpointError
+from plantml.files import CheckpointError
 from plantml.predictor import Predictor
 
 

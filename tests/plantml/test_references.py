@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 from PIL import Image
 
-from plantml.references import spread, write_reference_photos
+from plantml.references import (
+    ReferenceFeatures,
+    reference_sources,
+    save_reference_features,
+    spread,
+    write_reference_photos,
+)
 
 
 def samples_of(tree):
@@ -43,3 +52,40 @@ def test_an_unreadable_photo_is_passed_over(image_tree, tmp_path):
     broken.write_bytes(b"not a jpeg")
     samples = [(broken, 0), *[(path, 0) for path, label in samples_of(image_tree) if label == 0][:2]]
     assert write_reference_photos(samples, 1, tmp_path / "refs", per_class=3) == 2
+
+
+def test_a_photo_with_provenance_gets_its_author_and_licence_beside_it(image_tree, tmp_path):
+    samples = [(path, 0) for path, label in samples_of(image_tree) if label == 0][:1]
+    provenance = {samples[0][0].resolve(): {"creator": "Ann Lee", "licence": "CC BY", "url": "http://x/1.jpg"}}
+    write_reference_photos(samples, 1, tmp_path / "refs", per_class=1, provenance=provenance)
+    assert json.loads((tmp_path / "refs" / "0" / "1.json").read_text()) == {
+        "creator": "Ann Lee",
+        "licence": "CC BY",
+        "url": "http://x/1.jpg",
+    }
+
+
+def test_a_photo_whose_licence_forbids_showing_it_is_not_a_reference(image_tree, tmp_path):
+    first, second = [path for path, label in samples_of(image_tree) if label == 0][:2]
+    provenance = {first.resolve(): {"licence": "CC BY-ND"}, second.resolve(): {"licence": "CC0", "creator": "B"}}
+    assert (
+        write_reference_photos([(first, 0), (second, 0)], 1, tmp_path / "refs", per_class=2, provenance=provenance) == 1
+    )
+    assert json.loads((tmp_path / "refs" / "0" / "1.json").read_text())["creator"] == "B"
+
+
+def test_reference_photos_are_ranked_by_cosine_likeness_within_their_class(tmp_path):
+    features = np.array([[1, 0, 0], [0, 1, 0], [0.6, 0.8, 0], [5, 5, 0], [0, 0, 1]], dtype=np.float32)
+    save_reference_features(tmp_path, [0, 0, 0, 0, 1], [1, 2, 3, 4, 1], features)
+    stored = ReferenceFeatures.load(tmp_path / "features.npz")
+    assert stored.nearest(np.array([0.1, 1.0, 0.0]), 0, k=3) == [2, 3, 4]
+    assert stored.nearest(np.array([2.0, 0.0, 0.0]), 0, k=2) == [1, 4]  # 4 is at 45 degrees, 3 at 53
+    assert stored.nearest(np.array([2.0, 0.0, 0.0]), 1) == [1] and stored.nearest(np.array([1.0, 0, 0]), 7) == []
+
+
+def test_each_reference_photo_remembers_its_source_photo(image_tree, tmp_path):
+    samples = samples_of(image_tree)
+    write_reference_photos(samples, 3, tmp_path / "refs", per_class=2)
+    sources = reference_sources(tmp_path / "refs")
+    assert [(index, number) for index, number, _ in sources] == [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)]
+    assert all((path, index) in [(p.resolve(), label) for p, label in samples] for index, _, path in sources)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from plantml.checkpoint import CheckpointError
+from plantml.files import CheckpointError
 
 
 def test_seed_epoch_repeats_an_epochs_random_numbers():

@@ -125,7 +125,7 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(whole_run, image_tre
 
 
 def test_resume_refuses_a_checkpoint_without_training_state(run_dir, image_tree, tmp_path):
-    from plantml.checkpoint import CheckpointError
+    from plantml.files import CheckpointError
 
     with pytest.raises(CheckpointError, match="resume from RUN_DIR/last.pt"):
         train(_config(image_tree, tmp_path, resume=run_dir / "best.pt"))

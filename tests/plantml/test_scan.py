@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from plantml.datasets.scan import CACHE_NAME, ScanCache, default_cache_file, list_images
-from tests.images import make_image_tree
+from tests.image_trees import make_image_tree
 
 
 def test_a_second_scan_reads_the_cache_instead_of_the_folders(tmp_path):

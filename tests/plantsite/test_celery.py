@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plantsite.tasks import ping
+from plantsite.ping import ping
 
 
 @pytest.mark.django_db(transaction=True)

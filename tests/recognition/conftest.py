@@ -87,10 +87,10 @@ def user_client(client, user):
 @pytest.fixture
 def active_model(tiny_checkpoint, settings, tmp_path):
     """The tiny checkpoint registered and active (its copy lives in this test's own MODELS_DIR)."""
-    from ml import registry
+    from ml import versions
 
     settings.MODELS_DIR = tmp_path / "models"
-    return registry.register_checkpoint(tiny_checkpoint, name=f"tiny-{uuid.uuid4().hex[:8]}", activate=True)
+    return versions.register_checkpoint(tiny_checkpoint, name=f"tiny-{uuid.uuid4().hex[:8]}", activate=True)
 
 
 def set_threshold(version, threshold: float) -> None:
@@ -98,14 +98,14 @@ def set_threshold(version, threshold: float) -> None:
 
     0.0 makes every answer *identified*; 1.0 makes every answer of an untrained model *no match*.
     """
-    from ml import registry
+    from ml import versions
     from plantml.checkpoint import load_checkpoint, write_payload
     from plantml.open_set import Calibration
 
     payload = load_checkpoint(version.checkpoint_path)
     payload["spec"]["calibration"] = Calibration(threshold=threshold).to_dict()
     write_payload(version.checkpoint_path, payload)
-    registry.checkpoint_rewritten(version)
+    versions.checkpoint_rewritten(version)
 
 
 @pytest.fixture(scope="module")
@@ -133,16 +133,39 @@ def with_species_facts(version, folder, facts: dict = SPECIES_FACTS, photo_size:
     (as `train` and registration leave them); return the updated version."""
     import json
 
-    from ml import registry
+    from ml import reference_photos, versions
     from plantml.references import write_reference_photos
-    from tests.images import make_image_tree
+    from tests.image_trees import make_image_tree
 
     (folder / "species.json").write_text(json.dumps(facts), encoding="utf-8")
-    version = registry.update_species(version.name, folder / "species.json")
+    version = versions.update_species(version.name, folder / "species.json")
     tree = make_image_tree(folder / "train", dict.fromkeys(version.class_names, 3), size=photo_size)
     samples = [(path, index) for index, name in enumerate(version.class_names) for path in (tree / name).iterdir()]
     write_reference_photos(samples, version.num_classes, folder / "references", per_class=2)
-    registry.copy_references(folder / "references", version)
+    reference_photos.copy_references(folder / "references", version)
+    return version
+
+
+def with_credited_references(version, folder, index: int = 1):
+    """Rewrite the reference photos that ``with_species_facts(version, folder)`` made so that class ``index``'s
+    carry an author, licence (CC BY-NC), date and source page, as photos from `dataset gbif` do."""
+    from ml import reference_photos
+    from plantml.references import write_reference_photos
+
+    tree = folder / "train"
+    samples = [(path, i) for i, name in enumerate(version.class_names) for path in sorted((tree / name).iterdir())]
+    provenance = {
+        path.resolve(): {
+            "creator": f"Author {path.stem}",
+            "licence": "CC BY-NC",
+            "created": "2024-05-04",
+            "references": f"https://www.inaturalist.org/photos/{path.stem}",
+        }
+        for path, label in samples
+        if label == index
+    }
+    write_reference_photos(samples, version.num_classes, folder / "credited", per_class=2, provenance=provenance)
+    reference_photos.copy_references(folder / "credited", version)
     return version
 
 

@@ -25,7 +25,7 @@ def api(user):
 
 
 def _done(user, model, name="Rosa canina"):
-    identification = Identification.objects.create(owner=user, status="done", model_version=model)
+    identification = Identification.objects.create(owner=user, status="done", model_version=model, outcome="identified")
     identification.candidates.create(rank=1, label=name.lower().replace(" ", "_"), display_name=name, probability=0.8)
     identification.candidates.create(rank=2, label="bellis_perennis", display_name="Bellis perennis", probability=0.2)
     return identification
@@ -49,7 +49,7 @@ def test_upload_returns_202_and_a_worker_answers_with_sorted_predictions(api, ac
 
 
 def test_without_an_active_model_the_api_answers_503_with_the_message(api, media_root):
-    from ml.registry import NO_ACTIVE_MODEL
+    from ml.versions import NO_ACTIVE_MODEL
 
     response = api.post(LIST, {"images": [upload()]}, format="multipart")
     assert response.status_code == 503 and response.json()["message"] == NO_ACTIVE_MODEL
@@ -94,8 +94,19 @@ def test_feedback_and_delete(api, user, active_model):
     assert api.post(url + "feedback/", {"label": "rosa_canina"}, format="json").json()["feedback"] == "Rosa canina"
     assert api.post(url + "feedback/", {"species": "Rosa rugosa"}, format="json").json()["feedback"] == "Rosa rugosa"
     assert "candidates" in api.post(url + "feedback/", {"label": "quercus_robur"}, format="json").json()["message"]
+    answered = api.post(url + "feedback/", {"verdict": "none_of_these"}, format="json").json()
+    assert answered["feedback_verdict"] == "none_of_these" and answered["feedback"] == ""
+    refused = api.post(url + "feedback/", {"verdict": "not_a_plant", "species": "Rosa rugosa"}, format="json")
+    assert refused.status_code == 400 and "not a plant" in refused.json()["message"]
+    assert "Unknown answer" in api.post(url + "feedback/", {"verdict": "weed"}, format="json").json()["message"]
     assert api.delete(url).status_code == 204
     assert api.get(url).json()["message"] == "No Identification matches the given query."
+
+
+def test_candidates_keep_their_probability_and_add_their_certainty_in_words(api, user, active_model):
+    identification = _done(user, active_model)
+    candidates = api.get(f"{LIST}{identification.pk}/").json()["candidates"]
+    assert [(c["probability"], c["certainty"]) for c in candidates] == [(0.8, "likely"), (0.2, "unlikely")]
 
 
 def test_unauthenticated_requests_get_a_json_error(client):

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from ml import registry
+from ml import versions
 from plantml.predictor import Predictor
 from recognition import pipeline, services
 from recognition.models import Identification
@@ -87,7 +87,7 @@ def test_a_corrupt_photo_fails_only_its_own_identification(user, active_model):
 
 
 def test_an_identification_asked_of_another_model_is_left_to_its_own_task(user, active_model, tiny_checkpoint):
-    other = registry.register_checkpoint(tiny_checkpoint, name=f"tiny-{uuid.uuid4().hex[:8]}", activate=False)
+    other = versions.register_checkpoint(tiny_checkpoint, name=f"tiny-{uuid.uuid4().hex[:8]}", activate=False)
     first = _create(user, COLOURS[0])
     elsewhere = _create(user, COLOURS[1], model_version=other)
     pipeline.run_identification(first.pk)

@@ -7,8 +7,10 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from ml import registry
+from ml import reference_photos, versions
 from recognition.models import Identification
+
+from .conftest import with_credited_references
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +70,7 @@ def test_the_result_page_shows_each_candidates_reference_photos(user_client, use
 def test_a_reference_photo_is_served_to_a_signed_in_user(user_client, species_model):
     response = user_client.get(reverse("recognition:reference_photo", args=[species_model.pk, 1, 2]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == registry.reference_photo(species_model, 1, 2).read_bytes()
+    assert b"".join(response.streaming_content) == reference_photos.reference_photo(species_model, 1, 2).read_bytes()
 
 
 def test_a_reference_photo_is_refused_to_anonymous_users(client, species_model):
@@ -83,9 +85,9 @@ def test_a_reference_photo_that_does_not_exist_is_404(user_client, species_model
 
 
 def test_a_reference_photo_of_a_removed_model_is_404(user_client, species_model, tiny_checkpoint):
-    other = registry.register_checkpoint(tiny_checkpoint, name="next", activate=True)
+    other = versions.register_checkpoint(tiny_checkpoint, name="next", activate=True)
     path = reverse("recognition:reference_photo", args=[species_model.pk, 1, 1])
-    registry.remove_version(species_model.name)
+    versions.remove_version(species_model.name)
     assert other.is_active and user_client.get(path).status_code == 404
 
 
@@ -127,3 +129,38 @@ def test_the_api_reference_photo_refuses_requests_without_credentials(species_mo
 def test_the_facts_labels_are_translated(user_client, user, species_model):
     page = _page(user_client, _done(user, species_model), "zh-hans")
     assert "属 <i>Rosa</i>" in page and "科 Rosaceae" in page
+
+
+@pytest.fixture
+def credited_model(species_model, tmp_path):
+    """species_model whose rosa_canina reference photos (class 1) came with author, licence, date and source."""
+    return with_credited_references(species_model, tmp_path)
+
+
+def test_the_result_page_credits_each_reference_photos_author_and_licence(user_client, user, credited_model):
+    page = _page(user_client, _done(user, credited_model))
+    assert page.count('data-testid="reference-credit"') == 2  # rosa's two; bellis' photos have no record
+    assert page.count('href="https://www.inaturalist.org/photos/rosa_canina_') == 2
+    assert page.count(" · CC BY-NC</a>") == 2 and ">Author rosa_canina_" in page
+
+
+def test_the_api_gives_each_reference_photo_its_author_licence_and_date(api, user, credited_model):
+    candidates = api.get(f"/api/identifications/{_done(user, credited_model).pk}/").json()["candidates"]
+    rosa, bellis = candidates[0], candidates[1]
+    assert [image["url"] for image in rosa["reference_images"]] == rosa["reference_photos"]
+    assert all(image["author"].startswith("Author rosa_canina_") for image in rosa["reference_images"])
+    assert {(image["license"], image["date"]) for image in rosa["reference_images"]} == {("CC BY-NC", "2024-05-04")}
+    assert {(image["author"], image["license"]) for image in bellis["reference_images"]} == {("", "")}
+
+
+def test_plantnet_images_carry_author_licence_citation_and_date(user, credited_model):
+    from recognition.api.plantnet import reference_images
+    from recognition.facts import candidate_facts
+
+    rosa = _done(user, credited_model).candidates.get(label="rosa_canina")
+    images = reference_images(candidate_facts(rosa, credited_model, "en"), credited_model, None)
+    assert len(images) == 2
+    for image in images:
+        assert image["author"].startswith("Author rosa_canina_") and image["license"] == "cc-by-nc"
+        assert image["citation"].startswith(f"{image['author']}, cc-by-nc")
+        assert image["date"]["string"] == "2024-05-04"

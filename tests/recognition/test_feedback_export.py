@@ -21,7 +21,9 @@ from .conftest import photo_of
 pytestmark = pytest.mark.django_db
 
 
-def answered(owner, model_version, *, photos: int = 1, label: str = "", species: str = "") -> Identification:
+def answered(
+    owner, model_version, *, photos: int = 1, label: str = "", species: str = "", verdict: str = ""
+) -> Identification:
     """Return a finished identification of ``owner`` with the given feedback (no worker: nothing commits here)."""
     uploads = [photo_of((40 * i + 60, 120, 200 - 30 * i)) for i in range(photos)]
     identification = services.create_identification(owner, prepare_uploads(uploads))
@@ -31,8 +33,8 @@ def answered(owner, model_version, *, photos: int = 1, label: str = "", species:
         status="done", finished=timezone.now(), model_version=model_version
     )
     identification.refresh_from_db()
-    if label or species:
-        services.record_feedback(identification, label=label, text=species)
+    if label or species or verdict:
+        services.record_feedback(identification, label=label, text=species, verdict=verdict)
     return identification
 
 
@@ -75,6 +77,17 @@ def test_corrections_map_to_known_classes_by_name_or_make_a_new_class(consenting
     samples, classes, _ = scan_image_folder(tmp_path / "out")
     assert classes == ["bellis_perennis", "helianthus_annuus", "rosa_rugosa"]
     assert len(samples) == 3
+
+
+def test_none_of_these_and_not_a_plant_are_never_exported_as_classes(consenting, active_model, tmp_path, media_root):
+    answered(consenting, active_model, verdict="none_of_these")
+    answered(consenting, active_model, verdict="not_a_plant")
+    named = answered(consenting, active_model, species="Rosa rugosa", verdict="none_of_these")
+    export("--output", str(tmp_path / "out"))
+    _, classes, _ = scan_image_folder(tmp_path / "out")
+    assert classes == ["rosa_rugosa"]
+    rows = list(csv.DictReader((tmp_path / "out" / PROVENANCE_FILE).open()))
+    assert [int(row["identification_id"]) for row in rows] == [named.pk]
 
 
 def test_provenance_records_model_original_answer_and_feedback(consenting, active_model, tmp_path, media_root):

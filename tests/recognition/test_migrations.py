@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE, AFTER = [("recognition", "0005_deliveries")], [("recognition", "0006_public_id")]
+BEFORE, AFTER = [("recognition", "0007_deliveries")], [("recognition", "0008_public_id")]
 
 
 def _migrate(targets):

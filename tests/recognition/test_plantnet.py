@@ -16,7 +16,7 @@ import requests
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
-from ml import registry
+from ml import versions
 from recognition.models import Identification
 from recognition.waits import wait_slot
 
@@ -158,7 +158,7 @@ def test_nb_results_and_related_images_shape_the_results(
 def test_a_named_project_is_answered_by_that_model(
     live_server, key, photos, active_model, tiny_checkpoint, module_worker, settings
 ):
-    other = registry.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
+    other = versions.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
     set_threshold(other, 0.0)
     response = python_client(live_server.url, key, photos[:1], ["flower"], project=other.name)
     assert response.status_code == 200, response.text
@@ -284,7 +284,7 @@ def test_remaining_requests_count_down_with_the_upload_throttle(
 
 
 def test_projects_lists_all_and_every_model_with_its_species_count(live_server, key, active_model, tiny_checkpoint):
-    registry.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
+    versions.register_checkpoint(tiny_checkpoint, name="second-opinion", activate=False)
     response = requests.get(f"{live_server.url}/v2/projects?api-key={key}", timeout=30)
     assert response.status_code == 200
     projects = {project["id"]: project for project in response.json()}

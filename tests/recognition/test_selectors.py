@@ -15,8 +15,8 @@ from .conftest import upload
 pytestmark = pytest.mark.django_db
 
 
-def _answered(owner, *names: str, feedback: str = "") -> Identification:
-    identification = Identification.objects.create(owner=owner, status="done", feedback_text=feedback)
+def _answered(owner, *names: str, feedback: str = "", outcome: str = "identified") -> Identification:
+    identification = Identification.objects.create(owner=owner, status="done", outcome=outcome, feedback_text=feedback)
     for rank, name in enumerate(names, start=1):
         identification.candidates.create(rank=rank, label=name.lower(), display_name=name, probability=0.5 / rank)
     return identification
@@ -46,3 +46,10 @@ def test_an_own_photo_opens_and_anyone_elses_is_404(user, other_user, media_root
     for owner, kind in ((other_user, "original"), (user, "exif")):
         with pytest.raises(Http404):
             open_own_photo(owner, identification.pk, photo.pk, kind)
+
+
+def test_species_search_never_finds_a_no_match_by_its_closest_candidate(user):
+    no_match = _answered(user, "Bellis perennis", outcome="no_match")
+    corrected = _answered(user, "Bellis perennis", outcome="no_match", feedback="Bellis perennis")
+    assert list(search_species(own_identifications(user), "bellis")) == [corrected]
+    assert no_match in own_identifications(user)

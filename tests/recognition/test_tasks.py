@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.db import OperationalError
 
-from ml import registry
+from ml import runtime, versions
 from recognition import services
 from recognition.holders import WORKER_ID
 from recognition.models import Identification
@@ -104,12 +104,12 @@ def test_no_active_model_marks_it_failed_with_the_fix(user, active_model):
     active_model.save()
     identify.apply(args=[identification.pk])
     identification.refresh_from_db()
-    assert identification.status == "failed" and identification.error == registry.NO_ACTIVE_MODEL
+    assert identification.status == "failed" and identification.error == versions.NO_ACTIVE_MODEL
 
 
 def test_a_missing_checkpoint_marks_it_failed(user, active_model):
     identification = _create(user, (90, 90, 90))
-    registry.predictors.clear()
+    runtime.predictors.clear()
     __import__("os").remove(active_model.checkpoint_path)
     identify.apply(args=[identification.pk])
     identification.refresh_from_db()

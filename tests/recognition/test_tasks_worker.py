@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from PIL import Image
 
-from ml.exports import export_version
-from ml.registry import onnx_path
+from ml.onnx import export_version
+from ml.versions import onnx_path
 from plantml.onnx_runtime import load_onnx_predictor
 from plantml.predictor import Predictor
 from recognition import services

@@ -199,3 +199,23 @@ def test_a_large_jpeg_thumbnail_is_made_from_a_reduced_decode(settings):
 def test_a_png_is_stored_as_an_upright_jpeg():
     (photo,) = prepare_uploads([upload(image_bytes("PNG"), name="leaf.png")])
     assert _decoded(photo).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    ("label", "species", "verdict", "message"),
+    [
+        ("rosa", "", "none_of_these", "not both"),
+        ("", "Rosa rugosa", "not_a_plant", "You said it is not a plant"),
+        ("", "", "weed", "Unknown answer weed"),
+    ],
+)
+def test_feedback_verdicts_that_contradict_the_rest_are_refused(label, species, verdict, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_feedback(label, species, ["rosa", "bellis"], verdict)
+
+
+@pytest.mark.parametrize(
+    ("species", "verdict"), [("", "none_of_these"), ("Rosa rugosa", "none_of_these"), ("", "not_a_plant")]
+)
+def test_a_verdict_is_an_answer_of_its_own(species, verdict):
+    validate_feedback("", species, ["rosa", "bellis"], verdict)

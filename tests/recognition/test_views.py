@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.urls import reverse
@@ -46,7 +47,7 @@ def test_upload_page_shows_the_form_with_an_active_model(user_client, active_mod
 
 
 def test_without_an_active_model_the_page_says_so_and_refuses_uploads(user_client, media_root):
-    from ml.registry import NO_ACTIVE_MODEL
+    from ml.versions import NO_ACTIVE_MODEL
 
     page = user_client.get(reverse("recognition:identify"))
     assert "no model is active" in page.content.decode()
@@ -106,10 +107,10 @@ def _done(
     return identification
 
 
-def test_an_identified_result_names_the_best_match(user_client, user, active_model):
+def test_an_identified_result_names_the_best_match_with_its_certainty_in_words(user_client, user, active_model):
     identification = _done(user, active_model, [0.5, 0.3, 0.2])
     page = user_client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
-    assert "Most likely: <strong>Bellis perennis</strong> (50.0%)" in page
+    assert "Possibly: <strong>Bellis perennis</strong> (50%)" in page
     assert "No match" not in page
 
 
@@ -139,7 +140,34 @@ def test_an_old_numbered_url_of_someone_else_or_of_nothing_is_a_404(user_client,
 def test_the_candidate_bars_need_no_style_attribute(user_client, user, active_model):
     identification = _done(user, active_model, [0.5, 0.3, 0.2])
     page = user_client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
-    assert 'width="50.0%"' in page and " style=" not in page
+    assert 'width="50%"' in page and " style=" not in page
+
+
+def test_percentages_are_whole_and_candidates_below_one_percent_are_not_listed(user_client, user, active_model):
+    names = ("Bellis perennis", "Rosa canina", "Helianthus annuus", "Tulipa gesneriana")
+    identification = _done(user, active_model, [0.655, 0.34, 0.0049, 0.0001], names=names)
+    page = user_client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
+    assert "Likely: <strong>Bellis perennis</strong> (66%)" in page
+    assert "65.5" not in page and "34%" in page
+    listed = page[page.index('data-testid="candidates"') : page.index("</ol>")]
+    assert "Rosa canina" in listed and "Helianthus annuus" not in listed and "Tulipa" not in listed
+    assert "0%" not in listed
+
+
+def test_each_listed_candidate_carries_its_certainty_words(user_client, user, active_model):
+    identification = _done(user, active_model, [0.93, 0.05, 0.02])
+    page = user_client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
+    words = re.findall(r'data-testid="certainty">([^<]+)<', page)
+    assert words == ["very likely", "unlikely", "unlikely"]
+    assert "Very likely: <strong>Bellis perennis</strong> (93%)" in page
+
+
+def test_the_certainty_words_are_in_chinese_for_a_chinese_browser(user_client, user, active_model):
+    identification = _done(user, active_model, [0.93, 0.05, 0.02])
+    url = reverse("recognition:detail", args=[identification.public_id])
+    page = user_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert re.findall(r'data-testid="certainty">([^<]+)<', page)[0] == "很可能"
+    assert "very likely" not in page.lower()
 
 
 def test_an_unknown_species_says_so_and_collapses_the_candidates(user_client, user, active_model):
@@ -273,3 +301,82 @@ def test_the_result_page_shows_the_models_title_and_the_whole_wait(user, user_cl
     page = user_client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
     assert "Garden flowers, spring" in page and active_model.name not in page
     assert "Answered 4.8 s after the upload" in page and "77 ms" not in page
+
+
+def test_every_no_match_says_how_many_species_the_model_knows_with_a_link(user_client, user, active_model):
+    for reason in ("unknown_species", "not_a_plant"):
+        identification = _done(user, active_model, [0.5, 0.3, 0.2], outcome="no_match", reason=reason)
+        page = user_client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
+        notice = page[page.index('data-testid="no-match"') : page.index("</div>", page.index('data-testid="no-match"'))]
+        species_url = reverse("recognition:species_of_model", args=[active_model.pk])
+        assert f'href="{species_url}"' in notice
+        assert f"This model knows {active_model.num_classes} species" in notice
+
+
+def test_the_upload_form_says_how_many_species_the_model_knows(user_client, active_model):
+    page = user_client.get(reverse("recognition:identify")).content.decode()
+    count = page[page.index('data-testid="species-count"') :]
+    assert f"This model knows {active_model.num_classes} species" in count.split("</p>")[0]
+    assert reverse("recognition:species_of_model", args=[active_model.pk]) in count.split("</p>")[0]
+
+
+def test_a_no_match_is_listed_in_the_history_by_its_reason_not_a_species(user_client, user, active_model):
+    identification = _done(user, active_model, [0.413, 0.3, 0.2], outcome="no_match", reason="not_a_plant")
+    page = user_client.get(reverse("recognition:history")).content.decode()
+    row = page[page.index(f'data-id="{identification.pk}"') : page.index("</li>")]
+    assert "No match: not a plant" in row
+    assert "Bellis" not in row and "41%" not in row and "41.3" not in row
+
+
+def test_an_identified_row_in_the_history_carries_its_certainty_words(user_client, user, active_model):
+    identification = _done(user, active_model, [0.913, 0.05, 0.03])
+    page = user_client.get(reverse("recognition:history")).content.decode()
+    row = page[page.index(f'data-id="{identification.pk}"') : page.index("</li>")]
+    assert "Bellis perennis" in row and "very likely · 91%" in row
+
+
+def test_a_history_search_for_a_species_does_not_find_no_matches(user_client, user, active_model):
+    identified = _done(user, active_model, [0.9, 0.05, 0.05])
+    no_match = _done(user, active_model, [0.9, 0.05, 0.05], outcome="no_match", reason="unknown_species")
+    found = user_client.get(reverse("recognition:history"), {"q": "Bellis"}).content.decode()
+    assert f'data-id="{identified.pk}"' in found and f'data-id="{no_match.pk}"' not in found
+
+
+@pytest.mark.parametrize("verdict", ["none_of_these", "not_a_plant"])
+def test_feedback_can_say_none_of_the_candidates_or_not_a_plant(user_client, user, active_model, verdict):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    user_client.post(reverse("recognition:feedback", args=[identification.public_id]), {"label": verdict})
+    identification.refresh_from_db()
+    assert identification.feedback_verdict == verdict
+    assert identification.feedback_label == "" and identification.feedback == ""
+    assert identification.feedback_at is not None
+
+
+def test_the_result_page_offers_none_of_these_and_not_a_plant_and_shows_the_kept_one(user_client, user, active_model):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2], outcome="no_match", reason="unknown_species")
+    url = reverse("recognition:detail", args=[identification.public_id])
+    page = user_client.get(url).content.decode()
+    assert 'name="label" value="none_of_these"' in page and 'name="label" value="not_a_plant"' in page
+    user_client.post(reverse("recognition:feedback", args=[identification.public_id]), {"label": "none_of_these"})
+    page = user_client.get(url).content.decode()
+    assert "Your answer: <strong>None of these</strong>" in page
+    assert 'value="none_of_these" data-testid="verdict-none_of_these" checked' in page
+
+
+def test_not_a_plant_with_a_typed_species_is_refused_and_keeps_the_earlier_answer(user_client, user, active_model):
+    identification = _done(user, active_model, [0.5, 0.3, 0.2])
+    url = reverse("recognition:feedback", args=[identification.public_id])
+    user_client.post(url, {"label": "rosa_canina"})
+    response = user_client.post(url, {"label": "not_a_plant", "species": "Rosa rugosa"}, follow=True)
+    assert "You said it is not a plant" in response.content.decode()
+    identification.refresh_from_db()
+    assert identification.feedback == "Rosa canina" and identification.feedback_verdict == ""
+
+
+def test_the_species_page_says_what_happens_to_a_plant_that_is_not_listed(user_client, active_model):
+    page = user_client.get(reverse("recognition:species")).content.decode()
+    not_listed = page[
+        page.index('data-testid="not-listed"') : page.index("</p>", page.index('data-testid="not-listed"'))
+    ]
+    assert "cannot name a plant that is not in this list" in not_listed
+    assert "No match: not a species this model knows" in not_listed

@@ -8,11 +8,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.registry import RegistryError, checkpoint_of, checkpoint_rewritten
-from plantml.checkpoint import CheckpointError
-from plantml.evaluation.calibrate import calibrate_checkpoint
+from ml.versions import RegistryError, checkpoint_of, checkpoint_rewritten
+from plantml.evaluation.calibrate_checkpoint import calibrate_checkpoint
 from plantml.evaluation.calibrate_config import CalibrateConfig
-from plantml.evaluation.open_set import CalibrationError
+from plantml.evaluation.calibration import CalibrationError
+from plantml.files import CheckpointError
 from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
 
 

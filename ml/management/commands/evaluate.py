@@ -7,11 +7,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.registry import RegistryError, checkpoint_of
-from plantml.checkpoint import CheckpointError
+from ml.versions import RegistryError, checkpoint_of
+from plantml.evaluation.calibration import CalibrationError
 from plantml.evaluation.config import EvaluateConfig
 from plantml.evaluation.evaluate import EvaluationError, evaluate_checkpoint, format_report
-from plantml.evaluation.open_set import CalibrationError
+from plantml.files import CheckpointError
 from plantml.options import CONFIG_HELP, ConfigError, add_arguments, resolve
 
 

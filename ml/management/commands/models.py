@@ -8,9 +8,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.exports import export_version
 from ml.models import ModelVersion
-from ml.registry import (
+from ml.onnx import export_version
+from ml.versions import (
     RegistryError,
     activate_version,
     get_version,
@@ -21,11 +21,11 @@ from ml.registry import (
     update_species,
     verify,
 )
-from plantml.checkpoint import CheckpointError
 from plantml.evaluation.compare import compare_metrics, format_comparison
 from plantml.evaluation.evaluate import SPLITS, EvaluationError, evaluate_checkpoint
 from plantml.evaluation.record import MetricsRecord
-from plantml.species import SPECIES_FILE_HELP
+from plantml.files import CheckpointError
+from plantml.species_facts import SPECIES_FILE_HELP
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.models import ModelVersion
-from ml.registry import RegistryError, register_checkpoint
-from plantml.checkpoint import CheckpointError
-from plantml.options import CONFIG_HELP, add_arguments
-from plantml.training.config import ConfigError, TrainConfig, resolve_config
+from ml.versions import RegistryError, register_checkpoint
+from plantml.files import CheckpointError
+from plantml.options import CONFIG_HELP, ConfigError, add_arguments
+from plantml.training.config import TrainConfig, resolve_config
 from plantml.training.engine import format_epoch
 from plantml.training.run import RunResult, train
 from plantml.weights import WeightsError

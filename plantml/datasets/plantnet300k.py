@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from plantml.species import SpeciesInfo, parse_full_name
+from plantml.species_facts import SpeciesInfo, parse_full_name
 
 from .imagefolder import class_folders, scan_image_folder
 from .scan import ScanCache

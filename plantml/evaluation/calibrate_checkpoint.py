@@ -10,8 +10,8 @@ from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
 from plantml.device import resolve_device
 from plantml.open_set import DEFAULT_ACCEPT_RATE, Calibration
 
+from .calibration import CalibrationError, calibrate_and_store, folder_photos
 from .evaluate import EvaluationError, evaluation_samples
-from .open_set import CalibrationError, calibrate_and_store, folder_photos
 
 
 def calibrate_checkpoint(

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from ml import registry
+from ml import versions
 from ml.models import ModelVersion
 
 from .responses import reference_photo_response
@@ -44,9 +44,9 @@ def species_of(version: ModelVersion, query: str = "") -> list[Species]:
 
 def species(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """List the species of model version ``pk`` (the active one by default), searchable with ``q``."""
-    version = get_object_or_404(ModelVersion, pk=pk) if pk is not None else registry.active_version()
+    version = get_object_or_404(ModelVersion, pk=pk) if pk is not None else versions.active_version()
     if version is None:
-        return render(request, "recognition/species.html", {"no_model": registry.NO_ACTIVE_MODEL})
+        return render(request, "recognition/species.html", {"no_model": versions.NO_ACTIVE_MODEL})
     query = request.GET.get("q", "").strip()[:200]
     rows = species_of(version, query)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='identification',
-            name='deliveries',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Claims by a worker that never reported back (it died while running this); given back ones uncount.'),
+            name='feedback_verdict',
+            field=models.CharField(blank=True, choices=[('', 'None'), ('none_of_these', 'None of these'), ('not_a_plant', 'Not a plant')], help_text='The user said none of the candidates is right, or that it is not a plant.', max_length=16),
         ),
     ]

@@ -1,11 +1,11 @@
-"""PlantNet-300K layouts as downloaded (plantml/datasets/plantnet.py), from real flowers5 photos."""
+"""PlantNet-300K layouts as downloaded (plantml/datasets/plantnet300k.py), from real flowers5 photos."""
 
 from __future__ import annotations
 
 import pytest
 
 from plantml.data import resolve_splits
-from tests.plantnet import FLOWERS5_SPECIES, make_plantnet_v1, make_plantnet_v2, photos
+from tests.plantnet300k_trees import FLOWERS5_SPECIES, make_plantnet_v1, make_plantnet_v2, photos
 
 PER_SPLIT = {"train": 3, "val": 2, "test": 1}
 IDS = sorted(species_id for species_id, _, _ in FLOWERS5_SPECIES.values())

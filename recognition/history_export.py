@@ -18,37 +18,46 @@ PhotoUrl = Callable[[IdentificationPhoto], str]
 
 
 def history_record(identification: Identification, photo_url: PhotoUrl) -> dict:
-    """Return one identification as plain data: date, photos' URLs, outcome, candidates, feedback."""
+    """Return one identification as plain data: date, photos' URLs, outcome and reason, candidates (with their
+    certainty in words), feedback (the species, and the verdict: none of these or not a plant)."""
     return {
         "id": identification.pk,
         "date": identification.created.isoformat(),
         "status": identification.status,
         "outcome": outcome_of(identification),
+        "reason": identification.reason,
         "model_version": identification.model_version.name if identification.model_version else None,
         "photos": [photo_url(photo) for photo in identification.photos.all()],
         "candidates": [
-            {"label": c.label, "name": c.display_name, "probability": round(c.probability, 6)}
+            {
+                "label": c.label,
+                "name": c.display_name,
+                "probability": round(c.probability, 6),
+                "certainty": c.certainty.key,
+            }
             for c in identification.candidates.all()
         ],
         "feedback": identification.feedback,
+        "feedback_verdict": identification.feedback_verdict,
         "feedback_date": identification.feedback_at.isoformat() if identification.feedback_at else None,
     }
 
 
 def _csv(records: list[dict]) -> str:
     top_k = max([settings.RECOGNITION_TOP_K, *(len(r["candidates"]) for r in records)])
-    header = ["id", "date", "status", "outcome", "model_version", "photos", "feedback", "feedback_date"]
+    header = ["id", "date", "status", "outcome", "reason", "model_version", "photos"]
+    header += ["feedback", "feedback_verdict", "feedback_date"]
     for rank in range(1, top_k + 1):
-        header += [f"candidate_{rank}", f"probability_{rank}"]
+        header += [f"candidate_{rank}", f"probability_{rank}", f"certainty_{rank}"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for r in records:
-        row = [r["id"], r["date"], r["status"], r["outcome"], r["model_version"] or "", " ".join(r["photos"])]
-        row += [r["feedback"], r["feedback_date"] or ""]
+        row = [r["id"], r["date"], r["status"], r["outcome"], r["reason"], r["model_version"] or ""]
+        row += [" ".join(r["photos"]), r["feedback"], r["feedback_verdict"], r["feedback_date"] or ""]
         for rank in range(top_k):
             candidate = r["candidates"][rank] if rank < len(r["candidates"]) else None
-            row += [candidate["name"], candidate["probability"]] if candidate else ["", ""]
+            row += [candidate["name"], candidate["probability"], candidate["certainty"]] if candidate else ["", "", ""]
         writer.writerow(row)
     return buffer.getvalue()
 

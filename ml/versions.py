@@ -1,13 +1,11 @@
-"""Register, activate, verify and serve model versions (the Django side of ``ml``)."""
+"""Register, name, activate, verify and remove model versions, and say which one serves (the Django side of ``ml``)."""
 
 from __future__ import annotations
 
 import logging
 import re
 import shutil
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -17,9 +15,7 @@ from plantml.files import CheckpointError, sha256_file
 from plantml.references import REFERENCES
 
 from .models import ModelVersion
-
-if TYPE_CHECKING:
-    from plantml.predictor import Predictor
+from .reference_photos import copy_references, references_dir
 
 logger = logging.getLogger(__name__)
 
@@ -203,41 +199,6 @@ def remove_version(name: str, delete_file: bool = True) -> None:
         shutil.rmtree(photos)
 
 
-def references_dir(version: ModelVersion) -> Path:
-    """Return the folder of the version's reference photos, beside its checkpoint: NAME.references/<class>/<n>.jpg."""
-    return Path(version.checkpoint_path).with_suffix(".references")
-
-
-def copy_references(source: Path, version: ModelVersion) -> int:
-    """Copy ``source/<class index>/<n>.jpg`` photos (other files are left) beside the version; return the count."""
-    if not source.is_dir():
-        return 0
-    target, copied = references_dir(version), 0
-    shutil.rmtree(target, ignore_errors=True)  # nothing left from an earlier model of the same name
-    for photo in sorted(source.glob("*/*.jpg")):
-        index, number = photo.parent.name, photo.stem
-        if index.isdigit() and int(index) < version.num_classes and number.isdigit():
-            (target / index).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(photo, target / index / f"{int(number)}.jpg")
-            copied += 1
-    logger.info("copied %d reference photos of %s to %s", copied, version.name, target)
-    return copied
-
-
-def reference_numbers(version: ModelVersion, index: int) -> list[int]:
-    """Return the numbers of class ``index``'s reference photos, in order ([] when it has none)."""
-    folder = references_dir(version) / str(index)
-    if not folder.is_dir():
-        return []
-    return sorted(int(photo.stem) for photo in folder.glob("*.jpg") if photo.stem.isdigit())
-
-
-def reference_photo(version: ModelVersion, index: int, number: int) -> Path | None:
-    """Return the file of reference photo ``number`` of class ``index``, or None when there is none."""
-    path = references_dir(version) / str(int(index)) / f"{int(number)}.jpg"
-    return path if path.is_file() else None
-
-
 def update_species(name: str, path: str | Path) -> ModelVersion:
     """Give version ``name`` the species facts of a species file (checkpoint and registry); return it.
 
@@ -245,7 +206,7 @@ def update_species(name: str, path: str | Path) -> ModelVersion:
     name; ones set with --class-names are kept.
     """
     from plantml.checkpoint import load_checkpoint, spec_of, update_spec  # PyTorch: only in the command
-    from plantml.species import SpeciesFileError, load_species_file
+    from plantml.species_facts import SpeciesFileError, load_species_file
 
     version = get_version(name)
     verify(version)
@@ -267,6 +228,8 @@ def update_species(name: str, path: str | Path) -> ModelVersion:
     return checkpoint_rewritten(version)
 
 
+# Where a version's ONNX files lie: here, not in runtime.py, because removing or rewriting a version
+# deletes them, and runtime.py already imports this module.
 def onnx_path(version: ModelVersion, int8: bool = False) -> Path:
     """Return where ``manage.py models export`` writes the version's ONNX file: beside its checkpoint."""
     return Path(version.checkpoint_path).with_suffix(".int8.onnx" if int8 else ".onnx")
@@ -275,59 +238,3 @@ def onnx_path(version: ModelVersion, int8: bool = False) -> Path:
 def export_command(version: ModelVersion, int8: bool = False) -> str:
     """Return the command that writes the version's ONNX file (its int8 file with ``int8``)."""
     return f"manage.py models export {version.name}" + (" --int8 --data DIR" if int8 else "")
-
-
-def _runtime_file(version: ModelVersion, runtime: str) -> Path | None:
-    """Return the ONNX file that ``runtime`` serves (None for torch), or raise RegistryError naming the export."""
-    if runtime == "torch":
-        return None
-    int8 = runtime == "onnx-int8"
-    path = onnx_path(version, int8=int8)
-    if not path.is_file():
-        raise RegistryError(
-            f"model {version.name} has no {'int8 ' if int8 else ''}ONNX file at {path}, which "
-            f"RECOGNITION_RUNTIME={runtime} serves: run `{export_command(version, int8)}` "
-            "(or set RECOGNITION_RUNTIME=torch)"
-        )
-    return path
-
-
-def load_predictor(version: ModelVersion, runtime: str = "torch") -> Predictor:
-    """Return a Predictor for ``version`` running in ``runtime`` (torch, onnx or onnx-int8), after verifying it."""
-    from plantml.predictor import Predictor  # PyTorch: only in the processes that predict
-
-    verify(version)
-    path = _runtime_file(version, runtime)
-    if path is None:
-        return Predictor.from_checkpoint(version.checkpoint_path)
-    from plantml.onnx_runtime import load_onnx_predictor
-
-    return load_onnx_predictor(path)
-
-
-class PredictorCache:
-    """One Predictor per process in the RECOGNITION_RUNTIME, reloaded when another version becomes active."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple | None = None
-        self._predictor: Predictor | None = None
-
-    def get(self, version: ModelVersion) -> Predictor:
-        """Return the Predictor for ``version``, loading it only when it (or its ONNX file) changed."""
-        runtime = settings.RECOGNITION_RUNTIME
-        path = _runtime_file(version, runtime)
-        key = (version.pk, version.sha256, runtime, path.stat().st_mtime_ns if path else None)
-        with self._lock:
-            if key != self._key:
-                self._predictor = None  # free the old model before loading the next
-                self._predictor = load_predictor(version, runtime)
-                self._key = key
-            return self._predictor
-
-    def clear(self) -> None:
-        with self._lock:
-            self._key, self._predictor = None, None
-
-
-predictors = PredictorCache()

@@ -1,4 +1,4 @@
-"""Species facts (plantml/species.py)."""
+"""Species facts (plantml/species_facts.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from plantml.species import SpeciesFileError, SpeciesInfo, common_name_in, load_species_file, parse_full_name
+from plantml.species_facts import SpeciesFileError, SpeciesInfo, common_name_in, load_species_file, parse_full_name
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from plantml.files import CheckpointError
 
-from .registry import RegistryError, get_version, onnx_path, verify
+from .versions import RegistryError, get_version, onnx_path, verify
 
 if TYPE_CHECKING:
     from plantml.onnx_export import Int8Report

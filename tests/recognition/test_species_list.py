@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from ml.models import ModelVersion
-from recognition.species import species_of
+from recognition.species_list import species_of
 
 pytestmark = pytest.mark.django_db
 

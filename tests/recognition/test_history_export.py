@@ -32,9 +32,13 @@ def history(user, other_user, media_root, settings):
         )
         identification.candidates.create(rank=2, label="bellis", display_name="Bellis perennis", probability=0.05)
         Identification.objects.filter(pk=identification.pk).update(
-            status="done", finished=timezone.now(), outcome=outcome
+            status="done",
+            finished=timezone.now(),
+            outcome=outcome,
+            reason="" if outcome == "identified" else "not_a_plant",
         )
     services.record_feedback(confident, label="rosa_canina")
+    services.record_feedback(unsure, verdict="none_of_these")
     return confident, unsure
 
 
@@ -70,7 +74,12 @@ def test_json_from_the_api_lists_photos_candidates_and_feedback(user, history):
     assert len(records) == 2
     record = records[confident.pk]
     assert record["outcome"] == "identified" and record["feedback"] == "Rosa canina"
-    assert record["candidates"][0] == {"label": "rosa_canina", "name": "Rosa canina", "probability": 0.9}
+    assert record["candidates"][0] == {
+        "label": "rosa_canina",
+        "name": "Rosa canina",
+        "probability": 0.9,
+        "certainty": "very_likely",
+    }
     photo = confident.photos.get()
     assert record["photos"] == [f"http://testserver/api/identifications/{confident.pk}/photos/{photo.pk}/original/"]
 
@@ -82,10 +91,33 @@ def test_the_photo_urls_in_an_export_open_for_their_owner(user_client, history):
 
 
 def test_the_search_narrows_the_export(user_client, history):
-    history[1].candidates.filter(rank=1).update(display_name="Viola odorata", label="viola")
+    history[0].candidates.filter(rank=1).update(display_name="Viola odorata", label="viola")
     rows = list(csv.DictReader(io.StringIO(user_client.get("/history/export/csv/?q=viola").content.decode())))
-    assert [int(row["id"]) for row in rows] == [history[1].pk]
+    assert [int(row["id"]) for row in rows] == [history[0].pk]
 
 
 def test_an_unknown_format_is_a_404(user_client, history):
     assert user_client.get("/history/export/xml/").status_code == 404
+
+
+def test_csv_carries_the_reason_the_certainty_and_the_feedback_verdict(user_client, history):
+    confident, unsure = history
+    rows = {
+        int(r["id"]): r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))
+    }
+    assert (rows[unsure.pk]["reason"], rows[confident.pk]["reason"]) == ("not_a_plant", "")
+    assert (rows[confident.pk]["certainty_1"], rows[unsure.pk]["certainty_1"]) == ("very_likely", "possibly")
+    assert rows[unsure.pk]["feedback_verdict"] == "none_of_these" and rows[unsure.pk]["feedback"] == ""
+
+
+def test_json_carries_the_reason_and_the_feedback_verdict(user_client, history):
+    _, unsure = history
+    records = {r["id"]: r for r in json.loads(user_client.get("/history/export/json/").content)["identifications"]}
+    assert records[unsure.pk]["reason"] == "not_a_plant"
+    assert records[unsure.pk]["feedback_verdict"] == "none_of_these"
+
+
+def test_a_species_search_of_the_export_leaves_out_no_matches(user_client, history):
+    confident, _ = history
+    records = json.loads(user_client.get("/history/export/json/", {"q": "rosa"}).content)["identifications"]
+    assert [r["id"] for r in records] == [confident.pk]

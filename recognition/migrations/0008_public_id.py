@@ -13,7 +13,7 @@ def give_each_a_public_id(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recognition", "0005_deliveries"),
+        ("recognition", "0007_deliveries"),
     ]
 
     operations = [

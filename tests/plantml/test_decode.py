@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from plantml.images import open_image
+from plantml.decode import open_image
 
 
 def _jpeg(path, size, orientation: int | None = None):
