@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
@@ -78,7 +78,7 @@ def attempt_keys(request: HttpRequest, email: str | None) -> list[str]:
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Django's password reset, at most ACCOUNTS_PASSWORD_RESET_RATE per address and per e-mail address."""
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         keys = attempt_keys(self.request, form.cleaned_data.get("email"))
         wait = over_rate(self.request, "password-reset", settings.ACCOUNTS_PASSWORD_RESET_RATE, keys)
         if wait is not None:

@@ -28,10 +28,11 @@ def client_address(request: HttpRequest) -> str:
     outermost of them saw (the entry that many from the right of X-Forwarded-For; the ones before it are forgeable)."""
     proxies = settings.TRUSTED_PROXIES
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = [part.strip() for part in header.split(",") if part.strip()]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+            return str(forwarded[-proxies])
+    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
 
 
 def wait_text(seconds: float) -> str:
@@ -50,7 +51,7 @@ class _KeyedThrottle(SimpleRateThrottle):
         self.scope, self.rate, self.key = scope, rate, key
         self.num_requests, self.duration = self.parse_rate(rate)
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: HttpRequest, view: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.key}
 
 
@@ -60,17 +61,19 @@ def over_rate(request: HttpRequest, scope: str, rate: str, keys: list[str]) -> f
     for key in keys:
         throttle = _KeyedThrottle(scope, rate, key)
         try:
-            allowed = throttle.allow_request(request, None)
+            allowed = throttle.allow_request(request, None)  # type: ignore[arg-type]  # no view: keyed by hand
         except (RedisError, OSError) as exc:  # the shared cache is down: count in this process meanwhile
             logger.warning("throttle cache unreachable (%s): counting %s attempts in this process", exc, scope)
             throttle.cache = caches["local"]
-            allowed = throttle.allow_request(request, None)
+            allowed = throttle.allow_request(request, None)  # type: ignore[arg-type]
         if not allowed:
-            waits.append(throttle.wait() or throttle.duration)
+            waits.append(float(throttle.wait() or throttle.duration or 0))
     return max(waits) if waits else None
 
 
-def locked_out(request: HttpRequest, original_response=None, credentials: dict | None = None) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, object] | None = None
+) -> HttpResponse:
     """django-axes' answer to a login while locked out: a 429 page saying when to try again, with Retry-After."""
     cool_off = settings.AXES_COOLOFF_TIME
     seconds = cool_off.total_seconds() if isinstance(cool_off, timedelta) else 3600

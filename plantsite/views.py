@@ -28,7 +28,7 @@ def health(request: HttpRequest) -> JsonResponse:
     workers, model) only to staff or with HEALTH_TOKEN in ``X-Health-Token``: model names and errors stay private."""
     checks = run_checks()
     healthy = all(check["ok"] for check in checks.values())
-    body: dict = {"status": "ok" if healthy else "unavailable"}
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
     if _may_see_details(request):
         body["checks"] = checks
     return JsonResponse(body, status=200 if healthy else 503)

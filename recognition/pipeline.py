@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -102,7 +102,7 @@ def claim(identification_id: int) -> bool:
     return False
 
 
-def fail_exhausted(rows) -> int:
+def fail_exhausted(rows: QuerySet[Identification]) -> int:
     """Fail those of ``rows`` whose workers died RECOGNITION_MAX_DELIVERIES times running them; return how many."""
     limit = settings.RECOGNITION_MAX_DELIVERIES
     failed = rows.filter(deliveries__gte=limit).update(

@@ -133,8 +133,8 @@ def status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 def photo(request: HttpRequest, public_id: UUID, photo_pk: int, kind: str) -> FileResponse:
     """Serve a photo or its thumbnail to its owner only (404 for anyone else)."""
-    pk = get_object_or_404(own_identifications(request.user).values_list("pk", flat=True), public_id=public_id)
-    return photo_response(request.user, pk, photo_pk, kind)
+    identification = get_object_or_404(own_identifications(request.user).only("pk"), public_id=public_id)
+    return photo_response(request.user, identification.pk, photo_pk, kind)
 
 
 MAX_ROW_NUMBER = 2**63 - 1
@@ -144,8 +144,8 @@ def numbered(request: HttpRequest, pk: int, rest: str = "") -> HttpResponse:
     """Send an identification's old numbered URL (a bookmark) to its public-id URL: for its owner only, else 404."""
     if pk > MAX_ROW_NUMBER:  # a number no database column holds: nothing there
         raise Http404("no such identification")
-    public_id = get_object_or_404(own_identifications(request.user).values_list("public_id", flat=True), pk=pk)
-    return redirect(f"{reverse('recognition:detail', args=[public_id])}{rest}")
+    identification = get_object_or_404(own_identifications(request.user).only("public_id"), pk=pk)
+    return redirect(f"{reverse('recognition:detail', args=[identification.public_id])}{rest}")
 
 
 def history(request: HttpRequest) -> HttpResponse:

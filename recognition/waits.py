@@ -28,7 +28,7 @@ def wait_slot(user_id: int, seconds: float) -> Iterator[None]:
     a process that died frees itself ``seconds`` (plus a margin) later. With Redis unreachable nothing is bounded.
     """
     limit = settings.RECOGNITION_PLANTNET_WAITS_PER_USER
-    key = f"{settings.CACHES['default'].get('KEY_PREFIX', 'plantsite')}:plantnet-waits:{user_id}"
+    key = f"plantsite:{settings.CELERY_TASK_DEFAULT_QUEUE}:plantnet-waits:{user_id}"  # tests: one queue per run
     slot = uuid.uuid4().hex
     client = redis_client(settings.CELERY_BROKER_URL, timeout=1.0)
     try:

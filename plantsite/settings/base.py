@@ -129,7 +129,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The powerful browser features no page uses, switched off for this site and anything it could embed.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

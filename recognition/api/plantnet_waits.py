@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from ..waits import TooManyWaits, wait_slot
 from .plantnet_query import PlantNetError
@@ -18,11 +20,12 @@ class BoundedIdentifyView(IdentifyView):
     treat 429 (their quota) as "try again later", whereas a 202 is no Pl@ntNet answer and would be read as a result.
     """
 
-    def post(self, request, project: str):
+    def post(self, request: Request, project: str) -> Response:
         seconds = settings.RECOGNITION_PLANTNET_WAIT_SECONDS
         try:
-            with wait_slot(request.user.pk, seconds):
-                return super().post(request, project)
+            with wait_slot(int(request.user.pk or 0), seconds):
+                response: Response = super().post(request, project)
+                return response
         except TooManyWaits:
             limit = settings.RECOGNITION_PLANTNET_WAITS_PER_USER
             raise PlantNetError(
