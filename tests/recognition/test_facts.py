@@ -154,7 +154,7 @@ def test_the_api_gives_each_reference_photo_its_author_licence_and_date(api, use
 
 
 def test_plantnet_images_carry_author_licence_citation_and_date(user, credited_model):
-    from recognition.api.plantnet import reference_images
+    from recognition.api.plantnet_body import reference_images
     from recognition.facts import candidate_facts
 
     rosa = _done(user, credited_model).candidates.get(label="rosa_canina")

@@ -323,7 +323,7 @@ def test_the_upload_form_says_how_many_species_the_model_knows(user_client, acti
 def test_a_no_match_is_listed_in_the_history_by_its_reason_not_a_species(user_client, user, active_model):
     identification = _done(user, active_model, [0.413, 0.3, 0.2], outcome="no_match", reason="not_a_plant")
     page = user_client.get(reverse("recognition:history")).content.decode()
-    row = page[page.index(f'data-id="{identification.pk}"') : page.index("</li>")]
+    row = page[page.index(f'data-id="{identification.public_id}"') : page.index("</li>")]
     assert "No match: not a plant" in row
     assert "Bellis" not in row and "41%" not in row and "41.3" not in row
 
@@ -331,7 +331,7 @@ def test_a_no_match_is_listed_in_the_history_by_its_reason_not_a_species(user_cl
 def test_an_identified_row_in_the_history_carries_its_certainty_words(user_client, user, active_model):
     identification = _done(user, active_model, [0.913, 0.05, 0.03])
     page = user_client.get(reverse("recognition:history")).content.decode()
-    row = page[page.index(f'data-id="{identification.pk}"') : page.index("</li>")]
+    row = page[page.index(f'data-id="{identification.public_id}"') : page.index("</li>")]
     assert "Bellis perennis" in row and "very likely · 91%" in row
 
 
@@ -339,7 +339,7 @@ def test_a_history_search_for_a_species_does_not_find_no_matches(user_client, us
     identified = _done(user, active_model, [0.9, 0.05, 0.05])
     no_match = _done(user, active_model, [0.9, 0.05, 0.05], outcome="no_match", reason="unknown_species")
     found = user_client.get(reverse("recognition:history"), {"q": "Bellis"}).content.decode()
-    assert f'data-id="{identified.pk}"' in found and f'data-id="{no_match.pk}"' not in found
+    assert f'data-id="{identified.public_id}"' in found and f'data-id="{no_match.public_id}"' not in found
 
 
 @pytest.mark.parametrize("verdict", ["none_of_these", "not_a_plant"])
