@@ -48,6 +48,12 @@ class Answer:
         return Decision(self.outcome, self.reason)
 
 
+# The eval transform scales the short side to the model's size and keeps only the centre square, so the long
+# side beyond twice the short one never reaches the model; cropped before the resize, a 1 x 20000 strip
+# cannot be scaled into a strip of millions of pixels (gigabytes of memory in the worker).
+DECODE_MAX_ASPECT = 2.0
+
+
 class Predictor:
     """A loaded model that turns PIL images of plants into ranked predictions.
 
@@ -84,7 +90,7 @@ class Predictor:
 
     def open_image(self, source: str | Path | BinaryIO) -> Image.Image:
         """Return a photo file decoded as upright RGB at about the size this model needs (see ``open_image``)."""
-        return open_image(source, self.decode_side)
+        return open_image(source, self.decode_side, max_aspect=DECODE_MAX_ASPECT)
 
     def predict(self, images: Sequence[Image.Image], top_k: int = 5, tta: bool = False) -> list[Prediction]:
         """Return the top-K classes for one plant; several photos are fused by averaging log-probabilities."""

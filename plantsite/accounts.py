@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
@@ -17,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_http_methods
+
+from .throttling import client_address, over_rate, wait_text
 
 
 class SignUpForm(UserCreationForm):
@@ -53,12 +57,49 @@ class SignUpView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = SignUpForm(request.POST)
-        if not form.is_valid():
+        valid = form.is_valid()
+        wait = over_rate(
+            request, "signup", settings.ACCOUNTS_SIGNUP_RATE, attempt_keys(request, request.POST.get("email"))
+        )
+        if wait is not None:
+            form.add_error(
+                None,
+                _("Too many sign-ups from your address or for this e-mail address: try again in %(wait)s.")
+                % {"wait": wait_text(wait)},
+            )
+            return render(request, self.template_name, {"form": form}, status=429)
+        if not valid:
             return render(request, self.template_name, {"form": form}, status=400)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome, %(name)s: your account is ready.") % {"name": user.get_username()})
         return redirect("home")
+
+
+def attempt_keys(request: HttpRequest, email: str | None) -> list[str]:
+    """Return what an account request is counted under: the client's address and, when given, the e-mail address
+    (hashed: the cache holds no addresses in clear)."""
+    keys = [f"address-{client_address(request)}"]
+    if email and email.strip():
+        keys.append("email-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32])
+    return keys
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, at most ACCOUNTS_PASSWORD_RESET_RATE per address and per e-mail address."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        keys = attempt_keys(self.request, form.cleaned_data.get("email"))
+        wait = over_rate(self.request, "password-reset", settings.ACCOUNTS_PASSWORD_RESET_RATE, keys)
+        if wait is not None:
+            form.add_error(
+                None,
+                _("Too many reset requests from your address or for this e-mail address: try again in %(wait)s.")
+                % {"wait": wait_text(wait)},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 def account(request: HttpRequest) -> HttpResponse:

@@ -50,8 +50,9 @@ class Child:
 class Launcher:
     """Start the service's processes, watch them, and stop all of them on a signal or a crash."""
 
-    def __init__(self, host: str, port: int, workers: int, data_dir: Path) -> None:
+    def __init__(self, host: str, port: int, workers: int, data_dir: Path, threads: int = 8) -> None:
         self.host, self.port, self.workers, self.data_dir = host, port, workers, data_dir
+        self.threads = threads
         self.children: dict[str, Child] = {}
         self.broker: EmbeddedRedis | None = None  # set when the launcher runs the embedded broker
         self.stopping = False
@@ -112,6 +113,12 @@ class Launcher:
                 f"{self.host}:{self.port}",
                 "--workers",
                 str(self.workers),
+                # threads: a /v2/identify request waiting for the model holds a thread, not a whole worker process,
+                # so the pages and /health/ are answered meanwhile
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(self.threads),
                 "--access-logfile",
                 "-",
                 "--logger-class",
@@ -164,16 +171,24 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("WEB_CONCURRENCY", "2")),
         help="gunicorn worker processes (default $WEB_CONCURRENCY or 2)",
     )
+    parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=int(os.environ.get("WEB_THREADS", "8")),
+        help="threads per gunicorn worker (default $WEB_THREADS or 8)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         parser.error(f"--port must be between 1 and 65535, not {args.port}")
     if args.web_workers < 1:
         parser.error("--web-workers must be at least 1")
+    if args.web_threads < 1:
+        parser.error("--web-threads must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s launcher: %(message)s", datefmt="%H:%M:%S")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantsite.settings.base")
     from django.conf import settings
 
-    return Launcher(args.host, args.port, args.web_workers, Path(settings.DATA_DIR)).run()
+    return Launcher(args.host, args.port, args.web_workers, Path(settings.DATA_DIR), args.web_threads).run()
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.crypto import constant_time_compare
 from django.views.defaults import page_not_found
 
 from .health import run_checks
@@ -23,12 +25,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def health(request: HttpRequest) -> JsonResponse:
-    """Return each part's state (database, broker, workers, model); 200 when all are up, else 503."""
+    """Return the overall status, 200 when all parts are up, else 503; each part's state (database, broker,
+    workers, model) only to staff or with HEALTH_TOKEN in ``X-Health-Token``: model names and errors stay private."""
     checks = run_checks()
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
+    if _may_see_details(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    token = settings.HEALTH_TOKEN
+    given = request.headers.get("X-Health-Token", "")
+    return bool(token) and constant_time_compare(given, token)
 
 
 def plantnet_error(status: int, message: str) -> JsonResponse:

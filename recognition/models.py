@@ -44,6 +44,8 @@ class Identification(models.Model):
         NOT_A_PLANT = "not_a_plant", _("Not a plant")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identifications")
+    # what the pages' URLs carry: random, so that they tell nothing of how many identifications there are
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -52,6 +54,12 @@ class Identification(models.Model):
     )
     worker = models.CharField(max_length=200, blank=True, help_text=_("The worker process running it."))
     started = models.DateTimeField(null=True, blank=True)
+    deliveries = models.PositiveSmallIntegerField(
+        default=0,
+        help_text=_(
+            "Claims by a worker that never reported back (it died while running this); given back ones uncount."
+        ),
+    )
     finished = models.DateTimeField(null=True, blank=True)
     model_version = models.ForeignKey("ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL)
     duration_ms = models.PositiveIntegerField(
@@ -78,6 +86,11 @@ class Identification(models.Model):
 
     def __str__(self) -> str:
         return f"identification {self.pk} ({self.status})"
+
+    @property
+    def short_id(self) -> str:
+        """Return the first 8 hex digits of the public id: what pages name the identification by."""
+        return self.public_id.hex[:8]
 
     @property
     def is_finished(self) -> bool:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -54,7 +55,8 @@ def run_identification(identification_id: int) -> str:
             logger.info("identification %s was deleted before it ran", identification_id)
             return "gone"
         version, predictor = _model_for(identification)
-        others = claim_batch(identification, version)
+        if identification.deliveries <= 1:  # a redelivery after its worker died runs alone
+            others = claim_batch(identification, version)
         outcomes = _answer([identification_id, *others], version, predictor)
     except PermanentFailure as exc:  # the model cannot be loaded: nothing else was claimed
         mark_failed(identification_id, str(exc))
@@ -75,15 +77,49 @@ def run_identification(identification_id: int) -> str:
 
 
 def claim(identification_id: int) -> bool:
-    """Mark the identification running in this process; False when it is finished or another process has it."""
+    """Mark the identification running in this process; False when it is finished or another process has it.
+
+    Each claim counts a delivery; one whose worker died RECOGNITION_MAX_DELIVERIES times (a photo that kills
+    workers) is failed with a message instead of being run again.
+    """
     me = claimant()
     mine = Q(status=Identification.Status.PENDING) | Q(status=Identification.Status.RUNNING, worker=me)
     if _take(Identification.objects.filter(mine, pk=identification_id), me):
         return True
-    # redelivered after the pool process of this worker that held it died (killed, or over the hard time limit)
-    running = Identification.objects.filter(pk=identification_id, status=Identification.Status.RUNNING)
-    holder = running.values_list("worker", flat=True).first()
-    return holder is not None and held_by_a_dead_sibling(holder) and bool(_take(running.filter(worker=holder), me))
+    # redelivered after the pool process of this worker that held it died (killed, or over the hard time limit),
+    # or one at its delivery limit
+    row = Identification.objects.filter(pk=identification_id).values_list("status", "worker").first()
+    if row is None:
+        return False
+    status, holder = row
+    if status == Identification.Status.RUNNING and holder != me and not held_by_a_dead_sibling(holder):
+        return False
+    if status not in (Identification.Status.PENDING, Identification.Status.RUNNING):
+        return False
+    held = Identification.objects.filter(pk=identification_id, status=status, worker=holder)
+    if status == Identification.Status.RUNNING and _take(held, me):
+        return True
+    fail_exhausted(held)
+    return False
+
+
+def fail_exhausted(rows: QuerySet[Identification]) -> int:
+    """Fail those of ``rows`` whose workers died RECOGNITION_MAX_DELIVERIES times running them; return how many."""
+    limit = settings.RECOGNITION_MAX_DELIVERIES
+    failed = rows.filter(deliveries__gte=limit).update(
+        status=Identification.Status.FAILED, error=too_many_deliveries(limit), worker="", finished=timezone.now()
+    )
+    if failed:
+        logger.warning("%d identification(s) failed: their worker stopped %d times while running them", failed, limit)
+    return failed
+
+
+def too_many_deliveries(limit: int) -> str:
+    """Return the message an identification that stopped its worker ``limit`` times is failed with."""
+    return (
+        f"the worker stopped {limit} times while running this identification, so it is not run again: "
+        "send other photos of the plant (ordinary photos, not very long or very large images)"
+    )
 
 
 def claim_batch(identification: Identification, version) -> list[int]:
@@ -112,7 +148,8 @@ def _claim_waiting(version, room: int) -> tuple[list[int], int]:
     if version.is_active:
         same_model |= Q(model_version__isnull=True)  # these run on the active version
     waiting = (
-        Identification.objects.filter(same_model, status=Identification.Status.PENDING)
+        # one whose worker died before runs alone: a photo that kills workers takes no one else with it
+        Identification.objects.filter(same_model, status=Identification.Status.PENDING, deliveries=0)
         .annotate(photo_count=Count("photos"))
         .filter(photo_count__gt=0, photo_count__lte=room)
         .order_by("created", "pk")
@@ -137,14 +174,17 @@ def _claim_waiting(version, room: int) -> tuple[list[int], int]:
 
 
 def _take(rows, me: str) -> int:
-    return rows.update(status=Identification.Status.RUNNING, started=timezone.now(), worker=me)
+    return rows.filter(deliveries__lt=settings.RECOGNITION_MAX_DELIVERIES).update(
+        status=Identification.Status.RUNNING, started=timezone.now(), worker=me, deliveries=F("deliveries") + 1
+    )
 
 
 def release(identification_ids: list[int], requeue: bool = False) -> None:
     """Give running identifications of this process back (pending again); ``requeue`` lets the sweeper queue them."""
     if not identification_ids:
         return
-    back = {"status": Identification.Status.PENDING, "worker": ""}
+    # given back, not lost with its worker: this claim does not count as a delivery
+    back = {"status": Identification.Status.PENDING, "worker": "", "deliveries": Greatest(F("deliveries") - 1, 0)}
     if requeue:  # their own messages may be gone already (dropped while this batch held them)
         back["queued"] = None
     try:

@@ -7,11 +7,14 @@ from . import species_list, views
 app_name = "recognition"
 urlpatterns = [
     path("identify/", views.identify, name="identify"),
-    path("identifications/<int:pk>/", views.detail, name="detail"),
-    path("identifications/<int:pk>/status/", views.status, name="status"),
-    path("identifications/<int:pk>/photos/<int:photo_pk>/<str:kind>/", views.photo, name="photo"),
-    path("identifications/<int:pk>/feedback/", views.feedback, name="feedback"),
-    path("identifications/<int:pk>/delete/", views.delete, name="delete"),
+    path("identifications/<uuid:public_id>/", views.detail, name="detail"),
+    path("identifications/<uuid:public_id>/status/", views.status, name="status"),
+    path("identifications/<uuid:public_id>/photos/<int:photo_pk>/<str:kind>/", views.photo, name="photo"),
+    path("identifications/<uuid:public_id>/feedback/", views.feedback, name="feedback"),
+    path("identifications/<uuid:public_id>/delete/", views.delete, name="delete"),
+    # the numbered URLs of before, kept by bookmarks: redirected for their owner
+    path("identifications/<int:pk>/", views.numbered, name="numbered"),
+    path("identifications/<int:pk>/<path:rest>", views.numbered, name="numbered_page"),
     path("history/", views.history, name="history"),
     path("history/export/<str:fmt>/", views.history_export, name="history_export"),
     path("species/", species_list.species, name="species"),

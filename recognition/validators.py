@@ -113,6 +113,16 @@ def _upright_size(image: Image.Image) -> tuple[int, int]:
 def _check_pixels(image: Image.Image, name: str) -> None:
     if image.width * image.height > settings.RECOGNITION_MAX_PIXELS:
         raise _too_many_pixels(name)
+    limit = settings.RECOGNITION_MAX_ASPECT_RATIO
+    if max(image.size) > limit * max(min(image.size), 1):
+        raise ValidationError(
+            _(
+                "%(name)s is %(width)d x %(height)d pixels, longer than %(limit)g times its width or height; "
+                "send a photo no narrower than 1:%(limit)g (crop it closer to the plant)."
+            )
+            % {"name": name, "width": image.width, "height": image.height, "limit": limit},
+            code="aspect_ratio",
+        )
 
 
 def _too_many_pixels(name: str) -> ValidationError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -69,7 +71,7 @@ def identify(request: HttpRequest) -> HttpResponse:
             messages.error(request, message)
             status = 503
         else:
-            url = reverse("recognition:detail", args=[identification.pk])
+            url = reverse("recognition:detail", args=[identification.public_id])
             return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
     elif request.method == "POST":
         if _wants_json(request):
@@ -96,9 +98,11 @@ def upload_throttled_message(wait: float | None) -> str:
     }
 
 
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Show one identification: live status, then the ranked candidates, photos and feedback form."""
-    identification = get_object_or_404(own_identifications(request.user).select_related("model_version"), pk=pk)
+    identification = get_object_or_404(
+        own_identifications(request.user).select_related("model_version"), public_id=public_id
+    )
     candidates = shown_candidates(identification.candidates.all())
     form = FeedbackForm(
         initial={
@@ -118,17 +122,29 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "recognition/detail.html", context)
 
 
-def status(request: HttpRequest, pk: int) -> JsonResponse:
+def status(request: HttpRequest, public_id: UUID) -> JsonResponse:
     """Return {"status", "error", "finished"} for the result page's polling script."""
-    identification = get_object_or_404(Identification, owner=request.user, pk=pk)
+    identification = get_object_or_404(Identification, owner=request.user, public_id=public_id)
     return JsonResponse(
         {"status": identification.status, "error": identification.error, "finished": identification.is_finished}
     )
 
 
-def photo(request: HttpRequest, pk: int, photo_pk: int, kind: str) -> FileResponse:
+def photo(request: HttpRequest, public_id: UUID, photo_pk: int, kind: str) -> FileResponse:
     """Serve a photo or its thumbnail to its owner only (404 for anyone else)."""
-    return photo_response(request.user, pk, photo_pk, kind)
+    identification = get_object_or_404(own_identifications(request.user).only("pk"), public_id=public_id)
+    return photo_response(request.user, identification.pk, photo_pk, kind)
+
+
+MAX_ROW_NUMBER = 2**63 - 1
+
+
+def numbered(request: HttpRequest, pk: int, rest: str = "") -> HttpResponse:
+    """Send an identification's old numbered URL (a bookmark) to its public-id URL: for its owner only, else 404."""
+    if pk > MAX_ROW_NUMBER:  # a number no database column holds: nothing there
+        raise Http404("no such identification")
+    identification = get_object_or_404(own_identifications(request.user).only("public_id"), pk=pk)
+    return redirect(f"{reverse('recognition:detail', args=[identification.public_id])}{rest}")
 
 
 def history(request: HttpRequest) -> HttpResponse:
@@ -149,18 +165,20 @@ def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
     queryset = search_species(own_identifications(request.user), query)
     queryset = queryset.select_related("model_version").prefetch_related("photos")
 
+    public_ids = dict(queryset.values_list("pk", "public_id"))
+
     def photo_url(photo: IdentificationPhoto) -> str:
         return request.build_absolute_uri(
-            reverse("recognition:photo", args=[photo.identification_id, photo.pk, "original"])
+            reverse("recognition:photo", args=[public_ids[photo.identification_id], photo.pk, "original"])
         )
 
     return history_download(queryset, fmt, photo_url)
 
 
 @require_http_methods(["GET", "POST"])
-def delete(request: HttpRequest, pk: int) -> HttpResponse:
+def delete(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Ask for confirmation (GET), then delete the identification and its files (POST)."""
-    identification = get_object_or_404(own_identifications(request.user), pk=pk)
+    identification = get_object_or_404(own_identifications(request.user), public_id=public_id)
     if request.method == "POST":
         services.delete_identification(identification)
         messages.success(request, _("The identification and its photos were deleted."))
@@ -169,9 +187,9 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Keep the user's confirmation or correction and go back to the result."""
-    identification = get_object_or_404(own_identifications(request.user), pk=pk)
+    identification = get_object_or_404(own_identifications(request.user), public_id=public_id)
     form = FeedbackForm(request.POST, labels=[c.label for c in identification.candidates.all()])
     if form.is_valid():
         data = form.cleaned_data
@@ -181,7 +199,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for error in form.non_field_errors():
             messages.error(request, error)
-    return redirect(reverse("recognition:detail", args=[pk]) + "#feedback")
+    return redirect(reverse("recognition:detail", args=[public_id]) + "#feedback")
 
 
 @require_http_methods(["GET", "POST"])

@@ -93,6 +93,9 @@ class TrainingRun:
         self.splits = resolve_splits(
             c.data, seed=c.seed, val_fraction=c.val_fraction, test_fraction=c.test_fraction, split_file=split_file
         )
+        # reference photos are shown to every user: only the data set's own photos, never --extra-data (users'
+        # feedback photos, kept under their consent and removed when it is withdrawn)
+        own_photos = {path for path, _ in self.splits.train}
         if c.extra_data:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
         # checked before training: a wrong --reject-data must not cost a whole run
@@ -106,8 +109,9 @@ class TrainingRun:
             species = load_species_file(c.species, self.splits.class_names, self.splits.species)
             self.splits = dataclasses.replace(self.splits, species=species)
         if self.context.is_main and c.reference_photos:
+            own_train = [(path, label) for path, label in self.splits.train if path in own_photos]
             write_reference_photos(
-                self.splits.train,
+                own_train,
                 len(self.splits.class_names),
                 self.out / REFERENCES,
                 c.reference_photos,

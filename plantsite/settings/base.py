@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
@@ -69,12 +70,16 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "ml",
     "recognition",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -85,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last: turns a locked-out login (the site's or the admin's) into plantsite.throttling.locked_out's page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "plantsite.urls"
@@ -105,6 +112,40 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- Browser policies ---------------------------------------------------------
+# Only the site's own scripts (files, or the one inline line of base.html with its per-request nonce), styles,
+# images (blob: for the previews of chosen photos, data: for Swagger UI's icons) and requests.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The powerful browser features no page uses, switched off for this site and anything it could embed.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 # --- Database ----------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
@@ -130,6 +171,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+
+# --- Limits on guessing ------------------------------------------------------
+# django-axes counts failed logins (the site's and the admin's) per account and per address, in the database:
+# after LOGIN_FAILURE_LIMIT of either, logins from that address or to that account answer 429 for the lock time.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = _whole_number("LOGIN_FAILURE_LIMIT", 5, 1, "failed logins")
+AXES_COOLOFF_TIME = timedelta(minutes=_whole_number("LOGIN_LOCKOUT_MINUTES", 15, 1, "minutes"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "plantsite.throttling.locked_out"
+AXES_CLIENT_IP_CALLABLE = "plantsite.throttling.client_address"
+AXES_VERBOSE = False
+# How many reverse proxies in front of gunicorn add to X-Forwarded-For (0: the client connects directly).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# Sign-up and password-reset requests, per client address and per e-mail address (DRF rate syntax).
+ACCOUNTS_SIGNUP_RATE = env("ACCOUNTS_SIGNUP_RATE", default="5/hour")
+ACCOUNTS_PASSWORD_RESET_RATE = env("ACCOUNTS_PASSWORD_RESET_RATE", default="5/hour")
 
 # --- E-mail (password reset) -------------------------------------------------
 # The console backend by default: `make run` prints each message, reset links included, to its log.
@@ -236,6 +294,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
+# /health/ answers only {"status"} to anonymous callers; staff, or a monitor sending this value in the
+# X-Health-Token header, also get each part's state (model name, worker count, error text). Empty: staff only.
+HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
+
 # --- Recognition -------------------------------------------------------------
 # An operator override of each model's own acceptance threshold (fitted on its val split when it was
 # trained or calibrated): below this calibrated top probability a result is "no match". Unset: the model's.
@@ -249,6 +311,16 @@ RECOGNITION_MAX_UPLOAD_BYTES = env.int("RECOGNITION_MAX_UPLOAD_MB", default=20) 
 # Larger images are refused before decoding (decompression bombs).
 RECOGNITION_MAX_PIXELS = env.int("RECOGNITION_MAX_PIXELS", default=50_000_000)
 RECOGNITION_MAX_FILES = env.int("RECOGNITION_MAX_FILES", default=5)
+# Photos longer than this many times their width (or wider than this many times their height) are refused:
+# a 1 x 6000 PNG of 110 bytes would otherwise be scaled to a strip of millions of pixels in the worker.
+RECOGNITION_MAX_ASPECT_RATIO = env.float("RECOGNITION_MAX_ASPECT_RATIO", default=10.0)
+if RECOGNITION_MAX_ASPECT_RATIO < 1:
+    raise ImproperlyConfigured(
+        f"RECOGNITION_MAX_ASPECT_RATIO={RECOGNITION_MAX_ASPECT_RATIO}: give the longest side over the shortest, 1 or more"
+    )
+# A worker that dies while running an identification (killed, out of memory) never reports: the identification
+# is claimed again, at most this many times in all, then failed with a message instead of stopping workers forever.
+RECOGNITION_MAX_DELIVERIES = _whole_number("RECOGNITION_MAX_DELIVERIES", 3, 1, "deliveries")
 RECOGNITION_TOP_K = env.int("RECOGNITION_TOP_K", default=5)
 RECOGNITION_TTA = env.bool("RECOGNITION_TTA", default=False)
 # How workers run the active model: torch (its checkpoint), onnx or onnx-int8 (files written by
@@ -260,8 +332,8 @@ RECOGNITION_PAGE_SIZE = env.int("RECOGNITION_PAGE_SIZE", default=20)
 RECOGNITION_THUMBNAIL_PX = env.int("RECOGNITION_THUMBNAIL_PX", default=320)
 RECOGNITION_UPLOAD_RATE = env("RECOGNITION_UPLOAD_RATE", default="120/hour")
 # The Pl@ntNet-compatible /v2/identify answers synchronously: it waits this long for the
-# worker, then answers 504 with the identification's URL (the work still finishes). Keep it
-# under gunicorn's worker timeout (30 s by default), or gunicorn kills the waiting worker.
+# worker, then answers 504 with the identification's URL (the work still finishes). Under gunicorn's sync
+# workers keep it below their timeout (30 s by default); `make run` uses gthread, whose workers keep beating.
 RECOGNITION_PLANTNET_WAIT_SECONDS = env.float("RECOGNITION_PLANTNET_WAIT_SECONDS", default=25.0)
 # Browser apps on these origins (https://app.example.org) may call /v2/ (CORS, preflight included); none by default.
 CORS_ALLOWED_ORIGINS = env.list("RECOGNITION_CORS_ORIGINS", default=[])
@@ -275,6 +347,8 @@ RECOGNITION_REMOTE_IMAGE_TIMEOUT_SECONDS = env.float("RECOGNITION_REMOTE_IMAGE_T
 RECOGNITION_REMOTE_IMAGE_PRIVATE_HOSTS: list[str] = []
 # How long the signed image URLs in /v2/ answers (related images, query.images) open without a key.
 RECOGNITION_IMAGE_URL_SECONDS = env.int("RECOGNITION_IMAGE_URL_SECONDS", default=24 * 3600)
+# How many /v2/identify requests of one user may wait for the worker at once; one more is answered 429 at once.
+RECOGNITION_PLANTNET_WAITS_PER_USER = _whole_number("RECOGNITION_PLANTNET_WAITS_PER_USER", 2, 1, "requests")
 RECOGNITION_PLANTNET_MAX_REQUEST_BYTES = env.int("RECOGNITION_PLANTNET_MAX_REQUEST_MB", default=50) * 1024 * 1024
 # The database is the source of truth for what must run: every worker sweeps it this often
 # and re-queues identifications that were never queued (broker down at upload time), that

@@ -30,3 +30,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5)
 }
 WHITENOISE_USE_FINDERS = True
+
+# Every test client posts from 127.0.0.1: the account throttles' own tests set their rates and addresses.
+ACCOUNTS_SIGNUP_RATE = env("ACCOUNTS_SIGNUP_RATE", default="10000/hour")
+ACCOUNTS_PASSWORD_RESET_RATE = env("ACCOUNTS_PASSWORD_RESET_RATE", default="10000/hour")

@@ -13,11 +13,12 @@ from .plantnet_routes import (
     openapi_schema,
     unknown_route,
 )
-from .plantnet_views import IdentifyView, ProjectsView
+from .plantnet_views import ProjectsView
+from .plantnet_waits import BoundedIdentifyView
 
 app_name = "plantnet"
 urlpatterns = [
-    re_path(r"^identify/(?P<project>[-\w]+)/?$", IdentifyView.as_view(), name="identify"),
+    re_path(r"^identify/(?P<project>[-\w]+)/?$", BoundedIdentifyView.as_view(), name="identify"),
     re_path(r"^projects/?$", ProjectsView.as_view(), name="projects"),
     re_path(r"^projects/(?P<project>[-\w]+)/species/?$", ProjectSpeciesView.as_view(), name="project-species"),
     re_path(r"^species/?$", SpeciesView.as_view(), name="species"),

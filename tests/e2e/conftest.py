@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.e2e.pages import CSP_LISTENER
+
 CLASSES = [
     "bellis_perennis",
     "taraxacum_officinale",
@@ -49,6 +51,7 @@ def open_page(browser, live_server, screen: Screen, javascript: bool = True):
         has_touch=screen.phone,
         java_script_enabled=javascript,
     )
+    context.add_init_script(CSP_LISTENER)  # for tests.e2e.pages.csp_violations
     page = context.new_page()
     page.set_default_timeout(30_000)
     return page

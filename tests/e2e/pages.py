@@ -41,3 +41,19 @@ def serious_violations(page) -> list[str]:
         if violation["impact"] in IMPACTS_THAT_FAIL
         for node in violation["nodes"]
     ]
+
+
+# Added to every page before its own scripts run: keeps what the Content-Security-Policy refused.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__cspViolations.push(event.violatedDirective + " refused " + (event.blockedURI || "inline") +
+    " at line " + event.lineNumber);
+});
+"""
+
+
+def csp_violations(page) -> list[str]:
+    """Return what the page's Content-Security-Policy refused since it loaded (needs CSP_LISTENER)."""
+    page.wait_for_load_state("networkidle")
+    return [f"{page.url}: {line}" for line in page.evaluate("window.__cspViolations || []")]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ALL_SCREENS, Screen, open_page, stored_identification
-from tests.e2e.pages import log_out, serious_violations, sign_up
+from tests.e2e.conftest import ALL_SCREENS, DESKTOP_EN, Screen, open_page, stored_identification
+from tests.e2e.pages import csp_violations, log_out, serious_violations, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,17 +17,17 @@ def signed_in_pages(done, pending, no_match) -> list[str]:
     return [
         "/",
         "/identify/",
-        f"/identifications/{done.pk}/",
-        f"/identifications/{pending.pk}/",
-        f"/identifications/{no_match.pk}/",
-        f"/identifications/{done.pk}/delete/",
+        f"/identifications/{done.public_id}/",
+        f"/identifications/{pending.public_id}/",
+        f"/identifications/{no_match.public_id}/",
+        f"/identifications/{done.public_id}/delete/",
         "/history/",
         "/species/",
         "/api-token/",
         "/accounts/",
         "/accounts/password/",
         "/accounts/delete/",
-        "/identifications/999999/",
+        "/identifications/00000000-0000-4000-8000-000000000000/",
     ]
 
 
@@ -95,3 +95,10 @@ def test_every_page_fits_a_360_px_phone(browser, live_server, screen, six_class_
         browser, live_server, screen, six_class_model, django_user_model, tmp_path, horizontal_overflow
     )
     assert overflows == [], "\n".join(overflows)
+
+
+def test_no_page_breaks_its_content_security_policy(browser, live_server, six_class_model, django_user_model, tmp_path):
+    refused = visit_every_page(
+        browser, live_server, DESKTOP_EN, six_class_model, django_user_model, tmp_path, csp_violations
+    )
+    assert refused == [], "\n".join(refused)

@@ -83,7 +83,7 @@ def test_three_camera_shots_add_up_and_one_can_be_removed(screen_page, six_class
     assert [chosen(page).nth(i).locator("select").input_value() for i in range(2)] == ["leaf", "bark"]
 
     page.click("#identify-button")
-    page.wait_for_url(re.compile(r"/identifications/\d+/$"))
+    page.wait_for_url(re.compile(r"/identifications/[0-9a-f-]{36}/$"))
     identification = Identification.objects.get()
     assert list(identification.photos.values_list("organ", flat=True)) == ["leaf", "bark"]
 
@@ -137,7 +137,7 @@ def test_the_answer_renders_in_place_announced_and_focused(screen_page, six_clas
     page.goto("/identify/")
     page.set_input_files("#id_images", str(make_photos(tmp_path, 1)[0]))
     page.click("#identify-button")
-    page.wait_for_url(re.compile(r"/identifications/\d+/$"))
+    page.wait_for_url(re.compile(r"/identifications/[0-9a-f-]{36}/$"))
     page.evaluate("window.stillTheSamePage = true")
 
     page.locator("#result[data-status=done]").wait_for(timeout=120_000)
@@ -161,7 +161,7 @@ def test_without_javascript_the_plain_form_and_a_refreshing_page_give_the_answer
         page.set_input_files("#id_images", [str(path) for path in make_photos(tmp_path, 2)])
         page.select_option("#organ-select", "leaf")
         page.click("#identify-button")
-        page.wait_for_url(re.compile(r"/identifications/\d+/$"))
+        page.wait_for_url(re.compile(r"/identifications/[0-9a-f-]{36}/$"))
         page.locator("#result[data-status=done]").wait_for(timeout=120_000)  # the page refreshes itself
         assert page.locator("a.candidate-name").count() == 5
     finally:

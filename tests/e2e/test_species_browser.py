@@ -25,7 +25,7 @@ def result_page(browser, live_server, screen, version, django_user_model, userna
     sign_up(page, username, f"{username}@example.org", "Binomial-Names-1753")
     owner = django_user_model.objects.get(username=username)
     identification = stored_identification(owner, [(200, 40, 60)], answer=ANSWER, version=version)
-    page.goto(f"/identifications/{identification.pk}/")
+    page.goto(f"/identifications/{identification.public_id}/")
     return page
 
 

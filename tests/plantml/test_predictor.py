@@ -83,3 +83,17 @@ def test_open_image_decodes_a_photo_at_about_the_model_size(tiny_checkpoint, tmp
     _image((90, 120, 30), size=1000).save(tmp_path / "photo.jpg")
     image = predictor.open_image(tmp_path / "photo.jpg")
     assert predictor.decode_side <= min(image.size) < 2 * predictor.decode_side
+
+
+def test_open_image_crops_a_one_by_six_thousand_strip_before_the_model_resizes_it(tiny_checkpoint, tmp_path):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    Image.new("RGB", (1, 6000), (90, 120, 30)).save(tmp_path / "strip.png")
+    image = predictor.open_image(tmp_path / "strip.png")
+    assert image.size == (1, 2)
+    assert predictor.transform(image).shape[-2:] == (64, 64)
+
+
+def test_open_image_keeps_a_photo_within_twice_as_long_as_wide_whole(tiny_checkpoint, tmp_path):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    Image.new("RGB", (200, 100), (90, 120, 30)).save(tmp_path / "wide.png")
+    assert predictor.open_image(tmp_path / "wide.png").size == (200, 100)

@@ -6,8 +6,10 @@ import json
 
 import pytest
 import torch
+from PIL import Image
 
 from plantml.checkpoint import load_checkpoint
+from plantml.data import add_extra_training_data, resolve_splits
 from plantml.predictor import Predictor
 from plantml.training import recipes
 from plantml.training.config import resolve_config
@@ -116,3 +118,21 @@ def test_resume_refuses_a_checkpoint_without_training_state(run_dir, image_tree,
 
     with pytest.raises(CheckpointError, match="resume from RUN_DIR/last.pt"):
         train(_config(image_tree, tmp_path, resume=run_dir / "best.pt"))
+
+
+def test_reference_photos_come_only_from_the_data_sets_own_training_photos(image_tree, tmp_path):
+    extra = tmp_path / "feedback"
+    for name in ("rosa", "tulipa"):  # a class both have, and one only the users' feedback photos have
+        (extra / name).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (40, 40), (255, 255, 255)).save(extra / name / f"user_{i}.jpg")
+    output = tmp_path / "run"
+    train(_config(image_tree, output, extra_data=[extra], reference_photos=20, epochs=1, head_epochs=0))
+    own = resolve_splits(image_tree, seed=3, val_fraction=0.15, test_fraction=0.15)
+    classes = add_extra_training_data(own, [extra]).class_names
+    references = output / "references"
+    assert not (references / str(classes.index("tulipa"))).exists()
+    rosa = sorted((references / str(classes.index("rosa"))).glob("*.jpg"))
+    own_rosa = [path for path, _ in own.train if path.parent.name == "rosa"]
+    assert len(rosa) == len(own_rosa)
+    assert all(Image.open(p).convert("L").getextrema()[0] < 250 for p in rosa)  # none is a white feedback photo

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 STRONG = "Fern-Leaf-2024!"
 
 
-def signup(client, username="alice", email="alice@example.org", password1=STRONG, password2=STRONG):
+def signup(client, username="alice", email="alice@example.org", password1=STRONG, password2=STRONG, **extra):
     return client.post(
         reverse("signup"),
         {"username": username, "email": email, "password1": password1, "password2": password2},
+        **extra,
     )
 
 
@@ -84,7 +88,7 @@ def test_password_change_then_login_with_new_password(client, django_user_model)
     )
     assert response.status_code == 302
     client.logout()
-    assert client.login(username="bob", password=new)
+    assert client.login(request=HttpRequest(), username="bob", password=new)  # django-axes needs a request
 
 
 def test_password_change_rejects_wrong_old_password(client, django_user_model):
@@ -114,7 +118,7 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(client, django_use
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(1)
     form = client.get(link, follow=True)  # Django swaps the token for a session and redirects
     client.post(form.redirect_chain[-1][0], {"new_password1": "New-Frond-5150", "new_password2": "New-Frond-5150"})
-    assert client.login(username="alice", password="New-Frond-5150")
+    assert client.login(request=HttpRequest(), username="alice", password="New-Frond-5150")
 
 
 def test_a_used_password_reset_link_sets_no_password_again(client, django_user_model, mailoutbox):
@@ -180,3 +184,68 @@ def test_a_signed_in_user_still_goes_to_a_safe_next_page(client, django_user_mod
     client.force_login(django_user_model.objects.create_user("alice", "alice@example.org", STRONG))
     response = client.get(reverse("login"), {"next": "/history/"})
     assert response.status_code == 302 and response["Location"] == "/history/"
+
+
+def _address() -> str:
+    """A documentation address of this test's own (throttles count per address in the shared cache)."""
+    return f"2001:db8::{uuid.uuid4().hex[:4]}"
+
+
+def _login(client, username: str, password: str, address: str, url: str = "/accounts/login/"):
+    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_after_the_failure_limit_the_account_is_locked_even_from_new_addresses(client, django_user_model, settings):
+    django_user_model.objects.create_user("bob", "b@example.org", STRONG)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "bob", "wrong-guess", _address())
+    response = _login(client, "bob", STRONG, _address())
+    assert response.status_code == 429 and response["Retry-After"] == "900"
+    assert "try again in 15 minutes" in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_after_the_failure_limit_an_address_is_locked_for_every_account(client, django_user_model, settings):
+    django_user_model.objects.create_user("carol", "c@example.org", STRONG)
+    address = _address()
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, f"guess{number}", "wrong-guess", address)
+    response = _login(client, "carol", STRONG, address)
+    assert response.status_code == 429 and "try again in 15 minutes" in response.content.decode()
+    assert _login(client, "carol", STRONG, _address()).status_code == 302  # from elsewhere carol logs in
+
+
+def test_the_admin_login_is_locked_after_the_failure_limit(client, django_user_model, settings):
+    django_user_model.objects.create_superuser("root", "r@example.org", STRONG)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "root", "wrong-guess", _address(), url="/admin/login/")
+    response = _login(client, "root", STRONG, _address(), url="/admin/login/")
+    assert response.status_code == 429 and "try again in 15 minutes" in response.content.decode()
+
+
+def test_sign_ups_from_one_address_beyond_the_rate_wait_with_when_to_try_again(client, settings):
+    settings.ACCOUNTS_SIGNUP_RATE = "2/hour"
+    address = _address()
+    for name in ("ann", "ben"):
+        email = f"{name}-{uuid.uuid4().hex[:8]}@example.org"
+        assert signup(client, username=name, email=email, REMOTE_ADDR=address).status_code == 302
+        client.logout()
+    response = signup(client, username="cat", email=f"cat-{uuid.uuid4().hex[:8]}@example.org", REMOTE_ADDR=address)
+    assert response.status_code == 429
+    assert "Too many sign-ups" in response.content.decode() and "try again in 60 minutes" in response.content.decode()
+    assert not get_user_model().objects.filter(username="cat").exists()
+
+
+def test_password_resets_for_one_email_address_beyond_the_rate_send_no_mail(
+    client, django_user_model, settings, mailoutbox
+):
+    settings.ACCOUNTS_PASSWORD_RESET_RATE = "2/hour"
+    email = f"alice-{uuid.uuid4().hex[:8]}@example.org"  # counted in the shared cache: this test's own
+    django_user_model.objects.create_user("alice", email, STRONG)
+    statuses = [
+        client.post(reverse("password_reset"), {"email": email.upper()}, REMOTE_ADDR=_address()).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [302, 302, 429] and len(mailoutbox) == 2
+    response = client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=_address())
+    assert response.status_code == 429 and "try again in 60 minutes" in response.content.decode()

@@ -12,10 +12,18 @@ from tests.recognition.conftest import active_model  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+TOKEN = "monitor-7c1e0f"
+
+
+@pytest.fixture(autouse=True)
+def _health_token(settings):
+    settings.HEALTH_TOKEN = TOKEN
+
+
 def _health(client, expected_status: int, timeout: float = 0.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        response = client.get("/health/")
+        response = client.get("/health/", headers={"X-Health-Token": TOKEN})
         if response.status_code == expected_status or time.monotonic() >= deadline:
             break
         time.sleep(0.3)
@@ -47,3 +55,25 @@ def test_a_missing_model_file_is_503_naming_the_file(client, active_model):  # n
     Path(active_model.checkpoint_path).unlink()
     checks = _health(client, 503)
     assert checks["model"]["ok"] is False and "is missing" in checks["model"]["error"]
+
+
+def test_an_anonymous_caller_gets_only_the_status(client, active_model):  # noqa: F811
+    response = client.get("/health/")
+    assert response.status_code == 503  # no worker runs here
+    assert response.json() == {"status": "unavailable"}
+    assert active_model.name not in response.content.decode()
+
+
+def test_a_wrong_token_gets_only_the_status(client, active_model):  # noqa: F811
+    assert client.get("/health/", headers={"X-Health-Token": "guess"}).json() == {"status": "unavailable"}
+
+
+def test_staff_get_each_parts_details(client, active_model, django_user_model):  # noqa: F811
+    client.force_login(django_user_model.objects.create_user("ops", "ops@example.org", "x", is_staff=True))
+    checks = client.get("/health/").json()["checks"]
+    assert checks["model"] == {"ok": True, "name": active_model.name}
+
+
+def test_a_signed_in_user_who_is_not_staff_gets_only_the_status(client, active_model, django_user_model):  # noqa: F811
+    client.force_login(django_user_model.objects.create_user("ivy", "ivy@example.org", "x"))
+    assert "checks" not in client.get("/health/").json()

@@ -8,10 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
+from PIL import Image
 
+from bench.service import RunningService
 from plantsite.processes import descendants
 
 from .conftest import ROOT, free_port
@@ -76,3 +80,47 @@ def test_the_launcher_gives_up_on_a_worker_that_keeps_exiting(tmp_path, caplog):
         launcher.stop(timeout=5)
     assert len(child.restarts) == 5, "gave up after the wrong number of restarts"
     assert "celery worker keeps exiting (status 3); stopping the service" in caplog.text
+
+
+@pytest.mark.timeout(600)
+def test_health_answers_at_once_while_two_plantnet_requests_wait_for_a_busy_worker(
+    tmp_path, tiny_checkpoint, monkeypatch
+):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    hold = tmp_path / "hold"  # tests.recognition.held_worker_settings: the worker's forward passes wait
+    hold.mkdir()
+    (hold / "hold").touch()
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.recognition.held_worker_settings",
+        "PLANTSITE_TEST_HOLD_DIR": str(hold),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "RECOGNITION_PLANTNET_WAIT_SECONDS": "25",
+    }
+    service = RunningService(tmp_path / "service", tiny_checkpoint, env=env).start()  # 2 gunicorn workers
+    photo = tmp_path / "leaf.jpg"
+    Image.new("RGB", (96, 80), (40, 150, 60)).save(photo)
+    key = service.session.headers["Authorization"].split()[-1]
+
+    def identify() -> int:
+        with open(photo, "rb") as handle:
+            files = {"images": ("leaf.jpg", handle, "image/jpeg")}
+            return requests.post(f"{service.url}/v2/identify/all?api-key={key}", files=files, timeout=90).status_code
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            waiting = [pool.submit(identify) for _ in range(2)]
+            deadline = time.monotonic() + 60
+            while not list(hold.glob("child-*")):  # the worker holds the first one in its forward pass
+                assert time.monotonic() < deadline, service.log()[-3000:]
+                time.sleep(0.2)
+            time.sleep(2)  # the second is stored and waiting too
+            started = time.monotonic()
+            health = requests.get(f"{service.url}/health/", timeout=60)
+            took = time.monotonic() - started
+            assert not any(request.done() for request in waiting)  # both still wait for the worker
+            (hold / "hold").unlink()
+            answered = [request.result() for request in waiting]
+    finally:
+        service.stop()
+    assert health.status_code == 200 and took < 3, f"/health/ took {took:.1f}s"
+    assert all(status in (200, 404) for status in answered), answered  # an answer (404: no match), not a 504

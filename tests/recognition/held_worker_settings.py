@@ -3,7 +3,8 @@
 While ``$PLANTSITE_TEST_HOLD_DIR/hold`` exists, each forward pass (``Predictor.outputs``, under
 ``predict``, ``predict_many`` and ``identify_many``) waits before running
 (each pool child that gets there writes ``child-<pid>`` first). With ``ignore-soft-limit`` there
-too it keeps waiting through the soft time limit, like a forward pass stuck in native code.
+too it keeps waiting through the soft time limit, like a forward pass stuck in native code. With
+``hold-width`` there (a number), only forward passes with a photo that many pixels wide wait: a poisoned photo.
 """
 
 import os
@@ -20,6 +21,9 @@ _forward = Predictor.outputs
 
 
 def _held_forward(self, images, *args, **kwargs):
+    width = HOLD_DIR / "hold-width"
+    if width.exists() and int(width.read_text()) not in {image.width for image in images}:
+        return _forward(self, images, *args, **kwargs)
     (HOLD_DIR / f"child-{os.getpid()}").touch()
     deadline = time.monotonic() + 120
     while (HOLD_DIR / "hold").exists() and time.monotonic() < deadline:

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from recognition.models import Identification
 from recognition.tokens import create_token
 
-from .conftest import photo_of, stored_files, upload, wait_until_finished
+from .conftest import image_bytes, photo_of, stored_files, upload, wait_until_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIST = "/api/identifications/"
@@ -68,6 +68,7 @@ def test_active_model_describes_the_live_version(api, active_model):
         ([], "at least one photo"),
         ([upload(b"", name="e.jpg")], "empty"),
         ([upload(b"plain text", name="t.jpg")], "not an image"),
+        ([upload(image_bytes("PNG", size=(1, 6000)), name="strip.png")], "1 x 6000 pixels"),
     ],
 )
 def test_bad_uploads_get_a_json_message_and_store_nothing(api, active_model, media_root, files, message):

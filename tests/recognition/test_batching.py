@@ -196,7 +196,9 @@ def test_a_soft_time_limit_fails_its_own_identification_and_the_rest_of_the_batc
     finally:
         worker.stop()
     assert failed.status == "failed" and failed.error == TOO_LONG
-    assert [identification.status for identification in answered] == ["done", "done"]
+    assert [identification.status for identification in answered] == ["done", "done"], [
+        (identification.pk, identification.error) for identification in answered
+    ]
 
 
 def test_a_hard_time_limit_fails_its_own_identification_and_the_rest_of_the_batch_is_answered(
@@ -218,4 +220,6 @@ def test_a_hard_time_limit_fails_its_own_identification_and_the_rest_of_the_batc
     finally:
         worker.stop()
     assert failed.status == "failed" and failed.error == TOO_LONG
-    assert [identification.status for identification in answered] == ["done", "done"]
+    assert [identification.status for identification in answered] == ["done", "done"], [
+        (identification.pk, identification.error) for identification in answered
+    ]

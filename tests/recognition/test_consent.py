@@ -24,17 +24,20 @@ def test_consent_is_off_by_default(user):
 
 
 def test_the_result_page_shows_the_consent_unchecked_beside_the_feedback(user_client, done):
-    html = user_client.get(f"/identifications/{done.pk}/").content.decode()
+    html = user_client.get(f"/identifications/{done.public_id}/").content.decode()
     form = html[html.index('id="feedback"') :]
     assert "Let confirmed photos improve the model" in form
     assert 'name="share" id="id_share" value="on">' in form  # not checked
 
 
 def test_feedback_with_the_box_ticked_records_consent_and_unticked_withdraws_it(user_client, user, done):
-    user_client.post(f"/identifications/{done.pk}/feedback/", {"label": "rosa_canina", "share": "on"})
+    user_client.post(f"/identifications/{done.public_id}/feedback/", {"label": "rosa_canina", "share": "on"})
     assert shares_confirmed_photos(user) is True
-    assert "checked" in user_client.get(f"/identifications/{done.pk}/").content.decode().split('id="id_share"')[1][:40]
-    user_client.post(f"/identifications/{done.pk}/feedback/", {"label": "rosa_canina"})
+    assert (
+        "checked"
+        in user_client.get(f"/identifications/{done.public_id}/").content.decode().split('id="id_share"')[1][:40]
+    )
+    user_client.post(f"/identifications/{done.public_id}/feedback/", {"label": "rosa_canina"})
     assert shares_confirmed_photos(user) is False
 
 

@@ -31,7 +31,7 @@ def _done(user, model) -> Identification:
 
 def _page(client, identification, language: str = "en") -> str:
     client.cookies["django_language"] = language
-    return client.get(reverse("recognition:detail", args=[identification.pk])).content.decode()
+    return client.get(reverse("recognition:detail", args=[identification.public_id])).content.decode()
 
 
 def test_the_result_page_shows_authorship_genus_and_family(user_client, user, species_model):

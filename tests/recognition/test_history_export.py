@@ -59,7 +59,8 @@ def test_csv_from_the_history_page_has_one_row_per_own_identification(user_clien
     assert by_id[confident.pk]["feedback"] == "Rosa canina"
     photo = confident.photos.get()
     assert (
-        by_id[confident.pk]["photos"] == f"http://testserver/identifications/{confident.pk}/photos/{photo.pk}/original/"
+        by_id[confident.pk]["photos"]
+        == f"http://testserver/identifications/{confident.public_id}/photos/{photo.pk}/original/"
     )
 
 

@@ -29,7 +29,7 @@ def victim(client, user, active_model, media_root):
 def test_pages_and_photo_urls_of_another_user_are_404(client, other_user, victim):
     client.force_login(other_user)
     photo = victim.photos.get()
-    pk = victim.pk
+    pk = victim.public_id
     for name, args in [
         ("detail", [pk]),
         ("status", [pk]),
@@ -41,6 +41,7 @@ def test_pages_and_photo_urls_of_another_user_are_404(client, other_user, victim
     assert client.post(reverse("recognition:delete", args=[pk])).status_code == 404
     assert client.post(reverse("recognition:feedback", args=[pk]), {"species": "Quercus robur"}).status_code == 404
     assert client.get(f"/media/{photo.file.name}").status_code == 404
+    assert client.get(f"/identifications/{victim.pk}/").status_code == 404  # the old numbered URL too
     assert "Rosa canina" not in client.get(reverse("recognition:history")).content.decode()
     victim.refresh_from_db()
     assert victim.feedback == "" and photo.file.storage.exists(photo.file.name)

@@ -18,8 +18,9 @@ from django.core.cache import cache
 from ml import versions
 from recognition.models import Identification
 from recognition.tokens import create_token
+from recognition.waits import wait_slot
 
-from .conftest import photo_of, set_threshold
+from .conftest import image_bytes, photo_of, set_threshold
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -236,6 +237,43 @@ def test_a_file_that_is_not_an_image_is_a_400_naming_it(live_server, key, active
     response = requests.post(f"{live_server.url}/v2/identify/all?api-key={key}", files=files, timeout=60)
     assert response.status_code == 400
     assert "notes.txt is not an image" in response.json()["message"]
+
+
+def test_a_one_by_six_thousand_png_is_a_400_that_names_the_shape(live_server, key, active_model):
+    files = [("images", ("strip.png", image_bytes("PNG", size=(1, 6000)), "image/png"))]
+    response = requests.post(f"{live_server.url}/v2/identify/all?api-key={key}", files=files, timeout=60)
+    assert response.status_code == 400
+    assert "1 x 6000 pixels" in response.json()["message"]
+    assert not Identification.objects.exists()
+
+
+def test_a_request_beyond_the_users_waiting_bound_is_a_429_at_once_storing_nothing(
+    live_server, key, user, active_model, settings
+):
+    settings.RECOGNITION_PLANTNET_WAITS_PER_USER = 1
+    settings.RECOGNITION_PLANTNET_WAIT_SECONDS = 12
+    files = [("images", ("leaf.jpg", jpeg((200, 30, 40)), "image/jpeg"))]
+    with wait_slot(user.pk, 12):  # one request of this user already waits for the worker
+        started = time.monotonic()
+        response = requests.post(f"{live_server.url}/v2/identify/all?api-key={key}", files=files, timeout=60)
+        took = time.monotonic() - started
+    assert response.status_code == 429 and took < 5
+    assert response.json()["error"] == "Too Many Requests" and "waiting" in response.json()["message"]
+    assert response.headers["Retry-After"] == "12"
+    assert not Identification.objects.exists()
+
+
+def test_once_the_waiting_request_is_answered_the_next_one_is_taken(live_server, key, user, active_model, settings):
+    settings.RECOGNITION_PLANTNET_WAITS_PER_USER = 1
+    settings.RECOGNITION_PLANTNET_WAIT_SECONDS = 1  # no worker needed: a 504 is an answer that took the slot
+    files = [("images", ("leaf.jpg", jpeg((200, 30, 40)), "image/jpeg"))]
+    with wait_slot(user.pk, 12):
+        pass
+    statuses = [
+        requests.post(f"{live_server.url}/v2/identify/all?api-key={key}", files=files, timeout=60).status_code
+        for _ in range(2)
+    ]
+    assert 429 not in statuses and Identification.objects.count() == 2
 
 
 def test_an_unknown_project_is_a_404_pointing_at_the_project_list(live_server, key, photos, active_model):

@@ -12,6 +12,7 @@ from ml import runtime, versions
 from recognition import services
 from recognition.holders import WORKER_ID
 from recognition.models import Identification
+from recognition.pipeline import claim, release, too_many_deliveries
 from recognition.tasks import identify
 from recognition.validators import prepare_uploads
 
@@ -49,6 +50,27 @@ def test_a_redelivered_identification_a_dead_process_of_this_worker_held_is_resu
     Identification.objects.filter(pk=identification.pk).update(status="running", worker=f"{WORKER_ID}:{dead.pid}")
     assert identify.apply(args=[identification.pk]).get() == "done"
     assert identification.candidates.count() == 3
+
+
+def test_a_redelivery_after_its_holder_died_the_limit_times_fails_it_with_the_message(user, active_model, settings):
+    identification = _create(user, (10, 120, 200))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    Identification.objects.filter(pk=identification.pk).update(
+        status="running", worker=f"{WORKER_ID}:{dead.pid}", deliveries=settings.RECOGNITION_MAX_DELIVERIES
+    )
+    assert identify.apply(args=[identification.pk]).get() == "failed"
+    identification.refresh_from_db()
+    assert identification.status == "failed" and identification.error == too_many_deliveries(3)
+    assert identification.candidates.count() == 0
+
+
+def test_a_claim_given_back_cleanly_does_not_count_as_a_delivery(user, active_model):
+    identification = _create(user, (10, 120, 200))
+    assert claim(identification.pk)
+    release([identification.pk])
+    identification.refresh_from_db()
+    assert (identification.status, identification.deliveries) == ("pending", 0)
 
 
 def test_a_message_for_an_identification_a_live_process_of_this_worker_holds_is_dropped(user, active_model):

@@ -130,6 +130,21 @@ def test_a_decompression_bomb_is_refused_before_decoding():
     assert "too many pixels" in _message([upload(_png_header_only(60_000, 60_000), name="bomb.png")])
 
 
+def test_a_one_by_six_thousand_png_is_refused_for_its_shape_with_the_limit():
+    message = _message([upload(image_bytes("PNG", size=(1, 6000)), name="strip.png")])
+    assert "strip.png is 1 x 6000 pixels" in message and "1:10" in message
+
+
+def test_a_photo_at_exactly_the_aspect_limit_is_accepted():
+    [photo] = prepare_uploads([upload(image_bytes("PNG", size=(300, 30)), name="wide.png")])
+    assert (photo.width, photo.height) == (300, 30)
+
+
+def test_the_aspect_limit_follows_its_setting(settings):
+    settings.RECOGNITION_MAX_ASPECT_RATIO = 2
+    assert "1:2" in _message([upload(image_bytes("PNG", size=(90, 30)), name="wide.png")])
+
+
 def test_one_bad_file_rejects_the_whole_upload_with_its_name():
     message = _message([upload(), upload(b"nope", name="second.jpg")])
     assert "second.jpg" in message

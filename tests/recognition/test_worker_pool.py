@@ -12,6 +12,7 @@ import pytest
 from bench.worker_process import WorkerProcess, worker_env
 from plantsite.celery import app
 from recognition import services
+from recognition.pipeline import too_many_deliveries
 from recognition.tasks import identify
 from recognition.validators import prepare_uploads
 
@@ -104,3 +105,43 @@ def test_a_pool_child_killed_mid_task_is_replaced_and_the_task_runs_again(user, 
     assert finished.status == "done", finished.error
     assert finished.candidates.count() == 3
     assert len(_children_seen(hold, at_least=2)) == 2  # a new child ran the redelivered task
+
+
+def _next_child(hold: Path, seen: set[int], timeout: float = 90.0) -> int:
+    """Return the pid of a pool child that reached the model and is not in ``seen``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = {int(p.name.split("-")[1]) for p in hold.glob("child-*")} - seen
+        if new:
+            return new.pop()
+        time.sleep(0.1)
+    raise AssertionError(f"no new pool child reached the model in {timeout:.0f}s")
+
+
+def test_a_photo_that_kills_its_worker_each_time_fails_after_the_delivery_limit_while_others_finish(
+    user, active_model, tmp_path, hold, settings
+):
+    (hold / "hold-width").write_text("80")  # only a forward pass with the 80 px photo waits, to be killed there
+    limit = settings.RECOGNITION_MAX_DELIVERIES
+    worker = _held_worker(tmp_path, hold)
+    killed: set[int] = set()
+    try:
+        poisoned = services.create_identification(user, prepare_uploads([photo_of((180, 60, 200), size=80)]))
+        others = []
+        for _ in range(limit):
+            child = _next_child(hold, killed)
+            if not others:  # queued while the poisoned one holds the worker: some may be redelivered beside it
+                others = [
+                    services.create_identification(user, prepare_uploads([photo_of(color)])).pk
+                    for color in ((40, 160, 90), (200, 200, 40))
+                ]
+            os.kill(child, signal.SIGKILL)
+            killed.add(child)
+        failed = wait_until_finished(poisoned.pk, timeout=90)
+        finished = [wait_until_finished(pk, timeout=90) for pk in others]
+        assert worker.process.poll() is None
+    finally:
+        worker.stop()
+    assert failed.status == "failed" and failed.error == too_many_deliveries(limit)
+    assert failed.deliveries == limit
+    assert [o.status for o in finished] == ["done", "done"], [o.error for o in finished]
