@@ -34,6 +34,12 @@ class CalibrateConfig:
         group="data",
         check=existing_dir("pass a folder of photos of things that are not plants"),
     )
+    unknown_data: Path | None = option(
+        help="a folder of photos of plants the model must not claim (species folders or loose photos): fits the "
+        "'not a species this model knows' probe and counts as plants for the 'not a plant' probe (optional)",
+        group="data",
+        check=existing_dir("pass a folder of photos (or species folders) of plants outside the model's classes"),
+    )
     accept_rate: float = option(
         DEFAULT_ACCEPT_RATE,
         "share of val photos the threshold accepts as identified",

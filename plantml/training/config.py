@@ -25,6 +25,7 @@ from plantml.options import (
 from plantml.species import SPECIES_FILE_HELP
 
 from .amp import PRECISIONS
+from .other_class import UNKNOWN_TRAINING
 from .sampling import SAMPLING_MODES
 
 __all__ = ["ConfigError", "TrainConfig", "resolve_config", "save_config"]
@@ -60,6 +61,20 @@ class TrainConfig:
         help="a folder of photos that show no plant: fits the 'not a plant' probe (optional)",
         group="data",
         check=existing_dir("pass a folder of photos of things that are not plants"),
+    )
+    unknown_data: Path | None = option(
+        help="a folder of photos of plants the model must not claim (species folders or loose photos): fits the "
+        "'not a species this model knows' probe and counts as plants for the 'not a plant' probe (optional)",
+        group="data",
+        check=existing_dir("pass a folder of photos (or species folders) of plants outside the model's classes"),
+    )
+    unknown_training: str = option(
+        "other-class",
+        "how --unknown-data trains: other-class (one more class, 'other plant', never shown to users; its logit "
+        "lowers the score of plants outside the list) or none (calibration only: an 'other plant' logit fitted "
+        "beside the trained head)",
+        group="data",
+        choices=UNKNOWN_TRAINING,
     )
     holdout_classes: str = option(
         "",
