@@ -21,7 +21,8 @@ class Command(BaseCommand):
         "Calibrate a checkpoint or a registered model: fit the temperature (so shown probabilities are honest) and "
         "the acceptance threshold (so --accept-rate of val photos are identified) on the data's val split, and with "
         "--reject-data a probe that answers 'this does not look like a plant', and with --unknown-data (photos of "
-        "plants outside its classes) an 'other plant' class (never shown) that answers 'not a species this model knows'. Rewrites the file in place; "
+        "plants outside its classes) an 'other plant' class (never shown) that answers 'not a species this model "
+        "knows'. Rewrites the file in place; "
         "workers pick up a registered model's new calibration on their next identification."
     )
 
