@@ -85,8 +85,8 @@ def test_open_image_decodes_a_photo_at_about_the_model_size(tiny_checkpoint, tmp
     assert predictor.decode_side <= min(image.size) < 2 * predictor.decode_side
 
 
-def test_a_checkpoint_calibrated_before_the_species_probe_answers_as_before(tiny_checkpoint, tmp_path):
-    """A calibration record written before --unknown-data (no species_probe key) keeps the old rule: top x P(plant)."""
+def test_a_checkpoint_calibrated_before_the_other_plant_class_answers_as_before(tiny_checkpoint, tmp_path):
+    """A calibration record written before --unknown-data (no other_class key) keeps the old rule: top x P(plant)."""
     import torch
 
     from plantml.checkpoint import load_checkpoint, write_payload
