@@ -25,8 +25,8 @@ from .conftest import wait_until_finished
 # the module's training counts against its first test: allow it on a busy 2-core machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
-FIT_PHOTOS_PER_SPECIES = 6  # unknown-data photos linked per fitted species (keeps the training small)
-MEASURED_PER_SPECIES = 3  # photos measured per held-out species
+FIT_PHOTOS_PER_SPECIES = 2  # unknown-data photos linked per fitted species (keeps the training small)
+MEASURED_PER_SPECIES = 2  # photos measured per held-out species
 API_SPECIES = 8  # held-out species asked through the API (the first photo of each, spread over the list)
 API_KNOWN_PER_CLASS = 2  # known test photos asked through the API (the first of each class folder)
 # the small head-only model's bars on held-out species (bench/open_set.py measures the full-size figures)
