@@ -97,7 +97,8 @@ def load_onnx_predictor(path: str | Path) -> Predictor:
     calibration = predictor.calibration
     if (calibration.plant_probe or calibration.other_class) is not None and not module.has_features:
         logger.warning(
-            "%s was exported without pooled features, so its probes ('not a plant', unknown species) cannot answer: "
+            "%s was exported without pooled features, so 'not a plant' cannot be answered with it (nor its 'other "
+            "plant' class used): "
             "export it again with `manage.py models export NAME`",
             path,
         )
