@@ -94,9 +94,11 @@ def load_onnx_predictor(path: str | Path) -> Predictor:
     session = open_session(path)
     module = OnnxModule(session)
     predictor = Predictor(module, spec_of_session(session, path), device="cpu")
-    if predictor.calibration.plant_probe is not None and not module.has_features:
+    calibration = predictor.calibration
+    if (calibration.plant_probe or calibration.other_class) is not None and not module.has_features:
         logger.warning(
-            "%s was exported without pooled features, so 'not a plant' cannot be answered with it: "
+            "%s was exported without pooled features, so 'not a plant' cannot be answered with it (nor its 'other "
+            "plant' class used): "
             "export it again with `manage.py models export NAME`",
             path,
         )

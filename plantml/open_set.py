@@ -5,7 +5,12 @@ the probabilities a user sees honest; a threshold (fitted so that 95% of val pho
 the calibrated top probability decides *identified* or *no match*. With photos that show no plant, a
 logistic probe on the backbone's pooled features gives P(plant): the threshold then applies to the top
 probability times P(plant), and the probe tells "not a plant" apart from "not a species this model
-knows". No Django here.
+knows". With photos of plants the model must not claim (``--unknown-data``), those photos join the
+plant side of that probe, and an "other plant" class is added beside the model's own: one more logit, a
+linear function of the same features, fitted against the model's fixed class logits so that its softmax
+share is large on those photos and small on val photos. P(one of the model's species) is one minus that
+share, and the score is the product of the three. The extra class is never a candidate. A checkpoint
+stored before a probe existed has none, and its score is what it was. No Django here.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ NOT_A_PLANT, UNKNOWN_SPECIES = "not_a_plant", "unknown_species"
 DEFAULT_ACCEPT_RATE = 0.95
 LEGACY_THRESHOLD = 0.5  # for checkpoints trained before calibration existed
 ECE_BINS = 15
+OTHER_ROW = "other_class_row"  # checkpoint key of a trained "other plant" class: {"weight": [...], "bias": float}
+CROSS_FIT_FOLDS = 5  # the other class's val scores for the threshold come from probes fitted on the other folds
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,26 @@ class PlantProbe:
 
 
 @dataclass(frozen=True)
+class OtherPlantClass:
+    """An "other plant" logit o = w . f + b on L2-normalised pooled features, beside the model's class logits.
+
+    P(one of the model's species) = sum_k exp(z_k / T) / (sum_k exp(z_k / T) + exp(o)) = sigmoid(lse - o),
+    with lse the logsumexp of the model's calibrated logits z / T.
+    """
+
+    weight: list[float]
+    bias: float
+    raw_features: bool = False  # True: the trained extra row of the final layer (over T), on the raw features
+
+    def known_probability(self, features: torch.Tensor, logsumexp: torch.Tensor) -> torch.Tensor:
+        """Return P(one of the model's species) per row of (N, D) features and their (N,) calibrated logsumexp."""
+        weight = torch.tensor(self.weight, dtype=torch.float32, device=features.device)
+        features = features.float() if self.raw_features else F.normalize(features.float(), dim=1)
+        other = features @ weight + self.bias
+        return torch.sigmoid(logsumexp.float().to(features.device) - other)
+
+
+@dataclass(frozen=True)
 class Calibration:
     """What a checkpoint stores about its confidence; the defaults describe an uncalibrated model."""
 
@@ -49,6 +76,7 @@ class Calibration:
     threshold: float | None = None  # minimum calibrated top probability (times P(plant)) for "identified"
     plant_probe: PlantProbe | None = None
     report: dict[str, Any] = field(default_factory=dict)  # what it was fitted on, ECE before and after
+    other_class: OtherPlantClass | None = None  # fitted on plants the model must not claim (--unknown-data)
 
     @property
     def is_calibrated(self) -> bool:
@@ -62,9 +90,27 @@ class Calibration:
     def from_dict(cls, data: dict[str, Any] | None) -> Calibration:
         """Return the record stored by ``to_dict``; an empty dict is an uncalibrated model."""
         data = dict(data or {})
-        probe = data.pop("plant_probe", None)
+        probe, other = data.pop("plant_probe", None), data.pop("other_class", None)
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known, plant_probe=PlantProbe(**probe) if probe else None)
+        return cls(
+            **known,
+            plant_probe=PlantProbe(**probe) if probe else None,
+            other_class=OtherPlantClass(**other) if other else None,
+        )
+
+    def score(self, logits: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+        """Return the open-set score per photo from raw logits: calibrated top probability x P(plant) x P(known)."""
+        scaled = torch.as_tensor(np.asarray(logits, dtype=np.float64) / self.temperature)
+        score = torch.softmax(scaled, dim=1).max(dim=1).values.numpy()
+        if features is None:
+            return score
+        features = torch.as_tensor(features)
+        if self.plant_probe is not None:
+            score = score * self.plant_probe.plant_probability(features).double().numpy()
+        if self.other_class is not None:
+            known = self.other_class.known_probability(features, torch.logsumexp(scaled, dim=1))
+            score = score * known.double().numpy()
+        return score
 
 
 @dataclass(frozen=True)
@@ -75,18 +121,28 @@ class Decision:
     reason: str = ""
 
 
-def open_set_score(top_probability: float, plant_probability: float | None) -> float:
-    """Return the score the threshold applies to: the calibrated top probability, times P(plant) with a probe."""
-    return top_probability * (1.0 if plant_probability is None else plant_probability)
+def open_set_score(
+    top_probability: float, plant_probability: float | None, known_probability: float | None = None
+) -> float:
+    """Return the score the threshold applies to: the calibrated top probability, times each probe's probability."""
+    score = top_probability
+    for probability in (plant_probability, known_probability):
+        score *= 1.0 if probability is None else probability
+    return score
 
 
-def decide(top_probability: float, plant_probability: float | None, threshold: float) -> Decision:
-    """Return the outcome for a plant's calibrated top probability and, when a probe exists, its P(plant).
+def decide(
+    top_probability: float,
+    plant_probability: float | None,
+    threshold: float,
+    known_probability: float | None = None,
+) -> Decision:
+    """Return the outcome for a plant's calibrated top probability and, when probes exist, P(plant) and P(known).
 
     One score decides *identified* (measured on flowers5 it rejects photos of no plant better than two
-    separate cuts); the reason for *no match* is the probe's verdict.
+    separate cuts); the reason for *no match* is the plant probe's verdict.
     """
-    if open_set_score(top_probability, plant_probability) >= threshold:
+    if open_set_score(top_probability, plant_probability, known_probability) >= threshold:
         return Decision(IDENTIFIED)
     if plant_probability is not None and plant_probability < 0.5:
         return Decision(NO_MATCH, NOT_A_PLANT)
@@ -156,29 +212,140 @@ def fit_calibration(
     val_features: np.ndarray | None = None,
     reject_features: np.ndarray | None = None,
     accept_rate: float = DEFAULT_ACCEPT_RATE,
+    unknown_features: np.ndarray | None = None,
+    unknown_logits: np.ndarray | None = None,
+    reject_logits: np.ndarray | None = None,
+    other_row: dict | None = None,
 ) -> Calibration:
-    """Return the temperature, threshold and (with photos that show no plant) the plant probe, fitted on val."""
+    """Return the temperature, threshold and probes fitted on val, photos of no plant and photos of unknown plants.
+
+    With photos of no plant, the plant probe separates them from val (and unknown-plant) photos; with photos of
+    plants the model must not claim (their logits too), an "other plant" class separates val photos from those
+    (and the photos of no plant). The threshold then accepts ``accept_rate`` of val on the product score, the
+    other class's val scores taken out of fold so that the threshold is not fitted on photos it trained on.
+    ``other_row`` (weight, bias of a trained "other plant" class, on the raw features) takes the place of the
+    fitted one: it trained on other photos than val, so the val scores need no folds.
+    """
     temperature = fit_temperature(val_logits, val_targets)
     probs = softmax(val_logits, temperature)
-    probe = None
     top = probs.max(axis=1)
-    if reject_features is not None and len(reject_features):
+    has_reject = reject_features is not None and len(reject_features) > 0
+    has_unknown = unknown_features is not None and len(unknown_features) > 0
+    if (has_reject or has_unknown) and val_features is None:
+        raise ValueError("the probes need the val photos' features")
+    plant_probe = other_class = None
+    if has_reject:
+        plants = np.concatenate([val_features, unknown_features]) if has_unknown else val_features
+        plant_probe = fit_plant_probe(plants, reject_features)
+        top = top * plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()
+    if other_row is not None:
         if val_features is None:
-            raise ValueError("the plant probe needs the val photos' features")
-        probe = fit_plant_probe(val_features, reject_features)
-        top = top * probe.plant_probability(torch.as_tensor(val_features)).numpy()
+            raise ValueError("the 'other plant' class needs the val photos' features")
+        other_class = OtherPlantClass(
+            weight=[w / temperature for w in other_row["weight"]],
+            bias=other_row["bias"] / temperature,
+            raw_features=True,
+        )
+        known = other_class.known_probability(
+            torch.as_tensor(val_features), torch.as_tensor(logsumexp(val_logits, temperature))
+        )
+        top = top * known.double().numpy()
+    elif has_unknown:
+        if unknown_logits is None:
+            raise ValueError("the 'other plant' class needs the model's logits on the unknown-data photos")
+        with_reject = has_reject and reject_logits is not None
+        others = np.concatenate([unknown_features, reject_features]) if with_reject else unknown_features
+        other_logits = np.concatenate([unknown_logits, reject_logits]) if with_reject else unknown_logits
+        known = (val_features, logsumexp(val_logits, temperature))
+        other_class = fit_other_class(*known, others, logsumexp(other_logits, temperature))
+        top = top * out_of_fold_known(*known, others, logsumexp(other_logits, temperature))
     threshold = fit_threshold(top, accept_rate)
     before = expected_calibration_error(softmax(val_logits), val_targets)
     after = expected_calibration_error(probs, val_targets)
     report = {
         "val_photos": int(len(val_targets)),
-        "reject_photos": int(len(reject_features)) if reject_features is not None else 0,
+        "reject_photos": int(len(reject_features)) if has_reject else 0,
+        "unknown_photos": int(len(unknown_features)) if has_unknown else 0,
+        "other_class": "trained" if other_row is not None else "fitted" if has_unknown else "",
         "accept_rate": accept_rate,
         "val_ece_before": before,
         "val_ece_after": after,
     }
     logger.info("temperature %.3f (val ECE %.3f -> %.3f), threshold %.3f", temperature, before, after, threshold)
-    return Calibration(temperature=temperature, threshold=threshold, plant_probe=probe, report=report)
+    return Calibration(
+        temperature=temperature,
+        threshold=threshold,
+        plant_probe=plant_probe,
+        other_class=other_class,
+        report=report,
+    )
+
+
+def logsumexp(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Return logsumexp(logits / temperature) per row, as float64."""
+    return torch.logsumexp(torch.as_tensor(np.asarray(logits, dtype=np.float64) / temperature), dim=1).numpy()
+
+
+def fit_other_class(
+    known_features: np.ndarray,
+    known_logsumexp: np.ndarray,
+    other_features: np.ndarray,
+    other_logsumexp: np.ndarray,
+    l2: float = 1e-3,
+) -> OtherPlantClass:
+    """Return the "other plant" logit fitted, class-balanced, to be small on known photos and large on the others.
+
+    The model's own class logits stay fixed: only the extra class's weight and bias are fitted, so the known
+    region is the union of the model's class regions, not one half-space.
+    """
+    features = F.normalize(
+        torch.as_tensor(np.concatenate([known_features, other_features]), dtype=torch.float64), dim=1
+    )
+    offset = torch.as_tensor(np.concatenate([known_logsumexp, other_logsumexp]), dtype=torch.float64)
+    if len(known_features) == 0 or len(other_features) == 0:
+        raise ValueError("the 'other plant' class needs val photos and photos of plants the model must not claim")
+    y = torch.cat([torch.ones(len(known_features)), torch.zeros(len(other_features))]).double()  # 1: known
+    w = torch.cat(
+        [
+            torch.full((len(known_features),), 0.5 / len(known_features)),
+            torch.full((len(other_features),), 0.5 / len(other_features)),
+        ]
+    )
+    weight = torch.zeros(features.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], lr=0.5, max_iter=500, line_search_fn="strong_wolfe")
+    scale = 10.0  # as fit_plant_probe: normalised features have small dot products
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        known_logit = offset - (scale * (features @ weight) + bias)
+        loss = (F.binary_cross_entropy_with_logits(known_logit, y, reduction="none") * w).sum()
+        loss = loss + l2 * (scale * weight).pow(2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return OtherPlantClass(weight=(scale * weight.detach()).tolist(), bias=float(bias.detach()))
+
+
+def out_of_fold_known(
+    known: np.ndarray,
+    known_logsumexp: np.ndarray,
+    others: np.ndarray,
+    others_logsumexp: np.ndarray,
+    folds: int = CROSS_FIT_FOLDS,
+) -> np.ndarray:
+    """Return P(known) per ``known`` row from "other plant" classes fitted without that row's fold."""
+    fold = np.arange(len(known)) % min(folds, len(known))
+    result = np.zeros(len(known))
+    for k in np.unique(fold):
+        keep = fold != k if (fold != k).any() else np.ones(len(known), dtype=bool)
+        other = fit_other_class(known[keep], known_logsumexp[keep], others, others_logsumexp)
+        probability = other.known_probability(
+            torch.as_tensor(known[fold == k]), torch.as_tensor(known_logsumexp[fold == k])
+        )
+        result[fold == k] = probability.double().numpy()
+    return result
 
 
 # -- measuring ----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class Answer:
     outcome: str
     reason: str
     plant_probability: float | None = None  # P(plant) from the probe, when the model has one
+    known_probability: float | None = None  # P(one of the model's species) from its probe, when it has one
     # pooled features of the plant's photos (averaged), to find the reference photos most like them
     features: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -78,11 +79,18 @@ class Predictor:
         return predictor
 
     @torch.inference_mode()
-    def outputs(self, images: Sequence[Image.Image], tta: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Return (calibrated log-probabilities (n_images, n_classes), pooled features or None), TTA-averaged."""
+    def scaled_logits(
+        self, images: Sequence[Image.Image], tta: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return (logits / temperature (n_images, n_classes), pooled features or None), TTA-averaged."""
         batch = torch.stack([self.transform(image.convert("RGB")) for image in images]).to(self.device)
         logits, features = tta_outputs(self.model, batch, flips=tta)
-        return torch.log_softmax(logits / self.calibration.temperature, dim=1), features
+        return logits / self.calibration.temperature, features
+
+    def outputs(self, images: Sequence[Image.Image], tta: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return (calibrated log-probabilities (n_images, n_classes), pooled features or None), TTA-averaged."""
+        scaled, features = self.scaled_logits(images, tta=tta)
+        return torch.log_softmax(scaled, dim=1), features
 
     def log_probabilities(self, images: Sequence[Image.Image], tta: bool = False) -> torch.Tensor:
         """Return an (n_images, n_classes) tensor of calibrated log-probabilities, TTA-averaged when asked."""
@@ -130,10 +138,12 @@ class Predictor:
             raise ValueError("top_k must be at least 1")
         threshold = self.threshold if threshold is None else threshold
         sizes = [len(images) for images in plants]
-        log_probabilities, features = self.outputs([image for images in plants for image in images], tta=tta)
+        scaled, features = self.scaled_logits([image for images in plants for image in images], tta=tta)
+        log_probabilities = torch.log_softmax(scaled, dim=1)
         fused = torch.stack([part.mean(dim=0) for part in log_probabilities.split(sizes)])
         probabilities = torch.softmax(fused, dim=1)
         plant = self._plant_probabilities(features, sizes)
+        known = self._known_probabilities(scaled, features, sizes)
         fused_features = (
             torch.stack([part.mean(dim=0) for part in features.split(sizes)]).float().cpu().numpy()
             if features is not None
@@ -146,9 +156,29 @@ class Predictor:
                 Prediction(self.spec.class_names[i], self.spec.display_names[i], float(p))
                 for p, i in zip(row_values, row_indices)
             ]
-            decision = decide(candidates[0].probability, plant[row], threshold)
-            answers.append(Answer(candidates, decision.outcome, decision.reason, plant[row], fused_features[row]))
+            decision = decide(candidates[0].probability, plant[row], threshold, known[row])
+            answers.append(
+                Answer(
+                    candidates,
+                    decision.outcome,
+                    decision.reason,
+                    plant[row],
+                    known_probability=known[row],
+                    features=fused_features[row],
+                )
+            )
         return answers
+
+    def _known_probabilities(
+        self, scaled: torch.Tensor, features: torch.Tensor | None, sizes: list[int]
+    ) -> list[float | None]:
+        """Return P(one of the model's species) per plant from the "other plant" class (None without one)."""
+        other = self.calibration.other_class
+        if other is None or features is None:
+            return [None] * len(sizes)
+        fused = torch.stack([part.mean(dim=0) for part in features.split(sizes)])
+        lse = torch.stack([part.mean() for part in torch.logsumexp(scaled, dim=1).split(sizes)])
+        return [float(p) for p in other.known_probability(fused, lse)]
 
     def _plant_probabilities(self, features: torch.Tensor | None, sizes: list[int]) -> list[float | None]:
         probe = self.calibration.plant_probe

@@ -53,6 +53,16 @@ def reject_data() -> Any:
     )
 
 
+def unknown_data() -> Any:
+    """A folder of photos of plants the model must not claim: the 'not a species this model knows' side."""
+    return option(
+        help="a folder of photos of plants the model must not claim (species folders or loose photos): fits the "
+        "'not a species this model knows' probe and counts as plants for the 'not a plant' probe (optional)",
+        group="data",
+        check=existing_dir("pass a folder of photos (or species folders) of plants outside the model's classes"),
+    )
+
+
 def checkpoint(help: str = "checkpoint file (.pt) or a registered model's name (`models list`)") -> Any:
     """The positional checkpoint: a file or a registered model's name."""
     return option(help=help, positional=True)

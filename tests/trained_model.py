@@ -85,7 +85,7 @@ def generated_nonplants(root: Path, count: int = 40) -> tuple[Path, list[Path]]:
     return root, paths[1::2]
 
 
-def train_head(data: Path, output: Path, reject_data: Path | None = None) -> Path:
+def train_head(data: Path, output: Path, reject_data: Path | None = None, unknown_data: Path | None = None) -> Path:
     """Train tf_efficientnet_lite0's head (ImageNet backbone, offline weights) on data; return best.pt."""
     from django.core.management import call_command
 
@@ -93,6 +93,7 @@ def train_head(data: Path, output: Path, reject_data: Path | None = None) -> Pat
         "train",
         data=data,
         reject_data=reject_data,
+        unknown_data=unknown_data,
         output=output,
         model="tf_efficientnet_lite0",
         pretrained=True,

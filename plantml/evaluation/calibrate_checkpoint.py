@@ -20,12 +20,13 @@ def calibrate_checkpoint(
     *,
     split_file: Path | None = None,
     reject_data: Path | None = None,
+    unknown_data: Path | None = None,
     accept_rate: float = DEFAULT_ACCEPT_RATE,
     device: str | torch.device = "auto",
     batch_size: int = 32,
     workers: int = 0,
 ) -> Calibration:
-    """Fit ``checkpoint``'s calibration on the val split of ``data_dir`` (and ``reject_data``); store and return it."""
+    """Fit ``checkpoint``'s calibration on the val split of ``data_dir`` (``reject_data``, ``unknown_data``); store it."""
     checkpoint = Path(checkpoint)
     payload = load_checkpoint(checkpoint)
     spec = spec_of(payload)
@@ -43,6 +44,7 @@ def calibrate_checkpoint(
     device = device if isinstance(device, torch.device) else resolve_device(device)
     model = model_from_checkpoint(payload).to(device)
     reject = folder_photos(reject_data) if reject_data is not None else []
+    unknown = folder_photos(unknown_data) if unknown_data is not None else []
     return calibrate_and_store(
         checkpoint,
         payload,
@@ -50,6 +52,7 @@ def calibrate_checkpoint(
         val_samples,
         reject,
         device,
+        unknown_photos=unknown,
         accept_rate=accept_rate,
         batch_size=batch_size,
         workers=workers,

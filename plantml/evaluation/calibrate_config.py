@@ -25,6 +25,7 @@ class CalibrateConfig:
     )
     split_file: Path | None = shared_options.split_file()
     reject_data: Path | None = shared_options.reject_data()
+    unknown_data: Path | None = shared_options.unknown_data()
     accept_rate: float = option(
         DEFAULT_ACCEPT_RATE,
         "share of val photos the threshold accepts as identified",

@@ -15,6 +15,7 @@ from plantml.data import ImageDataset, Sample, build_loader
 from plantml.datasets.scan import list_images
 from plantml.open_set import (
     DEFAULT_ACCEPT_RATE,
+    OTHER_ROW,
     Calibration,
     expected_calibration_error,
     fit_calibration,
@@ -66,9 +67,13 @@ def model_outputs(
 
 
 def fit_from_outputs(
-    val: Outputs, reject: Outputs | None = None, accept_rate: float = DEFAULT_ACCEPT_RATE
+    val: Outputs,
+    reject: Outputs | None = None,
+    accept_rate: float = DEFAULT_ACCEPT_RATE,
+    unknown: Outputs | None = None,
+    other_row: dict | None = None,
 ) -> Calibration:
-    """Return the calibration fitted on val outputs and, when given, outputs of photos that show no plant."""
+    """Return the calibration fitted on val outputs and, when given, outputs of photos of no plant / unknown plants."""
     if len(val.targets) == 0:
         raise CalibrationError("no val photo could be read: check the val/ folder")
     if len(val.targets) < MIN_RELIABLE:
@@ -76,7 +81,17 @@ def fit_from_outputs(
             "calibrating on only %d val photos: the temperature and threshold are rough; add val photos",
             len(val.targets),
         )
-    return fit_calibration(val.logits, val.targets, val.features, reject.features if reject is not None else None)
+    return fit_calibration(
+        val.logits,
+        val.targets,
+        val.features,
+        reject.features if reject is not None else None,
+        accept_rate,
+        unknown.features if unknown is not None else None,
+        unknown.logits if unknown is not None else None,
+        reject.logits if reject is not None else None,
+        other_row,
+    )
 
 
 def accepted(outputs: Outputs, calibration: Calibration, threshold: float | None = None) -> np.ndarray:
@@ -88,11 +103,16 @@ def accepted(outputs: Outputs, calibration: Calibration, threshold: float | None
 
 
 def scores(outputs: Outputs, calibration: Calibration) -> np.ndarray:
-    """Return the open-set score per photo: the calibrated top probability, times P(plant) when there is a probe."""
-    top = outputs.probabilities(calibration.temperature).max(axis=1)
-    if calibration.plant_probe is not None and outputs.features is not None:
-        top = top * calibration.plant_probe.plant_probability(torch.as_tensor(outputs.features)).numpy()
-    return top
+    """Return the open-set score per photo: the calibrated top probability, times P(plant) and P(known) with probes."""
+    return calibration.score(outputs.logits, outputs.features)
+
+
+def answered_not_a_plant(outputs: Outputs, calibration: Calibration) -> np.ndarray:
+    """Return, per photo, whether the model answers *no match* because it does not look like a plant."""
+    if calibration.plant_probe is None or outputs.features is None:
+        return np.zeros(len(outputs.logits), dtype=bool)
+    plant = calibration.plant_probe.plant_probability(torch.as_tensor(outputs.features)).numpy()
+    return ~accepted(outputs, calibration) & (plant < 0.5)  # decide()'s rule for the reason
 
 
 def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[str, Outputs]) -> dict:
@@ -110,6 +130,7 @@ def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[s
         report["ood"][name] = open_set_report(
             known_scores, scores(outputs, calibration), accepted(outputs, calibration)
         )
+        report["ood"][name]["not_a_plant"] = float(answered_not_a_plant(outputs, calibration).mean())
     return report
 
 
@@ -121,11 +142,12 @@ def calibrate_and_store(
     reject_photos: Sequence[Sample],
     device: torch.device,
     *,
+    unknown_photos: Sequence[Sample] = (),
     accept_rate: float = DEFAULT_ACCEPT_RATE,
     batch_size: int = 32,
     workers: int = 0,
 ) -> Calibration:
-    """Fit ``model``'s calibration on ``val_samples`` (and photos of no plant), write it into ``payload`` at ``path``."""
+    """Fit ``model``'s calibration on ``val_samples`` (photos of no plant, of unknown plants); write it at ``path``."""
     spec = ModelSpec(**payload["spec"])
     options = dict(batch_size=batch_size, workers=workers)
     val = model_outputs(model, spec, val_samples, device, description="calibrate on val", **options)
@@ -134,7 +156,13 @@ def calibrate_and_store(
         reject = model_outputs(
             model, spec, reject_photos, device, labelled=False, description="photos of no plant", **options
         )
-    calibration = fit_from_outputs(val, reject, accept_rate)
+    unknown = None
+    if unknown_photos:
+        unknown = model_outputs(
+            model, spec, unknown_photos, device, labelled=False, description="plants it must not claim", **options
+        )
+    # a model trained with the "other plant" class (plantml.training.other_class) stores its row beside the weights
+    calibration = fit_from_outputs(val, reject, accept_rate, unknown, payload.get(OTHER_ROW))
     payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
     write_payload(path, payload)
     return calibration

@@ -54,8 +54,9 @@ class EvaluateConfig:
     # open set
     ood: list[Path] = option(
         [],
-        "folders of photos the model should not identify (no plants, or species it does not know): reports AUROC, "
-        "FPR at 95%% TPR and the share accepted at the stored threshold per folder; repeat for several",
+        "folders of photos the model should not identify (no plants, or species it does not know: loose photos or "
+        "species folders, as --unknown-data): reports AUROC, FPR at 95%% TPR, the share accepted at the stored "
+        "threshold and the share answered 'not a plant' per folder; repeat for several",
         group="open set",
         metavar="DIR",
         check=(lambda paths: all(p.is_dir() for p in paths), "{value}: every --ood must be a folder of photos"),

@@ -300,6 +300,7 @@ def _open_set_lines(report: dict | None) -> list[str]:
     for name, figures in report["ood"].items():
         lines.append(
             f"  {name}: {figures['photos']} photos, AUROC {figures['auroc']:.3f}, FPR at 95% TPR "
-            f"{figures['fpr_at_95_tpr']:.1%}, identified at the threshold {figures['accepted']:.1%}"
+            f"{figures['fpr_at_95_tpr']:.1%}, identified at the threshold {figures['accepted']:.1%}, "
+            f"answered 'not a plant' {figures['not_a_plant']:.1%}"
         )
     return lines

@@ -25,6 +25,7 @@ from plantml.options import (
 from plantml.species_facts import SPECIES_FILE_HELP
 
 from .amp import PRECISIONS
+from .other_class import UNKNOWN_TRAINING
 from .sampling import SAMPLING_MODES
 
 FRACTION = (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)")
@@ -55,6 +56,15 @@ class TrainConfig:
         check=(lambda p: not p.exists() or p.is_dir(), "{value} is a file: pass a directory"),
     )
     reject_data: Path | None = shared_options.reject_data()
+    unknown_data: Path | None = shared_options.unknown_data()
+    unknown_training: str = option(
+        "other-class",
+        "how --unknown-data trains: other-class (one more class, 'other plant', never shown to users; its logit "
+        "lowers the score of plants outside the list) or none (calibration only: an 'other plant' logit fitted "
+        "beside the trained head)",
+        group="data",
+        choices=UNKNOWN_TRAINING,
+    )
     holdout_classes: str = option(
         "",
         "comma-separated classes to leave out of training and report as unknown species, e.g. rose,tulip",

@@ -44,6 +44,7 @@ from .engine import evaluate, format_epoch, train_one_epoch
 from .losses import LogitAdjustedLoss, effective_number_weights
 from .mixup import MixupSchedule
 from .optim import create_optimizer, warmup_cosine
+from .other_class import OTHER_ROW, split_other_class, with_other_class
 from .phases import EarlyStopping, Phase, plan_phases
 from .resume import TrainingState, load_resume_state, save_resume_checkpoint, seed_epoch
 from .sampling import ClassBalancedSampler
@@ -100,6 +101,9 @@ class TrainingRun:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
         # checked before training: a wrong --reject-data must not cost a whole run
         self.reject_photos = folder_photos(c.reject_data) if c.reject_data is not None and self.context.is_main else []
+        # every rank trains on the unknown-data photos with the "other plant" class; rank 0 also calibrates with them
+        self.unknown_photos = folder_photos(c.unknown_data) if c.unknown_data is not None else []
+        self.other_class = bool(self.unknown_photos) and c.unknown_training == "other-class"
         self.holdout_photos: list[Path] = []  # val and test photos of --holdout-classes: unknown species
         if c.held_out:
             self.splits, self.holdout_photos = self.splits.hold_out(c.held_out)
@@ -122,7 +126,13 @@ class TrainingRun:
         )
         self.unreadable: dict[str, str] = {str(path): reason for path, reason in self.splits.skipped}
         self.mean, self.std = pretrained_normalisation(c.model)
-        num_classes = len(self.splits.class_names)
+        self.num_species = len(self.splits.class_names)
+        num_classes = self.num_species + self.other_class  # the "other plant" class comes last, never shown
+        self.train_samples = (
+            with_other_class(self.splits.train, self.unknown_photos, self.num_species)
+            if self.other_class
+            else self.splits.train
+        )
         torch.manual_seed(c.seed)  # the same head initialisation on every rank and every re-run
         self.model = create_model(
             c.model, num_classes, head=c.head, drop_path_rate=c.drop_path, head_hidden=c.head_hidden
@@ -136,7 +146,7 @@ class TrainingRun:
         logger.info("model %s (%d classes) from %s", c.model, num_classes, self.weights_source)
         self.model.to(self.device)
         self.ema = WeightEma(self.model, c.ema_decay) if c.ema else None
-        targets = [label for _, label in self.splits.train]
+        targets = [label for _, label in self.train_samples]
         self.sampler = ClassBalancedSampler(
             targets,
             mode=c.sampling,
@@ -226,7 +236,7 @@ class TrainingRun:
             train_backbone=phase.train_backbone,
         )
         train_loader = self.loader(
-            self.splits.train,
+            self.train_samples,
             train_transform(size, self.mean, self.std),
             size,
             sampler=self.sampler,
@@ -325,10 +335,14 @@ class TrainingRun:
             record = MetricsRecord.from_metrics(
                 kept_metrics, split, epoch=row["epoch"], kept=row["kept"], train_counts=self.splits.train_counts()
             )
+            extra = {}
+            if self.other_class:  # best.pt answers the species only; the extra row goes beside it
+                kept_model, extra[OTHER_ROW] = split_other_class(kept_model, self.num_species)
             save_checkpoint(
                 self.out / "best.pt",
                 kept_model,
                 spec,
+                **extra,
                 config=config,
                 metrics=record.to_dict(),
                 phase=phase.name,
@@ -348,12 +362,19 @@ class TrainingRun:
         return average_k_metrics(val_probs, targets, probs)
 
     def calibrate(self, model, payload: dict, options: dict) -> Calibration:
-        """Fit temperature, threshold (and the plant probe with --reject-data) on val; store them in best.pt."""
+        """Fit temperature, threshold (and the probes with --reject-data / --unknown-data) on val; store them in best.pt."""
         if not self.splits.val:
             logger.warning("no val split: the model stays uncalibrated (`manage.py calibrate` can do it later)")
             return Calibration()
         return calibrate_and_store(
-            self.out / "best.pt", payload, model, self.splits.val, self.reject_photos, self.device, **options
+            self.out / "best.pt",
+            payload,
+            model,
+            self.splits.val,
+            self.reject_photos,
+            self.device,
+            unknown_photos=self.unknown_photos,
+            **options,
         )
 
     # -- the end --------------------------------------------------------------------------------

@@ -56,6 +56,26 @@ def test_calibrate_with_reject_data_fits_the_plant_probe(checkpoint, data_dir, n
     assert "plant probe fitted on 8 photos of no plant" in printed
 
 
+def test_calibrate_with_unknown_data_fits_an_other_plant_class_beside_a_model_trained_without_it(
+    checkpoint, data_dir, nonplants, tmp_path
+):
+    unknown = make_image_tree(tmp_path / "otherplants", {"viola_odorata": 4, "iris_germanica": 3}, seed=9)
+    printed = run(
+        "calibrate",
+        str(checkpoint),
+        "--data",
+        str(data_dir),
+        "--reject-data",
+        str(nonplants),
+        "--unknown-data",
+        str(unknown),
+    )
+    calibration = spec_of(load_checkpoint(checkpoint)).calibration_info()
+    assert calibration.other_class is not None and calibration.report["other_class"] == "fitted"
+    assert calibration.report["unknown_photos"] == 7  # species folders, read at any depth
+    assert "'other plant' class fitted on 7 photos" in printed
+
+
 @pytest.mark.django_db
 def test_calibrating_a_registered_model_keeps_its_checksum_true(tiny_checkpoint, data_dir, settings, tmp_path):
     from ml import versions

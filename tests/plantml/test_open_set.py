@@ -17,6 +17,7 @@ from plantml.open_set import (
     fit_temperature,
     fit_threshold,
     fpr_at_tpr,
+    logsumexp,
     softmax,
 )
 
@@ -96,3 +97,79 @@ def test_a_calibration_survives_its_plain_dict():
     calibration = Calibration(1.7, 0.42, PlantProbe([0.5, -0.5], 0.1), {"val_photos": 30})
     assert Calibration.from_dict(calibration.to_dict()) == calibration
     assert not Calibration.from_dict({}).is_calibrated
+
+
+def _three_clusters(seed: int = 3, dims: int = 16):
+    """Features of val photos (known species), of plants the model must not claim, and of photos of no plant."""
+    rng = np.random.default_rng(seed)
+    centre = lambda k: np.eye(dims)[k] * 4  # noqa: E731
+    known = rng.normal(size=(300, dims)) + centre(0)
+    unknown = rng.normal(size=(120, dims)) + centre(1)
+    nonplant = rng.normal(size=(80, dims)) + centre(2)
+    return known, unknown, nonplant
+
+
+def test_photos_of_unknown_plants_count_as_plants_for_the_plant_probe():
+    logits, targets = _calibrated_sample(n=300)
+    known, unknown, nonplant = _three_clusters()
+    calibration = fit_calibration(
+        logits, targets, known, nonplant, unknown_features=unknown, unknown_logits=logits[:120]
+    )
+    plant = calibration.plant_probe.plant_probability(torch.as_tensor(unknown))
+    assert (plant > 0.5).float().mean() > 0.95, "unknown plants were told 'not a plant'"
+    assert decide(0.9, float(plant.mean()), 0.5, 0.01).reason == "unknown_species"
+
+
+def test_the_fitted_other_plant_class_tells_known_species_from_unknown_plants():
+    logits, targets = _calibrated_sample(n=300)
+    known, unknown, nonplant = _three_clusters()
+    calibration = fit_calibration(
+        logits, targets, known, nonplant, unknown_features=unknown, unknown_logits=logits[:120]
+    )
+    other, t = calibration.other_class, calibration.temperature
+    assert calibration.report["unknown_photos"] == len(unknown) and calibration.report["other_class"] == "fitted"
+    p_known = other.known_probability(torch.as_tensor(known), torch.as_tensor(logsumexp(logits, t)))
+    p_unknown = other.known_probability(torch.as_tensor(unknown), torch.as_tensor(logsumexp(logits[:120], t)))
+    assert (p_known > 0.5).float().mean() > 0.95
+    assert (p_unknown < 0.5).float().mean() > 0.95
+
+
+def test_with_the_other_plant_class_the_threshold_accepts_the_asked_share_of_new_known_photos():
+    logits, targets = _calibrated_sample(n=600, seed=4)
+    known, unknown, nonplant = _three_clusters(seed=5)
+    known = np.concatenate([known, known + np.random.default_rng(6).normal(size=known.shape) * 0.1])
+    calibration = fit_calibration(
+        logits[:300], targets[:300], known[:300], nonplant, unknown_features=unknown, unknown_logits=logits[:120]
+    )
+    fresh = calibration.score(logits[300:], known[300:])
+    # the other class's val scores are taken out of fold, so photos it never saw are accepted as often
+    assert 0.92 <= (fresh >= calibration.threshold).mean() <= 0.98
+
+
+def test_a_trained_other_plant_row_is_the_softmax_share_of_one_more_class():
+    rng = np.random.default_rng(8)
+    features = rng.normal(size=(5, 4))
+    head, row = rng.normal(size=(3, 4)), rng.normal(size=4)
+    logits = features @ head.T
+    calibration = fit_calibration(
+        logits, np.array([0, 1, 2, 0, 1]), features, other_row={"weight": row.tolist(), "bias": 0.3}
+    )
+    t = calibration.temperature
+    full = softmax(np.concatenate([logits, (features @ row + 0.3)[:, None]], axis=1), t)
+    lse = torch.as_tensor(logsumexp(logits, t))
+    known = calibration.other_class.known_probability(torch.as_tensor(features), lse).numpy()
+    assert known == pytest.approx(full[:, :3].sum(axis=1), abs=1e-5)
+    assert calibration.score(logits, features) == pytest.approx(full[:, :3].max(axis=1), abs=1e-5)
+
+
+def test_a_calibration_stored_before_the_other_plant_class_scores_as_it_did():
+    stored = {"temperature": 1.5, "threshold": 0.4, "plant_probe": {"weight": [0.5, -0.5], "bias": 0.1}, "report": {}}
+    calibration = Calibration.from_dict(stored)
+    assert calibration.other_class is None
+    features = np.array([[1.0, 0.0], [0.0, 1.0], [0.3, 0.3]])
+    logits = np.array([[3.0, 0.0, 1.0], [0.5, 0.4, 0.1], [0.0, 0.0, 0.1]])
+    top = softmax(logits, 1.5).max(axis=1)
+    plant = calibration.plant_probe.plant_probability(torch.as_tensor(features)).numpy()
+    assert calibration.score(logits, features) == pytest.approx(top * plant)
+    for t, p in zip(top, plant):
+        assert decide(t, float(p), 0.4, None) == decide(t, float(p), 0.4)

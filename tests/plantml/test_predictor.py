@@ -97,3 +97,33 @@ def test_open_image_keeps_a_photo_within_twice_as_long_as_wide_whole(tiny_checkp
     predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
     Image.new("RGB", (200, 100), (90, 120, 30)).save(tmp_path / "wide.png")
     assert predictor.open_image(tmp_path / "wide.png").size == (200, 100)
+
+
+def test_a_checkpoint_calibrated_before_the_other_plant_class_answers_as_before(tiny_checkpoint, tmp_path):
+    """A calibration record written before --unknown-data (no other_class key) keeps the old rule: top x P(plant)."""
+    import torch
+
+    from plantml.checkpoint import load_checkpoint, write_payload
+
+    payload = load_checkpoint(tiny_checkpoint)
+    dims = Predictor.from_checkpoint(tiny_checkpoint, device="cpu").outputs([_image((1, 2, 3))])[1].shape[1]
+    generator = torch.Generator().manual_seed(0)
+    weight = (torch.randn(dims, generator=generator) * 3).tolist()
+    payload["spec"]["calibration"] = {  # the exact keys the earlier code stored
+        "temperature": 1.3,
+        "threshold": 0.2,
+        "plant_probe": {"weight": weight, "bias": 0.0},
+        "report": {"val_photos": 30, "reject_photos": 10},
+    }
+    path = write_payload(tmp_path / "old.pt", payload)
+    predictor = Predictor.from_checkpoint(path, device="cpu")
+    images = [_image((200, 30, 30)), _image((30, 200, 30)), _image((9, 9, 9)), _image((240, 240, 240))]
+    answers = predictor.identify_many([[image] for image in images], top_k=1)
+    log_probabilities, features = predictor.outputs(images)
+    top = torch.softmax(log_probabilities, dim=1).max(dim=1).values
+    plant = torch.sigmoid(torch.nn.functional.normalize(features, dim=1) @ torch.tensor(weight))
+    for answer, t, p in zip(answers, top.tolist(), plant.tolist()):
+        expected = "identified" if t * p >= 0.2 else "no_match"
+        reason = "" if expected == "identified" else ("not_a_plant" if p < 0.5 else "unknown_species")
+        assert (answer.outcome, answer.reason, answer.known_probability) == (expected, reason, None)
+        assert answer.plant_probability == pytest.approx(p, abs=1e-5)

@@ -20,7 +20,9 @@ class Command(BaseCommand):
     help = (
         "Calibrate a checkpoint or a registered model: fit the temperature (so shown probabilities are honest) and "
         "the acceptance threshold (so --accept-rate of val photos are identified) on the data's val split, and with "
-        "--reject-data a probe that answers 'this does not look like a plant'. Rewrites the file in place; "
+        "--reject-data a probe that answers 'this does not look like a plant', and with --unknown-data (photos of "
+        "plants outside its classes) an 'other plant' class (never shown) that answers 'not a species this model "
+        "knows'. Rewrites the file in place; "
         "workers pick up a registered model's new calibration on their next identification."
     )
 
@@ -39,6 +41,7 @@ class Command(BaseCommand):
                 c.data,
                 split_file=c.split_file,
                 reject_data=c.reject_data,
+                unknown_data=c.unknown_data,
                 accept_rate=c.accept_rate,
                 device=c.device,
                 batch_size=c.batch_size,
@@ -65,4 +68,8 @@ class Command(BaseCommand):
         )
         if calibration.plant_probe is not None:
             self.stdout.write(f"plant probe fitted on {report['reject_photos']} photos of no plant")
+        if calibration.other_class is not None:
+            self.stdout.write(
+                f"'other plant' class fitted on {report['unknown_photos']} photos of plants it must not claim"
+            )
         self.stdout.write(self.style.SUCCESS(f"calibrated {version.name if version else path}"))
