@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -104,11 +105,11 @@ class Calibration:
         score = torch.softmax(scaled, dim=1).max(dim=1).values.numpy()
         if features is None:
             return score
-        features = torch.as_tensor(features)
+        pooled = torch.as_tensor(features)
         if self.plant_probe is not None:
-            score = score * self.plant_probe.plant_probability(features).double().numpy()
+            score = score * self.plant_probe.plant_probability(pooled).double().numpy()
         if self.other_class is not None:
-            known = self.other_class.known_probability(features, torch.logsumexp(scaled, dim=1))
+            known = self.other_class.known_probability(pooled, torch.logsumexp(scaled, dim=1))
             score = score * known.double().numpy()
         return score
 
@@ -149,6 +150,18 @@ def decide(
     return Decision(NO_MATCH, UNKNOWN_SPECIES)
 
 
+def _minimise(optimizer: torch.optim.LBFGS, loss_of: Callable[[], torch.Tensor]) -> None:
+    """Run the L-BFGS ``optimizer`` on the loss ``loss_of`` computes from its parameters."""
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = loss_of()
+        torch.autograd.backward(loss)
+        return loss
+
+    optimizer.step(closure)  # type: ignore[no-untyped-call]  # torch leaves LBFGS.step unannotated
+
+
 # -- fitting ------------------------------------------------------------------------------------
 def fit_temperature(logits: np.ndarray | torch.Tensor, targets: np.ndarray | torch.Tensor) -> float:
     """Return the temperature T > 0 minimising the NLL of softmax(logits / T) on (logits, targets)."""
@@ -159,13 +172,11 @@ def fit_temperature(logits: np.ndarray | torch.Tensor, targets: np.ndarray | tor
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
 
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
+    def loss_of() -> torch.Tensor:
         loss = F.cross_entropy(logits / log_t.exp(), targets)
-        loss.backward()
         return loss
 
-    optimizer.step(closure)
+    _minimise(optimizer, loss_of)
     return float(log_t.detach().exp().clamp(0.01, 100.0))
 
 
@@ -194,15 +205,13 @@ def fit_plant_probe(plant_features: np.ndarray, other_features: np.ndarray, l2: 
     optimizer = torch.optim.LBFGS([weight, bias], lr=0.5, max_iter=500, line_search_fn="strong_wolfe")
     scale = 10.0  # normalised features have small dot products: a fixed gain keeps the optimum well inside range
 
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
+    def loss_of() -> torch.Tensor:
         logits = scale * (x @ weight) + bias
         loss = (F.binary_cross_entropy_with_logits(logits, y, reduction="none") * w).sum()
         loss = loss + l2 * (scale * weight).pow(2).sum()
-        loss.backward()
         return loss
 
-    optimizer.step(closure)
+    _minimise(optimizer, loss_of)
     return PlantProbe(weight=(scale * weight.detach()).tolist(), bias=float(bias.detach()))
 
 
@@ -215,7 +224,7 @@ def fit_calibration(
     unknown_features: np.ndarray | None = None,
     unknown_logits: np.ndarray | None = None,
     reject_logits: np.ndarray | None = None,
-    other_row: dict | None = None,
+    other_row: dict[str, Any] | None = None,
 ) -> Calibration:
     """Return the temperature, threshold and probes fitted on val, photos of no plant and photos of unknown plants.
 
@@ -229,10 +238,12 @@ def fit_calibration(
     temperature = fit_temperature(val_logits, val_targets)
     probs = softmax(val_logits, temperature)
     top = probs.max(axis=1)
-    has_reject = reject_features is not None and len(reject_features) > 0
-    has_unknown = unknown_features is not None and len(unknown_features) > 0
+    reject_features = reject_features if reject_features is not None else np.empty((0, 0))
+    unknown_features = unknown_features if unknown_features is not None else np.empty((0, 0))
+    has_reject, has_unknown = len(reject_features) > 0, len(unknown_features) > 0
     if (has_reject or has_unknown) and val_features is None:
         raise ValueError("the probes need the val photos' features")
+    val_features = val_features if val_features is not None else np.empty((0, 0))
     plant_probe = other_class = None
     if has_reject:
         plants = np.concatenate([val_features, unknown_features]) if has_unknown else val_features
@@ -256,9 +267,9 @@ def fit_calibration(
         with_reject = has_reject and reject_logits is not None
         others = np.concatenate([unknown_features, reject_features]) if with_reject else unknown_features
         other_logits = np.concatenate([unknown_logits, reject_logits]) if with_reject else unknown_logits
-        known = (val_features, logsumexp(val_logits, temperature))
-        other_class = fit_other_class(*known, others, logsumexp(other_logits, temperature))
-        top = top * out_of_fold_known(*known, others, logsumexp(other_logits, temperature))
+        val_lse = logsumexp(val_logits, temperature)
+        other_class = fit_other_class(val_features, val_lse, others, logsumexp(other_logits, temperature))
+        top = top * out_of_fold_known(val_features, val_lse, others, logsumexp(other_logits, temperature))
     threshold = fit_threshold(top, accept_rate)
     before = expected_calibration_error(softmax(val_logits), val_targets)
     after = expected_calibration_error(probs, val_targets)
@@ -316,15 +327,13 @@ def fit_other_class(
     optimizer = torch.optim.LBFGS([weight, bias], lr=0.5, max_iter=500, line_search_fn="strong_wolfe")
     scale = 10.0  # as fit_plant_probe: normalised features have small dot products
 
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
+    def loss_of() -> torch.Tensor:
         known_logit = offset - (scale * (features @ weight) + bias)
         loss = (F.binary_cross_entropy_with_logits(known_logit, y, reduction="none") * w).sum()
         loss = loss + l2 * (scale * weight).pow(2).sum()
-        loss.backward()
         return loss
 
-    optimizer.step(closure)
+    _minimise(optimizer, loss_of)
     return OtherPlantClass(weight=(scale * weight.detach()).tolist(), bias=float(bias.detach()))
 
 

@@ -145,7 +145,7 @@ class Predictor:
         plant = self._plant_probabilities(features, sizes)
         known = self._known_probabilities(scaled, features, sizes)
         fused_features = (
-            torch.stack([part.mean(dim=0) for part in features.split(sizes)]).float().cpu().numpy()
+            torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)]).float().cpu().numpy()
             if features is not None
             else [None] * len(sizes)
         )
@@ -176,8 +176,8 @@ class Predictor:
         other = self.calibration.other_class
         if other is None or features is None:
             return [None] * len(sizes)
-        fused = torch.stack([part.mean(dim=0) for part in features.split(sizes)])
-        lse = torch.stack([part.mean() for part in torch.logsumexp(scaled, dim=1).split(sizes)])
+        fused = torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)])
+        lse = torch.stack([part.mean() for part in torch.split(torch.logsumexp(scaled, dim=1), sizes)])
         return [float(p) for p in other.known_probability(fused, lse)]
 
     def _plant_probabilities(self, features: torch.Tensor | None, sizes: list[int]) -> list[float | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -118,7 +119,7 @@ def answered_not_a_plant(outputs: Outputs, calibration: Calibration) -> np.ndarr
 def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[str, Outputs]) -> dict:
     """Return ECE before/after and acceptance on ``known`` photos, and per ``unknown`` set AUROC, FPR@95, accepted."""
     known_scores = scores(known, calibration)
-    report = {
+    report: dict[str, Any] = {
         "temperature": calibration.temperature,
         "threshold": calibration.threshold,
         "ece_before": expected_calibration_error(known.probabilities(), known.targets),
@@ -136,7 +137,7 @@ def calibration_report(known: Outputs, calibration: Calibration, unknown: dict[s
 
 def calibrate_and_store(
     path: Path,
-    payload: dict,
+    payload: dict[str, Any],
     model: nn.Module,
     val_samples: Sequence[Sample],
     reject_photos: Sequence[Sample],

@@ -9,12 +9,14 @@ P(one of the model's species) at answer time.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from plantml.checkpoint import unwrap
+from plantml.datasets.splits import Sample
 from plantml.modeling import classifier_name
 from plantml.open_set import OTHER_ROW
 
@@ -22,7 +24,7 @@ __all__ = ["OTHER_ROW", "UNKNOWN_TRAINING", "split_other_class", "with_other_cla
 UNKNOWN_TRAINING = ("other-class", "none")
 
 
-def with_other_class(train: list, unknown_photos: list[Path], num_species: int) -> list:
+def with_other_class(train: Sequence[Sample], unknown_photos: Sequence[Sample], num_species: int) -> list[Sample]:
     """Return the training samples with every unknown-data photo labelled ``num_species`` (the extra class)."""
     return [*train, *((path, num_species) for path, _ in unknown_photos)]
 
@@ -33,12 +35,16 @@ def _final_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
     layer = model.get_submodule(name)
     if isinstance(layer, nn.Sequential):
         index = max(i for i, part in enumerate(layer) if isinstance(part, nn.Linear))
-        return layer, str(index), layer[index]
+        final = layer[index]
+        assert isinstance(final, nn.Linear)  # the index was chosen for it
+        return layer, str(index), final
+    if not isinstance(layer, nn.Linear):
+        raise TypeError(f"the 'other plant' class needs a linear classifier; {name} is a {type(layer).__name__}")
     parent, _, attribute = name.rpartition(".")
     return (model.get_submodule(parent) if parent else model), attribute, layer
 
 
-def split_other_class(model: nn.Module, num_species: int) -> tuple[nn.Module, dict]:
+def split_other_class(model: nn.Module, num_species: int) -> tuple[nn.Module, dict[str, Any]]:
     """Return a copy of ``model`` answering the ``num_species`` species only, and the extra class's row."""
     species_model = copy.deepcopy(unwrap(model))
     parent, attribute, layer = _final_linear(species_model)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Raise this only by fixing nothing and lowering it by fixing errors: `make types-baseline` after a fix.
-BASELINE_CEILING = 342
+BASELINE_CEILING = 333
 
 
 def _layer_names() -> set[str]:
