@@ -10,7 +10,7 @@ from PIL import Image
 
 from bench.worker_process import WorkerProcess, worker_env
 from ml import versions
-from ml.exports import export_version
+from ml.onnx import export_version
 from ml.versions import onnx_path
 from plantml.onnx_runtime import load_onnx_predictor
 from plantml.predictor import Predictor
