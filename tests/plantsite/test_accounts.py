@@ -142,8 +142,8 @@ def test_a_used_password_reset_link_sets_no_password_again(client, django_user_m
             "new_password2": "Stolen-Leaf-6262",
         },
     )
-    assert not again.login(username="alice", password="Stolen-Leaf-6262")
-    assert again.login(username="alice", password="New-Frond-5150")
+    assert not again.login(request=HttpRequest(), username="alice", password="Stolen-Leaf-6262")
+    assert again.login(request=HttpRequest(), username="alice", password="New-Frond-5150")
 
 
 def test_deleting_the_account_asks_for_the_password(client, django_user_model):

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -99,7 +100,9 @@ def test_resetting_the_password_revokes_the_tokens(client, user, mailoutbox):
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(1)
     form = client.get(link, follow=True)
     client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
-    assert client.login(username=user.username, password=NEW_PASSWORD)
+    assert client.login(
+        request=HttpRequest(), username=user.username, password=NEW_PASSWORD
+    )  # django-axes needs a request
     assert _api_status(secret) == 401
 
 
@@ -108,7 +111,7 @@ def test_a_password_hash_upgrade_at_login_keeps_the_tokens(client, user, setting
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher", *settings.PASSWORD_HASHERS]
     _, secret = create_token(user, "camera")
     old_hash = user.password
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)  # django-axes needs a request
     user.refresh_from_db()
     assert user.password != old_hash and _api_status(secret) == 200
 
