@@ -7,6 +7,7 @@ nor many addresses aimed at one account can send mail or create accounts without
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 from datetime import timedelta
@@ -21,6 +22,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
+UNKNOWN_ADDRESS = "0.0.0.0"
 
 
 def client_address(request: HttpRequest) -> str:
@@ -30,9 +32,21 @@ def client_address(request: HttpRequest) -> str:
     if proxies:
         header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
         forwarded = [part.strip() for part in header.split(",") if part.strip()]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_address(forwarded[-proxies]):
             return str(forwarded[-proxies])
-    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    # a missing or malformed address (no peer, a forged header) counts as one unknown client, never a 500 where
+    # the login log stores addresses in a column that takes only IP addresses (PostgreSQL's inet)
+    return remote if _is_address(remote) else UNKNOWN_ADDRESS
+
+
+def _is_address(text: str) -> bool:
+    """True when ``text`` is an IPv4 or IPv6 address."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def wait_text(seconds: float) -> str:

@@ -249,3 +249,12 @@ def test_password_resets_for_one_email_address_beyond_the_rate_send_no_mail(
     assert statuses == [302, 302, 429] and len(mailoutbox) == 2
     response = client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=_address())
     assert response.status_code == 429 and "try again in 60 minutes" in response.content.decode()
+
+
+def test_a_forged_forwarded_address_counts_as_the_peer_not_a_500(client, django_user_model, settings):
+    settings.TRUSTED_PROXIES = 1
+    django_user_model.objects.create_user("dora", "d@example.org", STRONG)
+    response = client.post(
+        "/accounts/login/", {"username": "dora", "password": STRONG}, HTTP_X_FORWARDED_FOR="not-an-address"
+    )
+    assert response.status_code == 302
