@@ -1,6 +1,6 @@
 """Worker settings for tests that need a task held mid-prediction: a slow model, on request.
 
-While ``$PLANTSITE_TEST_HOLD_DIR/hold`` exists, each forward pass (``Predictor.outputs``, under
+While ``$PLANTSITE_TEST_HOLD_DIR/hold`` exists, each forward pass (``Predictor.scaled_logits``, under
 ``predict``, ``predict_many`` and ``identify_many``) waits before running
 (each pool child that gets there writes ``child-<pid>`` first). With ``ignore-soft-limit`` there
 too it keeps waiting through the soft time limit, like a forward pass stuck in native code. With
@@ -17,7 +17,7 @@ from plantml.predictor import Predictor
 from plantsite.settings.test import *  # noqa: F403
 
 HOLD_DIR = Path(os.environ["PLANTSITE_TEST_HOLD_DIR"])
-_forward = Predictor.outputs
+_forward = Predictor.scaled_logits
 
 
 def _held_forward(self, images, *args, **kwargs):
@@ -35,4 +35,4 @@ def _held_forward(self, images, *args, **kwargs):
     return _forward(self, images, *args, **kwargs)
 
 
-Predictor.outputs = _held_forward
+Predictor.scaled_logits = _held_forward
