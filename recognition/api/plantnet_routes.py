@@ -14,6 +14,8 @@ from django.db.models.functions import TruncDate
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +32,10 @@ from .plantnet_views import PlantNetView
 
 HISTORY_DAYS = 365
 OPENAPI = Path(__file__).with_name("plantnet_openapi.yaml")
+
+
+# Described by /v2/openapi.json (Pl@ntNet's shape), not by the site's own /api/schema/.
+V2_ONLY = extend_schema(exclude=True)
 
 
 def _positive(params: Any, name: str) -> int | None:
@@ -56,6 +62,7 @@ def species_page(request: Request, version: ModelVersion) -> list[dict[str, Any]
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class StatusView(PlantNetView):
     """GET /v2/_status: whether the service answers (no key needed)."""
 
@@ -67,6 +74,7 @@ class StatusView(PlantNetView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class LanguagesView(PlantNetView):
     """GET /v2/languages: the languages the active model has common names in (any other lang answers without)."""
 
@@ -75,6 +83,7 @@ class LanguagesView(PlantNetView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class SpeciesView(PlantNetView):
     """GET /v2/species: the active model's species, with GBIF ids and common names in ``lang``."""
 
@@ -83,6 +92,7 @@ class SpeciesView(PlantNetView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class ProjectSpeciesView(PlantNetView):
     """GET /v2/projects/<project>/species: a model's species, with GBIF ids and common names in ``lang``."""
 
@@ -98,6 +108,7 @@ def _quota(request: Request, view: PlantNetView) -> UploadQuota:
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class QuotaView(PlantNetView):
     """GET /v2/quota: how many identifications the user may start per window (RECOGNITION_UPLOAD_RATE)."""
 
@@ -107,6 +118,7 @@ class QuotaView(PlantNetView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class QuotaDailyView(PlantNetView):
     """GET /v2/quota/daily: the identifications counted in the current window and how many remain."""
 
@@ -124,6 +136,7 @@ class QuotaDailyView(PlantNetView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@V2_ONLY
 class QuotaHistoryView(PlantNetView):
     """GET /v2/quota/history: the user's identifications per day over the last year, newest first."""
 
@@ -141,6 +154,8 @@ class QuotaHistoryView(PlantNetView):
         )
 
 
+# No CSRF check: a POST to a mistyped /v2/ URL (no session, no form) gets the JSON 404, not Django's HTML 403.
+@csrf_exempt
 @login_not_required
 def unknown_route(request: HttpRequest, path: str = "") -> JsonResponse:
     """Answer any other /v2/ URL with Pl@ntNet's 404, naming the routes there are."""

@@ -6,6 +6,7 @@ import math
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,6 +17,8 @@ from .plantnet_query import IdentifyQuery, PlantNetError
 from .plantnet_views import IdentifyView
 
 
+# GET (photos by URL) is described by /v2/openapi.json only; POST keeps its /api/schema/ entry.
+@extend_schema_view(get=extend_schema(exclude=True))
 class BoundedIdentifyView(IdentifyView):
     """IdentifyView refusing, before anything is stored, a request beyond the user's waiting bound.
 

@@ -154,11 +154,15 @@ def test_the_api_gives_each_reference_photo_its_author_licence_and_date(api, use
 
 
 def test_plantnet_images_carry_author_licence_citation_and_date(user, credited_model):
+    from rest_framework.test import APIRequestFactory
+
     from recognition.api.plantnet_body import reference_images
     from recognition.facts import candidate_facts
 
     rosa = _done(user, credited_model).candidates.get(label="rosa_canina")
-    images = reference_images(candidate_facts(rosa, credited_model, "en"), credited_model, None)
+    request = APIRequestFactory().get("/v2/identify/all")
+    request.user = user  # the images' URLs are signed for the requesting user
+    images = reference_images(candidate_facts(rosa, credited_model, "en"), credited_model, request)
     assert len(images) == 2
     for image in images:
         assert image["author"].startswith("Author rosa_canina_") and image["license"] == "cc-by-nc"

@@ -145,3 +145,10 @@ def test_a_body_of_an_unsupported_type_is_a_json_415(client, key, active_model):
     response = client.post(f"/v2/identify/all?api-key={key}", data=b"{}", content_type="application/json")
     assert response.status_code == 415
     assert response.json()["error"] == "Unsupported Media Type"
+
+
+def test_a_post_to_an_unknown_v2_url_is_plantnets_json_404_not_a_csrf_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/v2/identify/no such project/", {"organs": "leaf"})
+    assert response.status_code == 404 and response.json()["statusCode"] == 404
