@@ -43,7 +43,7 @@ def test_a_signature_does_not_open_another_photo(client, user, identification):
     first, second = identification.photos.order_by("pk")
     signature = sign_url(photo_path(identification, first), user).split("?", 1)[1]
     response = client.get(f"{photo_path(identification, second)}?{signature}")
-    assert response.status_code == 403
+    assert response.status_code == 401  # a failed credential: 401 with WWW-Authenticate, as a bad token
     assert "not valid for this image" in response.json()["message"]
 
 
@@ -60,7 +60,7 @@ def test_an_expired_signature_is_refused(client, user, identification, settings,
         past.setattr(signing.time, "time", lambda: signed_at)
         url = sign_url(photo_path(identification, photo), user)
     response = client.get(url)
-    assert response.status_code == 403 and "expired" in response.json()["message"]
+    assert response.status_code == 401 and "expired" in response.json()["message"]
 
 
 def test_a_signed_reference_photo_url_opens_without_a_key(client, user, species_model):
