@@ -46,8 +46,8 @@ def test_identify_a_real_photo_in_chromium(page, six_class_model, plant_photo, c
 
     page.locator("#result[data-status=done]").wait_for(timeout=120_000)
     names = page.locator("a.candidate-name")
-    assert names.count() == 5
-    for i in range(5):
+    assert 1 <= names.count() <= 5  # the top five, less those under 1%
+    for i in range(names.count()):
         href = names.nth(i).get_attribute("href")
         assert href.startswith("https://en.wikipedia.org/w/index.php?search="), href
         assert names.nth(i).inner_text() in href.replace("+", " ")
@@ -163,7 +163,7 @@ def test_without_javascript_the_plain_form_and_a_refreshing_page_give_the_answer
         page.click("#identify-button")
         page.wait_for_url(re.compile(r"/identifications/[0-9a-f-]{36}/$"))
         page.locator("#result[data-status=done]").wait_for(timeout=120_000)  # the page refreshes itself
-        assert page.locator("a.candidate-name").count() == 5
+        assert 1 <= page.locator("a.candidate-name").count() <= 5  # the top five, less those under 1%
     finally:
         page.context.close()
 
@@ -172,7 +172,7 @@ def test_the_species_page_lists_and_searches_what_the_model_knows(screen_page, s
     page = screen_page
     sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
     page.goto("/identify/")
-    page.click("main a[href$='/species/']")
+    page.get_by_test_id("species-count").get_by_role("link").click()
     species = page.get_by_test_id("species").locator("li")
     assert species.count() == 6
     assert "Six garden flowers" in page.locator("main").inner_text()

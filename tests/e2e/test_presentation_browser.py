@@ -15,13 +15,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 CERTAINTY_WORDS = ("very likely", "likely", "possibly", "unlikely")
 
 
-def _identify(page, photo) -> int:
-    """Upload ``photo``, wait for the worker's answer and return the identification's id."""
+def _identify(page, photo) -> str:
+    """Upload ``photo``, wait for the worker's answer and return the identification's public id (in its URL)."""
     page.goto("/identify/")
     page.set_input_files("#id_images", str(photo))
     page.click("#identify-button")
     page.locator("#result[data-status=done]").wait_for(timeout=120_000)
-    return int(re.search(r"/identifications/(\d+)/", page.url).group(1))
+    return re.search(r"/identifications/([0-9a-f-]{36})/", page.url).group(1)
 
 
 def test_an_identified_flower_reads_its_certainty_in_words_with_whole_percentages(
@@ -52,8 +52,8 @@ def test_a_no_match_is_filed_under_no_match_and_none_of_these_is_kept(
 
     assert trained_model.nonplant_example is not None, "no held-out photo of no plant was answered 'not a plant'"
     sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    pk = _identify(page, trained_model.nonplant_example)
-    closest = Identification.objects.get(pk=pk).best.display_name
+    public_id = _identify(page, trained_model.nonplant_example)
+    closest = Identification.objects.get(public_id=public_id).best.display_name
     notice = page.get_by_test_id("no-match")
     count = notice.get_by_test_id("species-count")
     assert f"This model knows {active_trained.num_classes} species" in count.inner_text()
@@ -61,12 +61,12 @@ def test_a_no_match_is_filed_under_no_match_and_none_of_these_is_kept(
     page.get_by_label("None of these").check()
     page.get_by_role("button", name="Save my answer").click()
     assert page.get_by_test_id("feedback").inner_text() == "Your answer: None of these"
-    stored = Identification.objects.get(pk=pk)
+    stored = Identification.objects.get(public_id=public_id)
     assert (stored.feedback_verdict, stored.feedback_label, stored.feedback_text) == ("none_of_these", "", "")
     assert serious_violations(page) == []
 
     page.goto("/history/")
-    row = page.locator(f"[data-testid=history-row][data-id='{pk}']")
+    row = page.locator(f"[data-testid=history-row][data-id='{public_id}']")
     assert row.get_by_test_id("history-no-match").inner_text() == "No match: not a plant"
     assert closest not in row.inner_text()
     assert "your answer: None of these" in row.inner_text()
@@ -75,9 +75,9 @@ def test_a_no_match_is_filed_under_no_match_and_none_of_these_is_kept(
     page.get_by_role("searchbox").fill(closest)
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"\?q="))
-    assert page.locator(f"[data-testid=history-row][data-id='{pk}']").count() == 0
+    assert page.locator(f"[data-testid=history-row][data-id='{public_id}']").count() == 0
 
-    page.goto(f"/identifications/{pk}/")
+    page.goto(f"/identifications/{public_id}/")
     page.get_by_test_id("species-count").get_by_role("link").click()
     page.get_by_test_id("not-listed").wait_for()
     assert page.get_by_test_id("species").locator("li").count() == active_trained.num_classes
