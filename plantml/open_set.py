@@ -162,6 +162,28 @@ def _minimise(optimizer: torch.optim.LBFGS, loss_of: Callable[[], torch.Tensor])
     optimizer.step(closure)  # type: ignore[no-untyped-call]  # torch leaves LBFGS.step unannotated
 
 
+def _balanced_logistic(
+    x: torch.Tensor, positives: int, l2: float, logit_of: Callable[[torch.Tensor], torch.Tensor]
+) -> tuple[list[float], float]:
+    """Return (weight, bias) of an L2 logistic regression on ``x`` whose first ``positives`` rows are 1, the rest 0,
+    each side weighing half whatever its count; ``logit_of`` turns ``scale * (x @ w) + b`` into the logit."""
+    negatives = len(x) - positives
+    y = torch.cat([torch.ones(positives), torch.zeros(negatives)]).double()
+    w = torch.cat([torch.full((positives,), 0.5 / positives), torch.full((negatives,), 0.5 / negatives)])
+    weight = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], lr=0.5, max_iter=500, line_search_fn="strong_wolfe")
+    scale = 10.0  # normalised features have small dot products: a fixed gain keeps the optimum well inside range
+
+    def loss_of() -> torch.Tensor:
+        logits = logit_of(scale * (x @ weight) + bias)
+        loss = (F.binary_cross_entropy_with_logits(logits, y, reduction="none") * w).sum()
+        return loss + l2 * (scale * weight).pow(2).sum()
+
+    _minimise(optimizer, loss_of)
+    return (scale * weight.detach()).tolist(), float(bias.detach())
+
+
 # -- fitting ------------------------------------------------------------------------------------
 def fit_temperature(logits: np.ndarray | torch.Tensor, targets: np.ndarray | torch.Tensor) -> float:
     """Return the temperature T > 0 minimising the NLL of softmax(logits / T) on (logits, targets)."""
@@ -196,23 +218,8 @@ def fit_plant_probe(plant_features: np.ndarray, other_features: np.ndarray, l2: 
     others = F.normalize(torch.as_tensor(other_features, dtype=torch.float64), dim=1)
     if len(plants) == 0 or len(others) == 0:
         raise ValueError("the plant probe needs photos of plants and photos that show no plant")
-    x = torch.cat([plants, others])
-    y = torch.cat([torch.ones(len(plants)), torch.zeros(len(others))]).double()
-    # each side weighs half, whatever its count
-    w = torch.cat([torch.full((len(plants),), 0.5 / len(plants)), torch.full((len(others),), 0.5 / len(others))])
-    weight = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
-    bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], lr=0.5, max_iter=500, line_search_fn="strong_wolfe")
-    scale = 10.0  # normalised features have small dot products: a fixed gain keeps the optimum well inside range
-
-    def loss_of() -> torch.Tensor:
-        logits = scale * (x @ weight) + bias
-        loss = (F.binary_cross_entropy_with_logits(logits, y, reduction="none") * w).sum()
-        loss = loss + l2 * (scale * weight).pow(2).sum()
-        return loss
-
-    _minimise(optimizer, loss_of)
-    return PlantProbe(weight=(scale * weight.detach()).tolist(), bias=float(bias.detach()))
+    weight, bias = _balanced_logistic(torch.cat([plants, others]), len(plants), l2, lambda z: z)
+    return PlantProbe(weight=weight, bias=bias)
 
 
 def fit_calibration(
@@ -315,26 +322,9 @@ def fit_other_class(
     offset = torch.as_tensor(np.concatenate([known_logsumexp, other_logsumexp]), dtype=torch.float64)
     if len(known_features) == 0 or len(other_features) == 0:
         raise ValueError("the 'other plant' class needs val photos and photos of plants the model must not claim")
-    y = torch.cat([torch.ones(len(known_features)), torch.zeros(len(other_features))]).double()  # 1: known
-    w = torch.cat(
-        [
-            torch.full((len(known_features),), 0.5 / len(known_features)),
-            torch.full((len(other_features),), 0.5 / len(other_features)),
-        ]
-    )
-    weight = torch.zeros(features.shape[1], dtype=torch.float64, requires_grad=True)
-    bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], lr=0.5, max_iter=500, line_search_fn="strong_wolfe")
-    scale = 10.0  # as fit_plant_probe: normalised features have small dot products
-
-    def loss_of() -> torch.Tensor:
-        known_logit = offset - (scale * (features @ weight) + bias)
-        loss = (F.binary_cross_entropy_with_logits(known_logit, y, reduction="none") * w).sum()
-        loss = loss + l2 * (scale * weight).pow(2).sum()
-        return loss
-
-    _minimise(optimizer, loss_of)
-    return OtherPlantClass(weight=(scale * weight.detach()).tolist(), bias=float(bias.detach()))
+    # 1: known; the fitted z = scale * (f @ w) + b is the extra logit, so P(known) = sigmoid(offset - z)
+    weight, bias = _balanced_logistic(features, len(known_features), l2, lambda z: offset - z)
+    return OtherPlantClass(weight=weight, bias=bias)
 
 
 def out_of_fold_known(

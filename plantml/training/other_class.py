@@ -59,6 +59,6 @@ def split_other_class(model: nn.Module, num_species: int) -> tuple[nn.Module, di
         setattr(parent, attribute, kept)
     row = {
         "weight": layer.weight[num_species].detach().float().cpu().tolist(),
-        "bias": float(layer.bias[num_species]) if layer.bias is not None else 0.0,
+        "bias": float(layer.bias[num_species].detach()) if layer.bias is not None else 0.0,
     }
     return species_model, row
