@@ -20,6 +20,10 @@ REFERENCES = "references"  # the folder of a run directory: references/<class in
 THUMBNAIL_PX = 160
 SOURCES_FILE = "sources.json"  # [[class index, n, source photo path], ...]: what train computes features of
 FEATURES_FILE = "features.npz"  # classes, numbers and L2-normalised pooled features of the reference photos
+# Photos looked at per reference photo kept: the pool whose features the kept ones are chosen to cover.
+CANDIDATES_PER_REFERENCE = 4
+
+Sample = tuple[Path, int]
 
 
 def spread(paths: Sequence[Path], count: int) -> list[Path]:
@@ -31,17 +35,71 @@ def spread(paths: Sequence[Path], count: int) -> list[Path]:
     return [ordered[i] for i in picks] + [path for i, path in enumerate(ordered) if i not in set(picks)]
 
 
+def reference_candidates(
+    samples: Sequence[Sample],
+    num_classes: int,
+    per_class: int,
+    provenance: Mapping[Path, dict[str, str]] | None = None,
+) -> list[Sample]:
+    """Return up to ``CANDIDATES_PER_REFERENCE * per_class`` photos per class that may be shown, spread evenly."""
+    provenance = provenance or {}
+    by_class: list[list[Path]] = [[] for _ in range(num_classes)]
+    for path, label in samples:
+        source = provenance.get(Path(path).resolve())
+        if source is None or may_display(source):
+            by_class[label].append(Path(path))
+    pool = CANDIDATES_PER_REFERENCE * per_class
+    return [(path, index) for index, paths in enumerate(by_class) for path in spread(paths, pool)[:pool]]
+
+
+def cover(features: np.ndarray, count: int) -> list[int]:
+    """Return up to ``count`` row indices that cover ``features``: the most typical row, then each farthest from those.
+
+    Farthest-point (k-centre) order on cosine distance, so a class photographed by flower, leaf and bark
+    gets a reference of each before a second of any; ties go to the earlier row, so the order is repeatable.
+    """
+    rows = np.asarray(features, dtype=np.float32)
+    if len(rows) == 0 or count <= 0:
+        return []
+    rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    centre = rows.mean(axis=0)
+    chosen = [int(np.argmax(rows @ centre))]
+    nearest = 1.0 - rows @ rows[chosen[0]]  # each row's distance to the closest chosen one
+    while len(chosen) < min(count, len(rows)):
+        nearest[chosen] = -np.inf
+        pick = int(np.argmax(nearest))
+        chosen.append(pick)
+        nearest = np.minimum(nearest, 1.0 - rows @ rows[pick])
+    return chosen
+
+
+def choose_references(
+    samples: Sequence[Sample], features: np.ndarray, per_class: int
+) -> tuple[list[Sample], list[int]]:
+    """Return each class's ``per_class`` samples that cover its features (in cover order) and their feature rows."""
+    by_class: dict[int, list[int]] = {}
+    for row, (_, label) in enumerate(samples):
+        by_class.setdefault(label, []).append(row)
+    chosen: list[int] = []
+    for label in sorted(by_class):
+        rows = by_class[label]
+        chosen.extend(rows[i] for i in cover(features[rows], per_class))
+    return [samples[row] for row in chosen], chosen
+
+
 def write_reference_photos(
-    samples: Sequence[tuple[Path, int]],
+    samples: Sequence[Sample],
     num_classes: int,
     folder: str | Path,
     per_class: int = 3,
     size: int = THUMBNAIL_PX,
     provenance: Mapping[Path, dict[str, str]] | None = None,
+    ordered: bool = False,
 ) -> int:
     """Write up to ``per_class`` square JPEG thumbnails per class as ``folder/<class index>/<n>.jpg`` (n from 1).
 
-    The choice is deterministic (evenly spread over each class's sorted photos); unreadable photos are
+    The choice is deterministic: evenly spread over each class's sorted photos or, with ``ordered``, the
+    first of each class in the order given (as ``choose_references`` returns them); unreadable photos are
     passed over. With ``provenance`` ({resolved photo path: provenance.csv row}), a photo whose licence does
     not allow showing it is passed over and each thumbnail's author and licence go to ``<n>.json`` beside it.
     The folder is replaced. Returns how many thumbnails were written.
@@ -56,7 +114,7 @@ def write_reference_photos(
     written = 0
     for index, paths in enumerate(by_class):
         number = 0
-        for path in spread(paths, per_class):
+        for path in paths if ordered else spread(paths, per_class):
             if number >= per_class:
                 break
             source = provenance.get(path.resolve())

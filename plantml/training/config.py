@@ -81,8 +81,9 @@ class TrainConfig:
     )
     reference_photos: int = option(
         12,
-        "training photos kept per class as reference thumbnails beside the model, with their features: "
-        "results show the three most like the user's photo (0 = none)",
+        "training photos kept per class as reference thumbnails beside the model, with their features, chosen "
+        "by the trained model to cover the class (from up to 4x as many): results show the three most like "
+        "the user's photo (0 = none)",
         group="data",
         check=AT_LEAST_0,
     )

@@ -31,7 +31,14 @@ from plantml.evaluation.runner import predict_loader
 from plantml.evaluation.set_valued import average_k_metrics
 from plantml.modeling import create_model
 from plantml.open_set import Calibration
-from plantml.references import REFERENCES, reference_sources, save_reference_features, write_reference_photos
+from plantml.references import (
+    REFERENCES,
+    choose_references,
+    reference_candidates,
+    reference_sources,
+    save_reference_features,
+    write_reference_photos,
+)
 from plantml.species_facts import load_species_file
 from plantml.transforms import eval_transform, train_transform
 from plantml.weights import load_pretrained, pretrained_normalisation
@@ -112,14 +119,13 @@ class TrainingRun:
         if c.species:
             species = load_species_file(c.species, self.splits.class_names, self.splits.species)
             self.splits = dataclasses.replace(self.splits, species=species)
+        # the pool the reference photos are chosen from at the end, by the trained model's features
+        self.reference_provenance = load_provenance([folder for folder in (c.data, *c.extra_data) if folder])
+        self.reference_pool: list[tuple[Path, int]] = []
         if self.context.is_main and c.reference_photos:
             own_train = [(path, label) for path, label in self.splits.train if path in own_photos]
-            write_reference_photos(
-                own_train,
-                len(self.splits.class_names),
-                self.out / REFERENCES,
-                c.reference_photos,
-                provenance=load_provenance([folder for folder in (c.data, *c.extra_data) if folder]),
+            self.reference_pool = reference_candidates(
+                own_train, len(self.splits.class_names), c.reference_photos, self.reference_provenance
             )
         self.display_names = (
             load_display_names(c.class_names, self.splits.class_names) if c.class_names else self.splits.display_names()
@@ -378,18 +384,34 @@ class TrainingRun:
         )
 
     # -- the end --------------------------------------------------------------------------------
-    def write_reference_features(self, model: torch.nn.Module, spec: ModelSpec, options: dict[str, Any]) -> None:
-        """Store the best model's pooled features of the reference photos, for the worker's "most similar"."""
-        sources = reference_sources(self.out / REFERENCES)
-        if not sources:
+    def write_references(self, model: torch.nn.Module, spec: ModelSpec, options: dict[str, Any]) -> None:
+        """Keep the reference photos that cover each class in the best model's features, with those features."""
+        if not self.reference_pool:
             return
-        samples = [(path, index) for index, _, path in sources]
-        outputs = model_outputs(model, spec, samples, self.device, description="reference photos", **options)
-        if outputs.features is None or len(outputs.features) != len(sources):
-            logger.warning("no features of the reference photos: results show them in their stored order")
+        folder, per_class = self.out / REFERENCES, self.c.reference_photos
+        outputs = model_outputs(
+            model, spec, self.reference_pool, self.device, description="reference photos", **options
+        )
+        unreadable = {str(path) for path, _ in outputs.unreadable}
+        readable = [sample for sample in self.reference_pool if str(sample[0]) not in unreadable]
+        features = outputs.features
+        if features is None or len(features) != len(readable):
+            logger.warning("no features of the reference photos: they are spread over each class's photos instead")
+            write_reference_photos(
+                readable, len(spec.class_names), folder, per_class, provenance=self.reference_provenance
+            )
             return
+        chosen, rows = choose_references(readable, features, per_class)
+        write_reference_photos(
+            chosen, len(spec.class_names), folder, per_class, provenance=self.reference_provenance, ordered=True
+        )
+        row_of = {Path(path).resolve(): row for (path, _), row in zip(chosen, rows)}
+        sources = reference_sources(folder)
         save_reference_features(
-            self.out / REFERENCES, [index for index, _, _ in sources], [n for _, n, _ in sources], outputs.features
+            folder,
+            [index for index, _, _ in sources],
+            [number for _, number, _ in sources],
+            features[[row_of[path] for _, _, path in sources]],
         )
 
     def final_evaluation(self) -> MetricsRecord:
@@ -397,16 +419,17 @@ class TrainingRun:
         history = self.state.history
         split = "test" if self.splits.test else "val" if self.splits.val else None
         plot_training_curves(history, self.out / "training_curves.png")
-        if split is None:
-            logger.warning("no test or val images: the run has no held-out metrics")
-            return MetricsRecord()
         payload = load_checkpoint(self.out / "best.pt")
         kept = MetricsRecord.from_dict(payload["metrics"])
         model, spec = model_from_checkpoint(payload).to(self.device), self.spec(payload["spec"]["input_size"])
         options = dict(batch_size=self.c.batch_size, workers=resolve_workers(self.c.workers))
         with autocast(self.device, self.precision):
+            self.write_references(model, spec, options)
+        if split is None:
+            logger.warning("no test or val images: the run has no held-out metrics")
+            return MetricsRecord()
+        with autocast(self.device, self.precision):
             calibration = self.calibrate(model, payload, options)
-            self.write_reference_features(model, spec, options)
             outputs = model_outputs(
                 model, spec, getattr(self.splits, split), self.device, description=f"evaluate {split}", **options
             )

@@ -8,7 +8,11 @@ import numpy as np
 from PIL import Image
 
 from plantml.references import (
+    CANDIDATES_PER_REFERENCE,
     ReferenceFeatures,
+    choose_references,
+    cover,
+    reference_candidates,
     reference_sources,
     save_reference_features,
     spread,
@@ -89,3 +93,35 @@ def test_each_reference_photo_remembers_its_source_photo(image_tree, tmp_path):
     sources = reference_sources(tmp_path / "refs")
     assert [(index, number) for index, number, _ in sources] == [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)]
     assert all((path, index) in [(p.resolve(), label) for p, label in samples] for index, _, path in sources)
+
+
+def test_the_cover_starts_with_the_most_typical_photo_and_then_takes_each_kind():
+    flower, leaf, bark = np.eye(3)
+    features = np.stack([flower * 1.0, flower * 0.9 + leaf * 0.05, flower, leaf, leaf + 0.1 * flower, bark])
+    order = cover(features, 3)
+    assert order[0] in (0, 1, 2)  # the flower photos are the class's majority
+    assert {int(np.argmax(features[i])) for i in order} == {0, 1, 2}  # a flower, a leaf and a bark photo
+
+
+def test_the_cover_is_repeatable_and_never_repeats_a_photo():
+    features = np.random.default_rng(0).normal(size=(20, 8))
+    assert cover(features, 20) == cover(features, 20)
+    assert sorted(cover(features, 20)) == list(range(20)) and len(cover(features, 50)) == 20
+
+
+def test_references_are_chosen_per_class_in_cover_order():
+    flower, leaf = np.eye(2)
+    samples = [("a0", 0), ("a1", 0), ("a2", 0), ("b0", 1), ("b1", 1)]
+    features = np.stack([flower, flower, leaf, leaf, leaf * 0.5 + flower])
+    chosen, rows = choose_references(samples, features, 2)
+    assert [label for _, label in chosen] == [0, 0, 1, 1]
+    assert {name for name, _ in chosen[:2]} in ({"a0", "a2"}, {"a1", "a2"})
+    assert [samples[row] for row in rows] == chosen
+
+
+def test_the_candidate_pool_is_spread_and_leaves_out_photos_that_may_not_be_shown(tmp_path):
+    paths = [tmp_path / f"{i:02d}.jpg" for i in range(40)]
+    provenance = {paths[0].resolve(): {"licence": "All rights reserved"}}
+    pool = reference_candidates([(path, 0) for path in paths], 1, per_class=2, provenance=provenance)
+    assert len(pool) == 2 * CANDIDATES_PER_REFERENCE and paths[0] not in [path for path, _ in pool]
+    assert pool[-1][0].name > "30"  # spread over the whole class, not its first photos

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -136,3 +137,29 @@ def test_reference_photos_come_only_from_the_data_sets_own_training_photos(image
     own_rosa = [path for path, _ in own.train if path.parent.name == "rosa"]
     assert len(rosa) == len(own_rosa)
     assert all(Image.open(p).convert("L").getextrema()[0] < 250 for p in rosa)  # none is a white feedback photo
+
+
+def test_reference_photos_cover_each_kind_of_photo_in_a_class(tmp_path):
+    rng = torch.Generator().manual_seed(0)
+    data = tmp_path / "data"
+    kinds = {
+        "bellis": [("a_flower", (220, 40, 40), 14), ("b_leaf", (30, 60, 220), 6)],
+        "rosa": [("a", (40, 200, 40), 12)],
+    }
+    for name, groups in kinds.items():
+        (data / name).mkdir(parents=True)
+        for prefix, colour, count in groups:
+            for i in range(count):
+                shade = tuple(int(c + torch.randint(-12, 13, (1,), generator=rng)) for c in colour)
+                Image.new("RGB", (48, 48), shade).save(data / name / f"{prefix}_{i:02d}.jpg")
+    output = tmp_path / "run"
+    train(_config(data, output, reference_photos=2, epochs=1, head_epochs=0))
+    train_split = [path for path, label in resolve_splits(data, seed=3, val_fraction=0.15, test_fraction=0.15).train]
+    assert any(path.name.startswith("b_leaf") for path in train_split)  # the test needs a leaf photo to choose
+    bluish = [
+        Image.open(photo).convert("RGB").resize((1, 1)).getpixel((0, 0))[2] > 128
+        for photo in sorted((output / "references" / "0").glob("*.jpg"))
+    ]
+    assert sorted(bluish) == [False, True]  # one flower and one leaf, although flowers are most of the class
+    with np.load(output / "references" / "features.npz") as stored:
+        assert stored["classes"].tolist() == [0, 0, 1, 1] and stored["numbers"].tolist() == [1, 2, 1, 2]
