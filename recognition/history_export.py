@@ -21,7 +21,7 @@ def history_record(identification: Identification, photo_url: PhotoUrl) -> dict:
     """Return one identification as plain data: date, photos' URLs, outcome and reason, candidates (with their
     certainty in words), feedback (the species, and the verdict: none of these or not a plant)."""
     return {
-        "id": identification.pk,
+        "id": str(identification.public_id),
         "date": identification.created.isoformat(),
         "status": identification.status,
         "outcome": outcome_of(identification),

@@ -93,7 +93,7 @@ def identify_body(request, project, identification, query: IdentifyQuery, files,
     # signed, so that they open as given (an <img src>) without the user's key
     photo_ids = [
         sign_url(
-            reverse("api:identification-photo", args=[identification.pk, photo.pk, "original"], request=request),
+            reverse("api:identification-photo", args=[identification.public_id, photo.pk, "original"], request=request),
             request.user,
         )
         for photo in photos

@@ -191,7 +191,7 @@ class IdentifyView(PlantNetView):
         requested = None if project == ALL else version
         identification = services.create_identification(request.user, photos, organs, model_version=requested)
         self.quota(request).count()
-        url = reverse("api:identification-detail", args=[identification.pk], request=request)
+        url = reverse("api:identification-detail", args=[identification.public_id], request=request)
         finished = wait_for(identification, settings.RECOGNITION_PLANTNET_WAIT_SECONDS)
         if finished is None:
             raise PlantNetError(

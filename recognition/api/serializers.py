@@ -119,7 +119,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = ["id", "organ", "width", "height", "url", "thumbnail_url"]
 
     def _url(self, photo: IdentificationPhoto, kind: str) -> str:
-        path = reverse("api:identification-photo", args=[photo.identification_id, photo.pk, kind])
+        path = reverse("api:identification-photo", args=[photo.identification.public_id, photo.pk, kind])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
@@ -135,7 +135,10 @@ class PhotoSerializer(serializers.ModelSerializer):
 class IdentificationSerializer(serializers.ModelSerializer):
     """An identification as the API returns it: ``outcome`` and ``reason`` once done, calibrated probabilities."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:identification-detail")
+    id = serializers.UUIDField(source="public_id", read_only=True, help_text="The identification's public id.")
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:identification-detail", lookup_field="public_id", lookup_url_kwarg="pk"
+    )
     model_version = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)

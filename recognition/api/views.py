@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -42,6 +43,14 @@ class NoActiveModel(APIException):
     default_detail = versions.NO_ACTIVE_MODEL
 
 
+class OldAddress(Exception):
+    """An identification asked for by its old numeric id: the caller is sent to ``location``."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
 class ModelUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "model_unavailable"
@@ -54,7 +63,10 @@ class IdentificationViewSet(
     """Your identifications: start one with photos, read, filter, delete, give feedback."""
 
     serializer_class = IdentificationSerializer
-    lookup_value_regex = r"[0-9]+"
+    lookup_field = "public_id"
+    lookup_url_kwarg = "pk"
+    # the public UUID; a number is an address from before public ids, sent on to the UUID for its owner
+    lookup_value_regex = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9]{1,18}"
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
@@ -68,6 +80,25 @@ class IdentificationViewSet(
         if filters.validated_data.get("status"):
             queryset = queryset.filter(status=filters.validated_data["status"])
         return search_species(queryset, filters.validated_data.get("species", "").strip())
+
+    def get_object(self) -> Identification:
+        """Return the caller's identification by public id; raise ``OldAddress`` for their old numeric address."""
+        key = self.kwargs[self.lookup_url_kwarg]
+        if key.isdigit() and len(key) <= 18:  # 32 digits are a UUID without hyphens, and too big for an id
+            old = get_object_or_404(own_identifications(self.request.user).only("public_id"), pk=int(key))
+            path = self.request.get_full_path().replace(f"/{key}/", f"/{old.public_id}/", 1)
+            raise OldAddress(self.request.build_absolute_uri(path))
+        identification: Identification = super().get_object()
+        return identification
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, OldAddress):  # 308 keeps the method and body, so an old DELETE or POST still works
+            return Response(
+                {"message": "This address moved: identifications are addressed by their public id."},
+                status=status.HTTP_308_PERMANENT_REDIRECT,
+                headers={"Location": exc.location},
+            )
+        return super().handle_exception(exc)
 
     def get_throttles(self):
         throttles = super().get_throttles()
@@ -85,7 +116,7 @@ class IdentificationViewSet(
         responses={
             202: inline_serializer(
                 "Accepted",
-                {"id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()},
+                {"id": serializers.UUIDField(), "status": serializers.CharField(), "url": serializers.URLField()},
             ),
             400: MESSAGE,
             503: MESSAGE,
@@ -102,9 +133,9 @@ class IdentificationViewSet(
         identification = services.create_identification(
             request.user, serializer.validated_data["photos"], serializer.validated_data["organs"]
         )
-        url = reverse("api:identification-detail", args=[identification.pk], request=request)
+        url = reverse("api:identification-detail", args=[identification.public_id], request=request)
         return Response(
-            {"id": identification.pk, "status": identification.status, "url": url},
+            {"id": str(identification.public_id), "status": identification.status, "url": url},
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": url},
         )
@@ -163,7 +194,7 @@ class IdentificationViewSet(
     )
     def photo(self, request, pk=None, photo_pk=None, kind=None):
         """One of your photos (normalised JPEG) or its thumbnail."""
-        return photo_response(request.user, int(pk), int(photo_pk), kind)
+        return photo_response(request.user, self.get_object().pk, int(photo_pk), kind)
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -47,13 +47,18 @@ def photo_of(color: tuple[int, int, int], size: int = 64, name: str = "plant.jpg
     return upload(buffer.getvalue(), name)
 
 
-def wait_until_finished(identification_id: int, timeout: float = 90.0):
+def _key(identification_id: int | str) -> dict:
+    """Return the lookup for a primary key or an API ``id`` (the public UUID)."""
+    return {"pk": identification_id} if isinstance(identification_id, int) else {"public_id": identification_id}
+
+
+def wait_until_finished(identification_id: int | str, timeout: float = 90.0):
     """Return the identification once a worker finished it (done or failed)."""
     from recognition.models import Identification
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        identification = Identification.objects.get(pk=identification_id)
+        identification = Identification.objects.get(**_key(identification_id))
         if identification.is_finished:
             return identification
         time.sleep(0.3)

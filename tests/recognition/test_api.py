@@ -83,8 +83,11 @@ def test_list_is_paginated_and_filters_by_status_and_species(api, user, active_m
     Identification.objects.create(owner=user, status="failed", error="x")
     body = api.get(LIST).json()
     assert body["count"] == 3 and "results" in body
-    assert [i["id"] for i in api.get(LIST, {"status": "done"}).json()["results"]] == [daisy.pk, rose.pk]
-    assert [i["id"] for i in api.get(LIST, {"species": "rosa"}).json()["results"]] == [rose.pk]
+    assert [i["id"] for i in api.get(LIST, {"status": "done"}).json()["results"]] == [
+        str(daisy.public_id),
+        str(rose.public_id),
+    ]
+    assert [i["id"] for i in api.get(LIST, {"species": "rosa"}).json()["results"]] == [str(rose.public_id)]
     assert "unknown status" in api.get(LIST, {"status": "weird"}).json()["message"]
 
 
@@ -130,3 +133,27 @@ def test_schema_and_offline_docs_are_served(api):
     assert schema.status_code == 200 and b"/api/identifications/{id}/feedback/" in schema.content
     docs = api.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"cdn" not in docs.content.lower()
+
+
+def test_identifications_are_addressed_by_a_random_public_id(api, user, active_model):
+    first, second = _done(user, active_model), _done(user, active_model)
+    listed = api.get(LIST).json()["results"]
+    assert {item["id"] for item in listed} == {str(first.public_id), str(second.public_id)}
+    assert all(item["url"].endswith(f"/api/identifications/{item['id']}/") for item in listed)
+    assert str(first.pk) not in {item["id"] for item in listed}
+
+
+def test_an_old_numbered_address_sends_its_owner_on_with_the_method_kept(api, user, active_model):
+    identification = _done(user, active_model)
+    moved = api.get(f"{LIST}{identification.pk}/?lang=en")
+    assert moved.status_code == 308
+    assert moved.headers["Location"] == f"http://testserver{LIST}{identification.public_id}/?lang=en"
+    assert api.delete(f"{LIST}{identification.pk}/").status_code == 308  # a redirected DELETE stays a DELETE
+    assert Identification.objects.filter(pk=identification.pk).exists()
+    assert api.delete(moved.headers["Location"]).status_code == 204
+
+
+def test_a_number_too_big_for_an_id_is_a_404(api):
+    assert api.get(f"{LIST}{'9' * 18}/").status_code == 404
+    assert api.get(f"{LIST}{'9' * 32}/").status_code == 404  # read as a UUID without hyphens
+    assert api.get(f"{LIST}{'9' * 300}/").status_code == 404

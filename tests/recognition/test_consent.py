@@ -44,7 +44,7 @@ def test_feedback_with_the_box_ticked_records_consent_and_unticked_withdraws_it(
 def test_api_feedback_sets_consent_only_when_share_is_given(user, done):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    url = f"/api/identifications/{done.pk}/feedback/"
+    url = f"/api/identifications/{done.public_id}/feedback/"
     assert api.post(url, {"label": "rosa_canina", "share": True}, format="json").status_code == 200
     assert shares_confirmed_photos(user) is True
     api.post(url, {"species": "Rosa rugosa"}, format="json")

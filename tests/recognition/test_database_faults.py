@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import psycopg
 import pytest
 from django.conf import settings
@@ -61,7 +63,9 @@ def test_an_upload_survives_one_dropped_connection_and_is_stored_once(
     response = api.post(LIST, {"images": [upload()]}, format="multipart")
     assert terminate_before_photo_insert["done"] == 1
     assert response.status_code == 202, response.content
-    assert list(Identification.objects.filter(owner=user).values_list("pk", flat=True)) == [response.json()["id"]]
+    assert list(Identification.objects.filter(owner=user).values_list("public_id", flat=True)) == [
+        UUID(response.json()["id"])
+    ]
     assert IdentificationPhoto.objects.filter(identification__owner=user).count() == 1
     # the photo and its thumbnail; the failed try left none
     assert len(set(stored_files(settings.MEDIA_ROOT)) - set(before)) == 2

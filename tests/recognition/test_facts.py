@@ -100,7 +100,7 @@ def api(user) -> APIClient:
 
 def test_the_api_gives_each_candidate_its_species_facts(api, user, species_model):
     identification = _done(user, species_model)
-    body = api.get(f"/api/identifications/{identification.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    body = api.get(f"/api/identifications/{identification.public_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
     assert body["candidates"][0]["species"] == {
         "scientific_name": "Rosa canina",
         "authorship": "L.",
@@ -115,7 +115,7 @@ def test_the_api_gives_each_candidate_its_species_facts(api, user, species_model
 
 def test_the_api_gives_each_candidate_its_reference_photo_urls_that_the_token_opens(api, user, species_model):
     identification = _done(user, species_model)
-    urls = api.get(f"/api/identifications/{identification.pk}/").json()["candidates"][0]["reference_photos"]
+    urls = api.get(f"/api/identifications/{identification.public_id}/").json()["candidates"][0]["reference_photos"]
     assert urls == [f"http://testserver/api/models/{species_model.pk}/references/1/{n}/" for n in (1, 2)]
     response = api.get(urls[1])
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
@@ -145,7 +145,7 @@ def test_the_result_page_credits_each_reference_photos_author_and_licence(user_c
 
 
 def test_the_api_gives_each_reference_photo_its_author_licence_and_date(api, user, credited_model):
-    candidates = api.get(f"/api/identifications/{_done(user, credited_model).pk}/").json()["candidates"]
+    candidates = api.get(f"/api/identifications/{_done(user, credited_model).public_id}/").json()["candidates"]
     rosa, bellis = candidates[0], candidates[1]
     assert [image["url"] for image in rosa["reference_images"]] == rosa["reference_photos"]
     assert all(image["author"].startswith("Author rosa_canina_") for image in rosa["reference_images"])

@@ -52,14 +52,20 @@ def test_csv_from_the_history_page_has_one_row_per_own_identification(user_clien
     response = user_client.get("/history/export/csv/")
     assert response["Content-Disposition"] == 'attachment; filename="plantsite-history.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [int(row["id"]) for row in rows] == [unsure.pk, confident.pk]
-    by_id = {int(row["id"]): row for row in rows}
-    assert by_id[confident.pk]["outcome"] == "identified" and by_id[unsure.pk]["outcome"] == "no_match"
-    assert by_id[confident.pk]["candidate_1"] == "Rosa canina" and float(by_id[confident.pk]["probability_1"]) == 0.9
-    assert by_id[confident.pk]["feedback"] == "Rosa canina"
+    assert [row["id"] for row in rows] == [str(unsure.public_id), str(confident.public_id)]
+    by_id = {row["id"]: row for row in rows}
+    assert (
+        by_id[str(confident.public_id)]["outcome"] == "identified"
+        and by_id[str(unsure.public_id)]["outcome"] == "no_match"
+    )
+    assert (
+        by_id[str(confident.public_id)]["candidate_1"] == "Rosa canina"
+        and float(by_id[str(confident.public_id)]["probability_1"]) == 0.9
+    )
+    assert by_id[str(confident.public_id)]["feedback"] == "Rosa canina"
     photo = confident.photos.get()
     assert (
-        by_id[confident.pk]["photos"]
+        by_id[str(confident.public_id)]["photos"]
         == f"http://testserver/identifications/{confident.public_id}/photos/{photo.pk}/original/"
     )
 
@@ -72,7 +78,7 @@ def test_json_from_the_api_lists_photos_candidates_and_feedback(user, history):
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     records = {r["id"]: r for r in json.loads(response.content)["identifications"]}
     assert len(records) == 2
-    record = records[confident.pk]
+    record = records[str(confident.public_id)]
     assert record["outcome"] == "identified" and record["feedback"] == "Rosa canina"
     assert record["candidates"][0] == {
         "label": "rosa_canina",
@@ -81,7 +87,9 @@ def test_json_from_the_api_lists_photos_candidates_and_feedback(user, history):
         "certainty": "very_likely",
     }
     photo = confident.photos.get()
-    assert record["photos"] == [f"http://testserver/api/identifications/{confident.pk}/photos/{photo.pk}/original/"]
+    assert record["photos"] == [
+        f"http://testserver/api/identifications/{confident.public_id}/photos/{photo.pk}/original/"
+    ]
 
 
 def test_the_photo_urls_in_an_export_open_for_their_owner(user_client, history):
@@ -93,7 +101,7 @@ def test_the_photo_urls_in_an_export_open_for_their_owner(user_client, history):
 def test_the_search_narrows_the_export(user_client, history):
     history[0].candidates.filter(rank=1).update(display_name="Viola odorata", label="viola")
     rows = list(csv.DictReader(io.StringIO(user_client.get("/history/export/csv/?q=viola").content.decode())))
-    assert [int(row["id"]) for row in rows] == [history[0].pk]
+    assert [row["id"] for row in rows] == [str(history[0].public_id)]
 
 
 def test_an_unknown_format_is_a_404(user_client, history):
@@ -102,25 +110,29 @@ def test_an_unknown_format_is_a_404(user_client, history):
 
 def test_csv_carries_the_reason_the_certainty_and_the_feedback_verdict(user_client, history):
     confident, unsure = history
-    rows = {
-        int(r["id"]): r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))
-    }
-    assert (rows[unsure.pk]["reason"], rows[confident.pk]["reason"]) == ("not_a_plant", "")
-    assert (rows[confident.pk]["certainty_1"], rows[unsure.pk]["certainty_1"]) == ("very_likely", "possibly")
-    assert rows[unsure.pk]["feedback_verdict"] == "none_of_these" and rows[unsure.pk]["feedback"] == ""
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))}
+    assert (rows[str(unsure.public_id)]["reason"], rows[str(confident.public_id)]["reason"]) == ("not_a_plant", "")
+    assert (rows[str(confident.public_id)]["certainty_1"], rows[str(unsure.public_id)]["certainty_1"]) == (
+        "very_likely",
+        "possibly",
+    )
+    assert (
+        rows[str(unsure.public_id)]["feedback_verdict"] == "none_of_these"
+        and rows[str(unsure.public_id)]["feedback"] == ""
+    )
 
 
 def test_json_carries_the_reason_and_the_feedback_verdict(user_client, history):
     _, unsure = history
     records = {r["id"]: r for r in json.loads(user_client.get("/history/export/json/").content)["identifications"]}
-    assert records[unsure.pk]["reason"] == "not_a_plant"
-    assert records[unsure.pk]["feedback_verdict"] == "none_of_these"
+    assert records[str(unsure.public_id)]["reason"] == "not_a_plant"
+    assert records[str(unsure.public_id)]["feedback_verdict"] == "none_of_these"
 
 
 def test_a_species_search_of_the_export_leaves_out_no_matches(user_client, history):
     confident, _ = history
     records = json.loads(user_client.get("/history/export/json/", {"q": "rosa"}).content)["identifications"]
-    assert [r["id"] for r in records] == [confident.pk]
+    assert [r["id"] for r in records] == [str(confident.public_id)]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

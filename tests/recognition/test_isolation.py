@@ -50,13 +50,14 @@ def test_pages_and_photo_urls_of_another_user_are_404(client, other_user, victim
 def test_api_routes_of_another_user_are_404(other_user, victim):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(other_user, 'test')[1]}")
-    base = f"/api/identifications/{victim.pk}/"
+    base = f"/api/identifications/{victim.public_id}/"
     photo = victim.photos.get()
     assert api.get(base).status_code == 404
     assert api.delete(base).status_code == 404
     assert api.post(base + "feedback/", {"species": "Quercus robur"}, format="json").status_code == 404
     assert api.get(f"{base}photos/{photo.pk}/original/").status_code == 404
     assert api.get(f"{base}photos/{photo.pk}/thumbnail/").status_code == 404
+    assert api.get(f"/api/identifications/{victim.pk}/").status_code == 404  # the old numbered address too
     assert api.get("/api/identifications/").json()["count"] == 0
     assert api.get("/api/identifications/", {"species": "rosa"}).json()["count"] == 0
     assert Identification.objects.filter(pk=victim.pk, feedback_text="").exists()

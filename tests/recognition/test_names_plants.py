@@ -130,7 +130,7 @@ def test_the_api_gives_calibrated_probabilities(trained_model, active_trained, u
 
     path = next(path for path in trained_model.examples.values() if path is not None)
     body = _api_answer(user, path)
-    stored = Identification.objects.get(pk=body["id"]).photos.get().file.path  # what the worker read
+    stored = Identification.objects.get(public_id=body["id"]).photos.get().file.path  # what the worker read
     temperature = spec_of(load_checkpoint(trained_model.checkpoint)).calibration["temperature"]
     network = Predictor.from_checkpoint(trained_model.checkpoint, device="cpu")  # only its model and transform
     with torch.inference_mode():

@@ -121,7 +121,7 @@ def test_the_identification_is_kept_in_the_users_history(live_server, key, user,
     identification = Identification.objects.get(owner=user)
     assert identification.status == "done"
     assert [photo.organ for photo in identification.photos.all()] == ["flower"]
-    assert response.headers["Location"].endswith(f"/api/identifications/{identification.pk}/")
+    assert response.headers["Location"].endswith(f"/api/identifications/{identification.public_id}/")
 
 
 def set_nothing_is_a_plant(version) -> None:
@@ -202,8 +202,8 @@ def test_past_the_wait_bound_the_answer_is_504_with_the_identifications_url(
     assert response.status_code == 504
     identification = Identification.objects.get()
     assert response.json()["statusCode"] == 504
-    assert f"/api/identifications/{identification.pk}/" in response.json()["message"]
-    assert response.headers["Location"].endswith(f"/api/identifications/{identification.pk}/")
+    assert f"/api/identifications/{identification.public_id}/" in response.json()["message"]
+    assert response.headers["Location"].endswith(f"/api/identifications/{identification.public_id}/")
 
 
 @pytest.mark.parametrize(

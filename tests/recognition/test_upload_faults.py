@@ -37,7 +37,7 @@ def test_with_the_broker_down_an_upload_is_accepted_at_once_and_kept_for_the_swe
     assert len(queued) == 1  # the enqueue ran, and failed
     assert response.status_code == 202 and response.json()["status"] == "pending"
     assert time.monotonic() - started < 5
-    identification = Identification.objects.get(pk=response.json()["id"])
+    identification = Identification.objects.get(public_id=response.json()["id"])
     assert identification.queued is None and identification.photos.count() == 1
 
 
