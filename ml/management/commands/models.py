@@ -133,10 +133,7 @@ class Command(BaseCommand):
         fields = [
             ("name", version.name + ("  (active)" if version.is_active else "")),
             ("title", version.title or "- (users read the name)"),
-            *(
-                (f"title ({code})", text)
-                for code, text in sorted((version.title_translations or {}).items())
-            ),
+            *((f"title {code}", text) for code, text in sorted((version.title_translations or {}).items())),
             ("architecture", version.architecture),
             ("input size", f"{version.input_size} px"),
             (
@@ -208,7 +205,11 @@ class Command(BaseCommand):
             return
         code = language_code(language)
         given = version.title_translations.get(code)
-        shown = f"titled {given!r} in {code}" if given else f"without a {code} title: those readers read {version.title_in(None)!r}"
+        shown = (
+            f"titled {given!r} in {code}"
+            if given
+            else f"without a {code} title: those readers read {version.title_in(None)!r}"
+        )
         self.stdout.write(self.style.SUCCESS(f"{version.name} is now {shown}"))
 
     def _species(self, options: dict) -> None:
