@@ -84,7 +84,7 @@ class SpeciesNames:
         scientific = (
             format_html('<i class="scientific" data-testid="latin-name">{}</i>', self.scientific)
             if self.latin
-            else format_html("<span>{}</span>", self.scientific)
+            else format_html("{}", self.scientific)
         )
         if not self.common:
             return scientific
