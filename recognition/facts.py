@@ -94,7 +94,15 @@ class SpeciesNames:
 def species_names(version: ModelVersion | None, label: str, display_name: str, language: str | None) -> SpeciesNames:
     """Return the names of class ``label`` of ``version`` for ``language``; the display name when the facts lack."""
     index = version.class_names.index(label) if version and label in version.class_names else None
-    info = version.species_info(index) if version is not None and index is not None else None
+    if version is None or index is None:
+        return SpeciesNames(scientific=display_name or label)
+    return names_at(version, index, display_name, language)
+
+
+def names_at(version: ModelVersion, index: int, display_name: str, language: str | None) -> SpeciesNames:
+    """Return the names of class ``index`` of ``version`` for ``language`` (species_names without the lookup)."""
+    label = version.class_names[index]
+    info = version.species_info(index)
     known = info is not None and bool(info.scientific_name) and info.scientific_name != label
     return SpeciesNames(
         scientific=info.scientific_name if info is not None and known else (display_name or label),

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from ml import versions
 from ml.models import ModelVersion
 
-from .facts import SpeciesNames, matching_labels, species_names
+from .facts import SpeciesNames, names_at, matching_labels
 from .responses import reference_photo_response
 
 PAGE_SIZE = 100
@@ -39,8 +39,8 @@ def species_of(version: ModelVersion, query: str = "", language: str | None = No
     wanted = set(matching_labels(version, query)) if query else set(version.class_names)
     rows = [
         Species(
-            names=species_names(
-                version, label, version.display_names[index] if index < len(version.display_names) else "", language
+            names=names_at(
+                version, index, version.display_names[index] if index < len(version.display_names) else "", language
             ),
             label=label,
             train_photos=counts[index] if index < len(counts) else None,
