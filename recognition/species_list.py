@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from ml import versions
 from ml.models import ModelVersion
 
-from .facts import SpeciesNames, names_at, matching_labels
+from .facts import SpeciesNames, matching_labels, names_at
 from .responses import reference_photo_response
 
 PAGE_SIZE = 100
