@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 
-from plantml.species_facts import SpeciesInfo
+from plantml.species_facts import SpeciesInfo, common_name_in
 
 
 class ModelVersion(models.Model):
@@ -14,6 +15,9 @@ class ModelVersion(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     title = models.CharField(
         max_length=200, blank=True, help_text="what users read, e.g. 'Garden flowers, spring 2026'"
+    )
+    title_translations = models.JSONField(
+        default=dict, blank=True, help_text="the title in other languages: {language code: title}"
     )
     architecture = models.CharField(max_length=100)
     class_names = models.JSONField(default=list)
@@ -39,8 +43,12 @@ class ModelVersion(models.Model):
 
     @property
     def shown_title(self) -> str:
-        """Return the human title, or the registry name when the version has none."""
-        return self.title or self.name
+        """Return the title in the active language, else the plain title, else the registry name."""
+        return self.title_in(get_language())
+
+    def title_in(self, language: str | None) -> str:
+        """Return the title given for ``language`` ('zh' finds 'zh-hans'), else the plain title, else the name."""
+        return common_name_in(self.title_translations or {}, language) or self.title or self.name
 
     @property
     def num_classes(self) -> int:

@@ -112,15 +112,33 @@ def get_version(name: str) -> ModelVersion:
         raise RegistryError(f"no model named {name!r} (known: {known}); see `manage.py models list`") from None
 
 
-def set_title(name: str, title: str) -> ModelVersion:
-    """Give version ``name`` the title users read (empty: they read its name); return it."""
+def set_title(name: str, title: str, language: str | None = None) -> ModelVersion:
+    """Give version ``name`` the title users read, in ``language`` (a code of settings.LANGUAGES) or, without one,
+    the plain title every language falls back to; an empty title removes it. Return the version."""
     version = get_version(name)
     title = title.strip()
     if len(title) > ModelVersion._meta.get_field("title").max_length:
         raise RegistryError(f"a title has at most {ModelVersion._meta.get_field('title').max_length} characters")
-    version.title = title
-    version.save(update_fields=["title"])
+    if language is None:
+        version.title = title
+        version.save(update_fields=["title"])
+        return version
+    code = language_code(language)
+    translations = {key: value for key, value in (version.title_translations or {}).items() if key != code}
+    if title:
+        translations[code] = title
+    version.title_translations = translations
+    version.save(update_fields=["title_translations"])
     return version
+
+
+def language_code(language: str) -> str:
+    """Return ``language`` as the code settings.LANGUAGES spells it, or raise RegistryError naming the choices."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    code = language.strip().lower()
+    if code not in codes:
+        raise RegistryError(f"unknown language {language!r}: use one of {', '.join(codes)}")
+    return code
 
 
 def checkpoint_of(value: str) -> tuple[Path, ModelVersion | None]:

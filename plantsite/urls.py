@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from . import accounts, views
 
@@ -28,7 +30,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("accounts/", include(account_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # open to everyone: a visitor picks the language before signing up or in (the cookie keeps it)
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("recognition.urls")),
     path("api/", include("recognition.api.urls")),

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
 from ml import reference_photos as version_photos
 from ml.models import ModelVersion
 from plantml.species_facts import common_name_in
@@ -58,6 +61,80 @@ def reference_photos(version: ModelVersion, index: int, first: Sequence[int] = (
 
 
 @dataclass(frozen=True)
+class SpeciesNames:
+    """How a class is named to a reader: the common name in their language leads, the scientific name beside it."""
+
+    scientific: str  # the scientific name, else (no species facts) the display name or folder
+    common: str = ""  # in the reader's language, '' when unknown
+    latin: bool = False  # whether ``scientific`` is a scientific name from the species facts (shown in italics)
+
+    @property
+    def lead(self) -> str:
+        """Return the name that leads: the common name, else the scientific one."""
+        return self.common or self.scientific
+
+    @property
+    def plain(self) -> str:
+        """Return both names as plain text, "dog rose (Rosa canina)", for titles and labels."""
+        return f"{self.common} ({self.scientific})" if self.common else self.scientific
+
+    @property
+    def html(self) -> SafeString:
+        """Return both names as HTML: the common name, then the scientific name in italics."""
+        scientific = (
+            format_html('<i class="scientific" data-testid="latin-name">{}</i>', self.scientific)
+            if self.latin
+            else format_html("{}", self.scientific)
+        )
+        if not self.common:
+            return scientific
+        return format_html('<span data-testid="common-name">{}</span> {}', self.common, scientific)
+
+
+def species_names(version: ModelVersion | None, label: str, display_name: str, language: str | None) -> SpeciesNames:
+    """Return the names of class ``label`` of ``version`` for ``language``; the display name when the facts lack."""
+    index = version.class_names.index(label) if version and label in version.class_names else None
+    if version is None or index is None:
+        return SpeciesNames(scientific=display_name or label)
+    return names_at(version, index, display_name, language)
+
+
+def names_at(version: ModelVersion, index: int, display_name: str, language: str | None) -> SpeciesNames:
+    """Return the names of class ``index`` of ``version`` for ``language`` (species_names without the lookup)."""
+    label = version.class_names[index]
+    info = version.species_info(index)
+    known = info is not None and bool(info.scientific_name) and info.scientific_name != label
+    return SpeciesNames(
+        scientific=info.scientific_name if info is not None and known else (display_name or label),
+        common=common_name_in(info.common_names, language) if info else "",
+        latin=known,
+    )
+
+
+def class_names_of(version: ModelVersion, index: int) -> list[str]:
+    """Return every name of class ``index``: folder, display name, scientific name and its common names (any
+    language)."""
+    names = [version.class_names[index]]
+    if index < len(version.display_names):
+        names.append(version.display_names[index])
+    info = version.species_info(index)
+    if info is not None:
+        names += [info.scientific_name, *info.common_names.values()]
+    return [name for name in names if name]
+
+
+def matching_labels(version: ModelVersion, query: str) -> list[str]:
+    """Return the labels of ``version``'s classes with a name (any of class_names_of) that contains ``query``,
+    ignoring case."""
+    needle = query.casefold()
+    return [
+        label
+        for index, label in enumerate(version.class_names)
+        if any(needle in name.casefold() for name in class_names_of(version, index))
+    ]
+
+
+@dataclass(frozen=True)
 class CandidateFacts:
     """A candidate's species facts; without facts in the model, its name is the candidate's and the rest empty."""
 
@@ -81,6 +158,11 @@ class CandidateFacts:
     def gbif_url(self) -> str:
         """Return the species' GBIF page, or '' without a GBIF id."""
         return GBIF_SPECIES_URL.format(id=self.gbif_id) if self.gbif_id else ""
+
+    @property
+    def names(self) -> SpeciesNames:
+        """Return the names readers see, the common one leading."""
+        return SpeciesNames(scientific=self.scientific_name, common=self.common_name, latin=self.known)
 
     @property
     def full_name(self) -> str:

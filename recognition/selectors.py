@@ -7,6 +7,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from ml.models import ModelVersion
+
+from .facts import matching_labels
 from .models import Candidate, Identification, IdentificationPhoto, Preferences
 
 
@@ -19,15 +22,22 @@ def own_identifications(user) -> QuerySet[Identification]:
 
 def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[Identification]:
     """Return the identifications whose species matches ``query``: the best candidate of an identified one, or the
-    user's feedback. A no-match is filed under no species name, so its closest candidates never match."""
+    user's feedback, by folder, display, scientific or common name (any language). A no-match is filed under no
+    species name, so its closest candidates never match."""
     if not query:
         return queryset
-    best = (
-        Q(outcome=Identification.Outcome.IDENTIFIED)
-        & Q(candidates__rank=1)
-        & (Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query))
-    )
-    return queryset.filter(best | Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)).distinct()
+    named = Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
+    answered = Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)
+    # The other names live in each model version's JSON, per class: find the classes they name in the versions
+    # these identifications used (a few), then match candidates by label, on any database.
+    used = queryset.order_by().exclude(model_version=None).values_list("model_version", flat=True).distinct()
+    for version in ModelVersion.objects.filter(pk__in=used).only("pk", "class_names", "display_names", "species"):
+        labels = matching_labels(version, query)
+        if labels:
+            named |= Q(model_version=version, candidates__label__in=labels)
+            answered |= Q(model_version=version, feedback_label__in=labels)
+    best = Q(outcome=Identification.Outcome.IDENTIFIED) & Q(candidates__rank=1) & named
+    return queryset.filter(best | answered).distinct()
 
 
 def open_own_photo(user, pk: int, photo_pk: int, kind: str) -> File:

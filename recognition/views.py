@@ -151,7 +151,8 @@ def history(request: HttpRequest) -> HttpResponse:
     """List the user's identifications, newest first, searchable by species and paginated."""
     form = HistorySearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    queryset = search_species(own_identifications(request.user), query).prefetch_related("photos")
+    queryset = search_species(own_identifications(request.user), query)
+    queryset = queryset.select_related("model_version").prefetch_related("photos")
     page = Paginator(queryset, settings.RECOGNITION_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "recognition/history.html", {"page": page, "form": form, "query": query})
 

@@ -215,7 +215,8 @@ class IdentificationFilterSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text="part of the best candidate's or the feedback's name",
+        help_text="part of the best candidate's or the feedback's name: scientific, common (any language), "
+        "display or folder name",
         validators=[RegexValidator(r"^[^\x00]*$", "species may not contain NUL characters")],
     )
 

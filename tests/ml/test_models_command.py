@@ -205,6 +205,30 @@ def test_title_of_an_unknown_model_lists_the_known_ones(tiny_checkpoint):
         models("title", "nothing", "Meadow herbs")
 
 
+def test_a_title_per_language_is_read_in_that_language_and_others_fall_back_to_the_plain_title(tiny_checkpoint):
+    from django.utils import translation
+
+    models("import", str(tiny_checkpoint), "--name", "garden", "--title", "Garden flowers")
+    assert "titled '园林花卉' in zh-hans" in models("title", "garden", "园林花卉", "--lang", "zh-Hans")
+    version = ModelVersion.objects.get(name="garden")
+    assert version.title == "Garden flowers" and version.title_translations == {"zh-hans": "园林花卉"}
+    with translation.override("zh-hans"):
+        assert version.shown_title == "园林花卉"
+    with translation.override("en"):
+        assert version.shown_title == "Garden flowers"
+    assert "title zh-hans 园林花卉" in models("show", "garden")
+    assert "those readers read 'Garden flowers'" in models("title", "garden", "", "--lang", "zh-hans")
+    assert ModelVersion.objects.get(name="garden").title_translations == {}
+
+
+@pytest.mark.parametrize("language", ["fr", "zh", ""])
+def test_a_title_in_a_language_the_site_does_not_offer_is_refused_naming_the_choices(tiny_checkpoint, language):
+    models("import", str(tiny_checkpoint), "--name", "garden", "--title", "Garden flowers")
+    with pytest.raises(CommandError, match=f"unknown language {language!r}: use one of en, zh-hans"):
+        models("title", "garden", "Jardin", "--lang", language)
+    assert ModelVersion.objects.get(name="garden").title_translations == {}
+
+
 def test_export_writes_the_onnx_file_beside_the_checkpoint_and_says_how_to_serve_it(tiny_checkpoint, models_dir):
     models("import", str(tiny_checkpoint), "--name", "tiny")
     printed = models("export", "tiny")

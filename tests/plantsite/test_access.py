@@ -64,3 +64,18 @@ def test_non_public_urls_redirect_anonymous_users_to_login(client):
 def test_public_pages_render_for_anonymous_users(client):
     for path in ("/", "/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"):
         assert client.get(path).status_code == 200, path
+
+
+def test_a_signed_out_visitor_switches_the_language_and_the_next_page_is_in_it(client, settings):
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/signup/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    assert '<html lang="zh-hans"' in client.get("/accounts/login/").content.decode()
+
+
+def test_the_language_form_has_its_own_button_and_nothing_submits_it_on_change(client):
+    page = client.get("/accounts/login/").content.decode()
+    form = page[page.index('<form method="post" action="/i18n/setlang/"') :]
+    form = form[: form.index("</form>")]
+    assert 'data-testid="language-submit"' in form and "<noscript>" not in form
+    assert "data-submit-on-change" not in page

@@ -59,3 +59,60 @@ def test_species_search_never_finds_a_no_match_by_its_closest_candidate(user):
 def test_a_photo_of_an_identification_number_too_large_for_the_database_is_404(user, pk):
     with pytest.raises(Http404):
         open_own_photo(user, pk, 1, "original")
+
+
+def _version_with_names():
+    from ml.models import ModelVersion
+
+    species = [
+        {"scientific_name": "Bellis perennis", "common_names": {"en": "common daisy", "zh-hans": "雏菊"}},
+        {"scientific_name": "Rosa canina", "common_names": {"en": "dog rose", "zh-hans": "犬蔷薇"}},
+    ]
+    return ModelVersion.objects.create(
+        name="garden",
+        architecture="convnextv2_atto",
+        class_names=["bellis_folder", "rosa_folder"],
+        display_names=["Bellis", "Rosa"],
+        species=species,
+        checkpoint_path="/nowhere.pt",
+        sha256="0" * 64,
+    )
+
+
+def _labelled(owner, version, *labels: str, outcome: str = "identified", feedback_label: str = ""):
+    identification = Identification.objects.create(
+        owner=owner, status="done", outcome=outcome, model_version=version, feedback_label=feedback_label
+    )
+    for rank, label in enumerate(labels, start=1):
+        display = label.split("_")[0].capitalize()
+        identification.candidates.create(rank=rank, label=label, display_name=display, probability=0.5 / rank)
+    return identification
+
+
+@pytest.mark.parametrize("query", ["雏菊", "COMMON DAISY", "bellis perennis", "bellis_folder", "Bellis"])
+def test_species_search_matches_scientific_common_in_every_language_and_folder_names(user, query):
+    version = _version_with_names()
+    daisy = _labelled(user, version, "bellis_folder", "rosa_folder")
+    rose = _labelled(user, version, "rosa_folder", "bellis_folder")
+    assert list(search_species(own_identifications(user), query)) == [daisy]
+    assert rose in search_species(own_identifications(user), "犬蔷薇")
+
+
+def test_species_search_by_common_name_finds_a_confirmed_candidate_but_never_a_no_match_by_its_candidates(user):
+    version = _version_with_names()
+    no_match = _labelled(user, version, "bellis_folder", outcome="no_match")
+    confirmed = _labelled(user, version, "rosa_folder", "bellis_folder", feedback_label="bellis_folder")
+    assert list(search_species(own_identifications(user), "雏菊")) == [confirmed]
+    assert no_match not in search_species(own_identifications(user), "daisy")
+
+
+def test_species_search_by_a_name_of_another_version_finds_nothing(user):
+    from ml.models import ModelVersion
+
+    version = _version_with_names()
+    other = ModelVersion.objects.create(
+        name="other", architecture="convnextv2_atto", class_names=["bellis_folder"], checkpoint_path="/x.pt", sha256=""
+    )
+    _labelled(user, other, "bellis_folder")  # the same folder, but this version has no common names
+    mine = _labelled(user, version, "bellis_folder")
+    assert list(search_species(own_identifications(user), "雏菊")) == [mine]

@@ -35,6 +35,41 @@ def test_search_matches_the_display_name_or_the_folder_label_ignoring_case():
     assert [row.name for row in species_of(version, "TARAXACUM")] == ["蒲公英"]
 
 
+def _named_version() -> ModelVersion:
+    species = [
+        {"scientific_name": "Lonicera japonica", "common_names": {"en": "Japanese honeysuckle", "zh-hans": "金银花"}},
+        {"scientific_name": "Taraxacum mongolicum", "common_names": {"zh-hans": "蒲公英"}},
+        {"scientific_name": "Bellis perennis", "common_names": {"en": "common daisy", "zh-hans": "雏菊"}},
+    ]
+    return _version(display_names=["Lonicera", "Taraxacum", "Bellis"], species=species)
+
+
+def test_the_common_name_in_the_readers_language_leads_else_the_scientific_name():
+    version = _named_version()
+    rows = species_of(version, language="en")
+    assert [(row.names.common, row.names.scientific) for row in rows] == [
+        ("common daisy", "Bellis perennis"),
+        ("Japanese honeysuckle", "Lonicera japonica"),
+        ("", "Taraxacum mongolicum"),
+    ]
+    assert [row.name for row in species_of(version, language="zh-hans")] == ["蒲公英", "金银花", "雏菊"]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("雏菊", "bellis_perennis"),
+        ("Common Daisy", "bellis_perennis"),
+        ("mongolicum", "taraxacum_mongolicum"),
+        ("LONICERA_J", "lonicera_japonica"),
+        ("honeysuckle", "lonicera_japonica"),
+    ],
+)
+def test_search_matches_scientific_common_in_every_language_and_folder_names(query, found):
+    version = _named_version()
+    assert [row.label for row in species_of(version, query, language="zh-hans")] == [found]
+
+
 def test_without_recorded_counts_the_count_is_unknown():
     assert {row.train_photos for row in species_of(_version(metrics={}))} == {None}
 

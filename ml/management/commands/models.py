@@ -15,6 +15,7 @@ from ml.versions import (
     RegistryError,
     activate_version,
     get_version,
+    language_code,
     onnx_path,
     register_checkpoint,
     remove_version,
@@ -51,6 +52,12 @@ class Command(BaseCommand):
         titled = actions.add_parser("title", help="set the title users read instead of NAME ('' removes it)")
         titled.add_argument("name")
         titled.add_argument("title")
+        titled.add_argument(
+            "--lang",
+            metavar="CODE",
+            help="the title for readers of this language (a code of settings.LANGUAGES, e.g. zh-hans); "
+            "without it, the plain title every language falls back to",
+        )
         species = actions.add_parser(
             "species", help="give NAME the species facts of a CSV or JSON file (names, genus, family, GBIF id)"
         )
@@ -126,6 +133,7 @@ class Command(BaseCommand):
         fields = [
             ("name", version.name + ("  (active)" if version.is_active else "")),
             ("title", version.title or "- (users read the name)"),
+            *((f"title {code}", text) for code, text in sorted((version.title_translations or {}).items())),
             ("architecture", version.architecture),
             ("input size", f"{version.input_size} px"),
             (
@@ -189,8 +197,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(message))
 
     def _title(self, options: dict) -> None:
-        version = set_title(options["name"], options["title"])
-        shown = f"titled {version.title!r}" if version.title else "untitled: users read its name"
+        language = options.get("lang")
+        version = set_title(options["name"], options["title"], language)
+        if language is None:
+            shown = f"titled {version.title!r}" if version.title else "untitled: users read its name"
+            self.stdout.write(self.style.SUCCESS(f"{version.name} is now {shown}"))
+            return
+        code = language_code(language)
+        given = version.title_translations.get(code)
+        shown = (
+            f"titled {given!r} in {code}"
+            if given
+            else f"without a {code} title: those readers read {version.title_in(None)!r}"
+        )
         self.stdout.write(self.style.SUCCESS(f"{version.name} is now {shown}"))
 
     def _species(self, options: dict) -> None:
