@@ -56,7 +56,7 @@ class IdentifyForm(forms.Form):
         required=False,
         widget=MultipleImageInput(attrs={"accept": ACCEPT, "multiple": True}),
         help_text=gettext_lazy(
-            "1 to 5 photos: JPEG, PNG, WebP or GIF. Different organs (leaf, flower, fruit, bark) help."
+            "1 to 5 photos of one plant: JPEG, PNG, WebP or GIF."
         ),
     )
 

@@ -156,8 +156,7 @@
       photos.forEach(function (photo) { URL.revokeObjectURL(photo.url); });
       photos = [];
       render();
-      showWaiting();
-      waitingTitle.focus();
+      showWaiting().then(function () { waitingTitle.focus(); });
       if ("serviceWorker" in navigator && "SyncManager" in window) {
         navigator.serviceWorker.ready.then(function (registration) {
           return registration.sync.register("plantsite-upload");
@@ -173,8 +172,8 @@
   var previews = [];
 
   function showWaiting() {
-    if (!queue) return;
-    queue.list().then(function (batches) {
+    if (!queue) return Promise.resolve();
+    return queue.list().then(function (batches) {
       batches = batches.filter(function (batch) { return batch.user === form.dataset.user; });
       previews.forEach(function (url) { URL.revokeObjectURL(url); });
       previews = [];
