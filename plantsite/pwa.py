@@ -39,7 +39,7 @@ def asset_paths() -> tuple[str, ...]:
     return tuple(sorted(paths))
 
 
-def worker_config() -> dict:
+def worker_config() -> dict[str, object]:
     """Return what the service worker needs: the URLs to keep, the pages it keeps a copy of, the queue script."""
     assets = [static(path) for path in asset_paths()]
     return {
@@ -79,7 +79,10 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "display": "standalone",
         "theme_color": THEME_COLOR,
         "background_color": BACKGROUND_COLOR,
-        "icons": [{"src": static(path), "sizes": sizes, "type": "image/png", "purpose": purpose} for path, sizes, purpose in ICONS],
+        "icons": [
+            {"src": static(path), "sizes": sizes, "type": "image/png", "purpose": purpose}
+            for path, sizes, purpose in ICONS
+        ],
     }
     response = JsonResponse(body, content_type="application/manifest+json")
     response["Cache-Control"] = "no-cache"

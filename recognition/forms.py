@@ -39,6 +39,13 @@ class IdentifyForm(forms.Form):
     """Field ``images`` (1-5 photos of one plant) and optional ``organs`` (one per photo), or the rows
     ``photo_N`` / ``organ_N`` (one photo and its organ each; empty rows are skipped), or both: images first."""
 
+    images = MultipleImageField(
+        label=gettext_lazy("Photos of one plant"),
+        required=False,
+        widget=MultipleImageInput(attrs={"accept": ACCEPT, "multiple": True}),
+        help_text=gettext_lazy("1 to 5 photos of one plant: JPEG, PNG, WebP or GIF."),
+    )
+
     def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
         self.row_organs: list[str] = []
         if files is not None and data is not None:
@@ -46,29 +53,21 @@ class IdentifyForm(forms.Form):
             rows = [(files[photo], data.get(organ, "")) for photo, organ in names if files.get(photo)]
             if rows:
                 files = files.copy()
-                for upload, organ in rows:
+                for upload, _organ in rows:
                     files.appendlist("images", upload)
-                self.row_organs = [organ for _, organ in rows]
+                self.row_organs = [organ for _upload, organ in rows]
         super().__init__(data, files, **kwargs)
 
-    images = MultipleImageField(
-        label=gettext_lazy("Photos of one plant"),
-        required=False,
-        widget=MultipleImageInput(attrs={"accept": ACCEPT, "multiple": True}),
-        help_text=gettext_lazy(
-            "1 to 5 photos of one plant: JPEG, PNG, WebP or GIF."
-        ),
-    )
-
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         photos = cleaned.get("images")
         if photos:
             try:
                 given = len(photos) - len(self.row_organs)
-                cleaned["organs"] = clean_organs(self.data.getlist("organs"), given)
+                organs = clean_organs(self.data.getlist("organs"), given)
                 if self.row_organs:
-                    cleaned["organs"] += clean_organs(self.row_organs, len(self.row_organs))
+                    organs += clean_organs(self.row_organs, len(self.row_organs))
+                cleaned["organs"] = organs
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned

@@ -33,7 +33,9 @@ def tab_to(page, text: str, limit: int = 40) -> list[dict]:
         stops.append(page.evaluate(FOCUSED))
         if stops[-1]["text"] == text:
             return stops
-    raise AssertionError(f"Tab never reached a control reading {text!r}: stops {[stop['id'] or stop['text'] for stop in stops]}")
+    raise AssertionError(
+        f"Tab never reached a control reading {text!r}: stops {[stop['id'] or stop['text'] for stop in stops]}"
+    )
 
 
 @pytest.mark.parametrize("screen", [DESKTOP_EN, PHONE_EN], ids=str)

@@ -36,7 +36,9 @@ def test_rows_pair_each_photo_with_its_organ_and_skip_empty_rows(user_client, ac
 
 
 def test_a_row_without_an_organ_is_automatic_and_the_script_fields_come_first(user_client, active_model):
-    response = _rows(user_client, {"images": [photo_of((1, 2, 3))], "organs": ["flower"], "photo_2": photo_of((9, 9, 9))})
+    response = _rows(
+        user_client, {"images": [photo_of((1, 2, 3))], "organs": ["flower"], "photo_2": photo_of((9, 9, 9))}
+    )
     assert response.status_code == 302
     organs = list(Identification.objects.get().photos.order_by("pk").values_list("organ", flat=True))
     assert organs == ["flower", "auto"]

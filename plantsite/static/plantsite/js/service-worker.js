@@ -21,7 +21,8 @@ self.addEventListener("activate", function (event) {
 
 function fromNetworkKeeping(request, cacheName) {
   return fetch(request).then(function (response) {
-    if (response.ok && response.type === "basic") {
+    // not a redirect (to the login page, when signed out): that is no copy of the page asked for
+    if (response.ok && response.type === "basic" && !response.redirected) {
       var copy = response.clone();
       caches.open(cacheName).then(function (cache) { cache.put(request, copy); });
     }
