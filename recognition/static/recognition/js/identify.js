@@ -83,6 +83,7 @@
       var select = template.content.firstElementChild.cloneNode(true);
       select.value = photo.organ;
       select.setAttribute("aria-label", text(data.msgOrganLabel, { n: index + 1 }));
+      select.setAttribute("aria-describedby", "organ-help");
       select.addEventListener("change", function () { photo.organ = lastOrgan = select.value; });
       li.appendChild(select);
     }
@@ -166,6 +167,7 @@
   }
 
   var waiting = document.getElementById("waiting");
+  var waitingNow = document.getElementById("waiting-now");
   var waitingTitle = document.getElementById("waiting-title");
   var waitingList = document.getElementById("waiting-list");
   var sentList = document.getElementById("sent-list");
@@ -194,7 +196,7 @@
         count += batch.photos.length;
       });
       waitingTitle.textContent = text(count === 1 ? data.msgWaitingOne : data.msgWaitingOther, { n: count });
-      waitingTitle.hidden = count === 0;
+      waitingNow.hidden = count === 0;
       waiting.hidden = count === 0 && !sentList.children.length;
     });
   }
@@ -206,11 +208,11 @@
     if (event.type === "sent") {
       var link = document.createElement("a");
       link.href = event.url;
-      link.textContent = text(data.msgSent, { n: event.count });
+      link.textContent = data.msgSent;
       li.appendChild(link);
     } else {
       li.className = "error";
-      li.textContent = [text(data.msgRefused, { n: event.count })].concat(event.errors || []).join(" ");
+      li.textContent = [data.msgRefused].concat(event.errors || []).join(" ");
     }
     sentList.appendChild(li);
     showWaiting();
