@@ -33,6 +33,8 @@ def test_the_worker_keeps_the_static_files_and_the_upload_page_opens_offline(scr
     sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
     page.goto("/identify/")
     controlled(page)
+    scope = page.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)")
+    assert scope == page.evaluate("location.origin") + "/"  # the whole site, from /sw.js
     scripts = page.eval_on_selector_all("script[src]", "scripts => scripts.map(s => new URL(s.src).pathname)")
     styles = page.eval_on_selector_all("link[rel=stylesheet]", "links => links.map(l => new URL(l.href).pathname)")
     assert any(path.endswith("identify.js") for path in scripts)
