@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from . import accounts, views
+from . import accounts, pwa, views
 
 account_urls = [
     path("", accounts.account, name="account"),
@@ -29,6 +29,8 @@ account_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
     path("accounts/", include(account_urls)),
     # open to everyone: a visitor picks the language before signing up or in (the cookie keeps it)
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -30,24 +30,44 @@ class MultipleImageField(forms.FileField):
         return prepare_uploads(files)
 
 
+def photo_rows(count: int) -> list[tuple[str, str]]:
+    """Return the (photo, organ) field names of the page's ``count`` rows for browsers without JavaScript."""
+    return [(f"photo_{n}", f"organ_{n}") for n in range(1, count + 1)]
+
+
 class IdentifyForm(forms.Form):
-    """Field ``images`` (1-5 photos of one plant) and optional ``organs`` (one per photo)."""
+    """Field ``images`` (1-5 photos of one plant) and optional ``organs`` (one per photo), or the rows
+    ``photo_N`` / ``organ_N`` (one photo and its organ each; empty rows are skipped), or both: images first."""
 
     images = MultipleImageField(
         label=gettext_lazy("Photos of one plant"),
         required=False,
         widget=MultipleImageInput(attrs={"accept": ACCEPT, "multiple": True}),
-        help_text=gettext_lazy(
-            "1 to 5 photos: JPEG, PNG, WebP or GIF. Different organs (leaf, flower, fruit, bark) help."
-        ),
+        help_text=gettext_lazy("1 to 5 photos of one plant: JPEG, PNG, WebP or GIF."),
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
+        self.row_organs: list[str] = []
+        if files is not None and data is not None:
+            names = photo_rows(settings.RECOGNITION_MAX_FILES)
+            rows = [(files[photo], data.get(organ, "")) for photo, organ in names if files.get(photo)]
+            if rows:
+                files = files.copy()
+                for upload, _organ in rows:
+                    files.appendlist("images", upload)
+                self.row_organs = [organ for _upload, organ in rows]
+        super().__init__(data, files, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         photos = cleaned.get("images")
         if photos:
             try:
-                cleaned["organs"] = clean_organs(self.data.getlist("organs"), len(photos))
+                given = len(photos) - len(self.row_organs)
+                organs = clean_organs(self.data.getlist("organs"), given)
+                if self.row_organs:
+                    organs += clean_organs(self.row_organs, len(self.row_organs))
+                cleaned["organs"] = organs
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned

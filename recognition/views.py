@@ -18,7 +18,7 @@ from ml import versions
 
 from . import services, tokens
 from .certainty import shown_candidates
-from .forms import ApiTokenForm, FeedbackForm, HistorySearchForm, IdentifyForm
+from .forms import ApiTokenForm, FeedbackForm, HistorySearchForm, IdentifyForm, photo_rows
 from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
 from .responses import photo_response
@@ -82,6 +82,7 @@ def identify(request: HttpRequest) -> HttpResponse:
         "form": form,
         "version": version,
         "organs": IdentificationPhoto.Organ.choices,
+        "rows": photo_rows(settings.RECOGNITION_MAX_FILES),
         "max_files": settings.RECOGNITION_MAX_FILES,
         "max_bytes": settings.RECOGNITION_MAX_UPLOAD_BYTES,
         "max_mb": settings.RECOGNITION_MAX_UPLOAD_BYTES // (1024 * 1024),

@@ -115,7 +115,8 @@ TEMPLATES = [
 
 # --- Browser policies ---------------------------------------------------------
 # Only the site's own scripts (files, or the one inline line of base.html with its per-request nonce), styles,
-# images (blob: for the previews of chosen photos, data: for Swagger UI's icons) and requests.
+# images (blob: for the previews of chosen photos, data: for Swagger UI's icons) and requests; the service worker
+# (/sw.js) and the web manifest of the installable app come from the site too.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -124,6 +125,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", "blob:"],
         "connect-src": [SELF],
         "font-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -72,7 +72,7 @@ def test_three_camera_shots_add_up_and_one_can_be_removed(screen_page, six_class
     sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
     page.goto("/identify/")
     if page.screen.phone:
-        assert page.locator("label[for=camera-input]").is_visible()
+        assert page.locator("button[data-opens=camera-input]").is_visible()
     for shot, organ in zip(make_photos(tmp_path, 3), ["leaf", "flower", "bark"]):
         page.set_input_files("#camera-input", str(shot))
         chosen(page).last.locator("select").select_option(organ)
@@ -159,8 +159,9 @@ def test_without_javascript_the_plain_form_and_a_refreshing_page_give_the_answer
         sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
         page.goto("/identify/")
         assert page.locator("#camera-input").is_hidden()
-        page.set_input_files("#id_images", [str(path) for path in make_photos(tmp_path, 2)])
-        page.select_option("#organ-select", "leaf")
+        for row, path in enumerate(make_photos(tmp_path, 2), start=1):
+            page.set_input_files(f"#id_photo_{row}", str(path))
+            page.select_option(f"#id_organ_{row}", "leaf")
         page.click("#identify-button")
         page.wait_for_url(re.compile(r"/identifications/[0-9a-f-]{36}/$"))
         page.locator("#result[data-status=done]").wait_for(timeout=120_000)  # the page refreshes itself

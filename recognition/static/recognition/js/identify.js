@@ -1,5 +1,6 @@
 // Upload form: photos accumulate (choose, drop or shoot one after another), each with a preview, its organ and a
 // remove button; they are checked here, then sent without leaving the page, so a refusal keeps every photo.
+// Without a connection they wait in this browser (plantsite/js/upload-queue.js), listed, and go when it returns.
 (function () {
   "use strict";
   var form = document.getElementById("identify-form");
@@ -7,10 +8,12 @@
   var data = form.dataset;
   var zone = document.getElementById("dropzone");
   var inputs = [document.getElementById("id_images"), document.getElementById("camera-input")];
+  var pickButtons = Array.prototype.slice.call(form.querySelectorAll("button[data-opens]"));
   var list = document.getElementById("chosen");
   var status = document.getElementById("chosen-status");
   var errors = document.getElementById("form-errors");
-  var organAll = document.getElementById("organ-all");
+  var rows = document.getElementById("photo-rows");
+  var queue = window.indexedDB ? self.plantsiteQueue : null;
   var template = document.getElementById("organ-template");
   var button = document.getElementById("identify-button");
   var maxFiles = parseInt(data.maxFiles, 10) || 5;
@@ -53,7 +56,7 @@
     });
     render();
     var buttons = list.querySelectorAll("button.remove");
-    (buttons[Math.min(index, buttons.length - 1)] || inputs[0]).focus();
+    (buttons[Math.min(index, buttons.length - 1)] || pickButtons[0]).focus();
   }
 
   function item(photo, index) {
@@ -80,6 +83,7 @@
       var select = template.content.firstElementChild.cloneNode(true);
       select.value = photo.organ;
       select.setAttribute("aria-label", text(data.msgOrganLabel, { n: index + 1 }));
+      select.setAttribute("aria-describedby", "organ-help");
       select.addEventListener("change", function () { photo.organ = lastOrgan = select.value; });
       li.appendChild(select);
     }
@@ -96,8 +100,6 @@
   function render() {
     list.textContent = "";
     photos.forEach(function (photo, index) { list.appendChild(item(photo, index)); });
-    organAll.hidden = true;
-    organAll.querySelector("select").disabled = true;
     status.textContent = photos.length ? text(data.msgCount, { n: acceptedCount(), max: maxFiles }) : "";
   }
 
@@ -117,6 +119,7 @@
     var chosen = photos.filter(function (photo) { return !photo.problem; });
     if (!chosen.length) { showErrors([data.msgNone]); return; }
     showErrors([]);
+    if (queue && !navigator.onLine) { keep(chosen); return; }
     var body = new FormData();
     body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
     chosen.forEach(function (photo) {
@@ -130,21 +133,95 @@
       method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }
     })
       .then(function (response) {
-        return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
-      })
+        return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; },
+          function () { return { ok: false, answer: {} }; });
+      }, function () { return { offline: true }; })
       .then(function (result) {
         if (result.ok && result.answer.url) { window.location.assign(result.answer.url); return; }
-        showErrors(result.answer.errors || [data.msgNetwork]);
         button.disabled = false;
         button.textContent = label;
-      })
-      .catch(function () {
-        showErrors([data.msgNetwork]);
-        button.disabled = false;
-        button.textContent = label;
+        if (result.offline && queue) keep(chosen);
+        else showErrors((result.answer && result.answer.errors) || [data.msgNetwork]);
       });
   }
 
+  // No connection: the photos wait in this browser and are listed until sent (offline.js, the service worker).
+  function keep(chosen) {
+    var batch = {
+      url: form.action || window.location.href,
+      token: form.querySelector("[name=csrfmiddlewaretoken]").value,
+      user: form.dataset.user,
+      photos: chosen.map(function (photo) { return { file: photo.file, name: photo.file.name, organ: photo.organ }; })
+    };
+    queue.add(batch).then(function () {
+      photos.forEach(function (photo) { URL.revokeObjectURL(photo.url); });
+      photos = [];
+      render();
+      showWaiting().then(function () { waitingTitle.focus(); });
+      if ("serviceWorker" in navigator && "SyncManager" in window) {
+        navigator.serviceWorker.ready.then(function (registration) {
+          return registration.sync.register("plantsite-upload");
+        }).catch(function () { /* the page sends them when the connection returns */ });
+      }
+    }, function () { showErrors([data.msgNetwork]); });
+  }
+
+  var waiting = document.getElementById("waiting");
+  var waitingNow = document.getElementById("waiting-now");
+  var waitingTitle = document.getElementById("waiting-title");
+  var waitingList = document.getElementById("waiting-list");
+  var sentList = document.getElementById("sent-list");
+  var previews = [];
+
+  function showWaiting() {
+    if (!queue) return Promise.resolve();
+    return queue.list().then(function (batches) {
+      batches = batches.filter(function (batch) { return batch.user === form.dataset.user; });
+      previews.forEach(function (url) { URL.revokeObjectURL(url); });
+      previews = [];
+      waitingList.textContent = "";
+      var count = 0;
+      batches.forEach(function (batch) {
+        var li = document.createElement("li");
+        li.dataset.testid = "waiting-batch";
+        batch.photos.forEach(function (photo) {
+          var img = document.createElement("img");
+          var url = URL.createObjectURL(photo.file);
+          previews.push(url);
+          img.src = url;
+          img.alt = photo.name;
+          li.appendChild(img);
+        });
+        waitingList.appendChild(li);
+        count += batch.photos.length;
+      });
+      waitingTitle.textContent = text(count === 1 ? data.msgWaitingOne : data.msgWaitingOther, { n: count });
+      waitingNow.hidden = count === 0;
+      waiting.hidden = count === 0 && !sentList.children.length;
+    });
+  }
+
+  function sent(event) {
+    if (event.type !== "sent" && event.type !== "refused") { showWaiting(); return; }
+    var li = document.createElement("li");
+    li.dataset.testid = "sent-batch";
+    if (event.type === "sent") {
+      var link = document.createElement("a");
+      link.href = event.url;
+      link.textContent = data.msgSent;
+      li.appendChild(link);
+    } else {
+      li.className = "error";
+      li.textContent = [data.msgRefused].concat(event.errors || []).join(" ");
+    }
+    sentList.appendChild(li);
+    showWaiting();
+  }
+
+  pickButtons.forEach(function (pick) {
+    pick.addEventListener("click", function () { document.getElementById(pick.dataset.opens).click(); });
+  });
+  Array.prototype.forEach.call(rows.querySelectorAll("input, select"), function (field) { field.disabled = true; });
   inputs.forEach(function (input) {
     input.removeAttribute("name");  // the script sends the list it keeps, not the inputs
     input.addEventListener("change", function () {
@@ -163,6 +240,7 @@
     if (event.dataTransfer && event.dataTransfer.files.length) add(event.dataTransfer.files);
   });
   form.addEventListener("submit", send);
+  if (queue) { queue.onChange(sent); showWaiting(); }
   if (inputs[0].files.length) add(inputs[0].files);  // files the browser kept (back button)
   else render();
   inputs[0].value = "";

@@ -1,0 +1,117 @@
+"""The installable app in Chromium: the service worker keeps the static files and the upload page, so the page opens
+without a connection; photos chosen offline wait, listed, and become an identification when the connection returns."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.pages import csp_violations, sign_up
+from tests.e2e.test_identify_browser import make_photos
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def controlled(page) -> None:
+    """Wait until the service worker controls the page, then load it again so the worker keeps a copy of it."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def wait_for_rows(model, count: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while model.objects.count() != count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert model.objects.count() == count
+
+
+def test_the_worker_keeps_the_static_files_and_the_upload_page_opens_offline(screen_page, six_class_model):
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    controlled(page)
+    scope = page.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)")
+    assert scope == page.evaluate("location.origin") + "/"  # the whole site, from /sw.js
+    scripts = page.eval_on_selector_all("script[src]", "scripts => scripts.map(s => new URL(s.src).pathname)")
+    styles = page.eval_on_selector_all("link[rel=stylesheet]", "links => links.map(l => new URL(l.href).pathname)")
+    assert any(path.endswith("identify.js") for path in scripts)
+    kept = page.evaluate(
+        """async (paths) => {
+          const names = await caches.keys();
+          const found = await Promise.all(paths.map(async p => !!(await caches.match(p))));
+          return {names, missing: paths.filter((p, i) => !found[i])};
+        }""",
+        scripts + styles,
+    )
+    assert any(name.startswith("plantsite-assets-") for name in kept["names"]), kept
+    assert kept["missing"] == [], kept
+
+    page.context.set_offline(True)
+    page.reload()  # no connection: the worker answers with its copy of the page and files
+    assert page.locator("#identify-form").is_visible()
+    assert page.evaluate("navigator.onLine") is False
+    assert page.evaluate("typeof self.plantsiteQueue") == "object"  # the scripts came from the cache
+    page.context.set_offline(False)
+
+
+def test_photos_chosen_offline_wait_and_are_sent_when_the_connection_returns(screen_page, six_class_model, tmp_path):
+    from recognition.models import Identification
+
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    controlled(page)
+
+    page.context.set_offline(True)
+    page.set_input_files("#id_images", [str(path) for path in make_photos(tmp_path, 2)])
+    page.get_by_test_id("chosen-photo").nth(0).locator("select").select_option("leaf")
+    page.get_by_test_id("chosen-photo").nth(1).locator("select").select_option("flower")
+    page.click("#identify-button")
+
+    waiting = page.get_by_test_id("waiting-count")
+    waiting.wait_for()
+    assert re.search(r"\b2\b", waiting.inner_text()), waiting.inner_text()
+    assert page.get_by_test_id("waiting-batch").locator("img").count() == 2
+    assert page.get_by_test_id("chosen-photo").count() == 0
+    assert page.evaluate("document.activeElement.id") == "waiting-title"
+    time.sleep(1)  # nothing leaves while offline, whoever tries
+    assert not Identification.objects.exists()
+
+    page.context.set_offline(False)
+    sent = page.get_by_test_id("sent-batch").locator("a")
+    sent.wait_for()
+    wait_for_rows(Identification, 1)
+    identification = Identification.objects.get()
+    assert list(identification.photos.order_by("pk").values_list("organ", flat=True)) == ["leaf", "flower"]
+    assert sent.get_attribute("href").endswith(f"/identifications/{identification.public_id}/")
+    assert waiting.is_hidden() and page.get_by_test_id("waiting-batch").count() == 0
+    assert page.evaluate("self.plantsiteQueue.list().then(batches => batches.length)") == 0
+    assert csp_violations(page) == []
+
+    sent.click()
+    page.wait_for_url(re.compile(rf"/identifications/{identification.public_id}/$"))
+
+
+def test_photos_left_waiting_are_sent_at_the_next_visit(screen_page, six_class_model, tmp_path):
+    from recognition.models import Identification
+
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    controlled(page)
+    context = page.context
+    context.set_offline(True)
+    page.set_input_files("#id_images", str(make_photos(tmp_path, 1)[0]))
+    page.click("#identify-button")
+    page.get_by_test_id("waiting-count").wait_for()
+    page.close()  # the tab is closed before the connection returns
+
+    context.set_offline(False)
+    later = context.new_page()
+    later.goto("/history/")
+    wait_for_rows(Identification, 1)
+    assert Identification.objects.get().photos.count() == 1
+    later.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
