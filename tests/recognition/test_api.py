@@ -93,7 +93,7 @@ def test_list_is_paginated_and_filters_by_status_and_species(api, user, active_m
 
 def test_feedback_and_delete(api, user, active_model):
     identification = _done(user, active_model)
-    url = f"{LIST}{identification.pk}/"
+    url = f"{LIST}{identification.public_id}/"
     assert api.post(url + "feedback/", {"label": "rosa_canina"}, format="json").json()["feedback"] == "Rosa canina"
     assert api.post(url + "feedback/", {"species": "Rosa rugosa"}, format="json").json()["feedback"] == "Rosa rugosa"
     assert "candidates" in api.post(url + "feedback/", {"label": "quercus_robur"}, format="json").json()["message"]
@@ -108,7 +108,7 @@ def test_feedback_and_delete(api, user, active_model):
 
 def test_candidates_keep_their_probability_and_add_their_certainty_in_words(api, user, active_model):
     identification = _done(user, active_model)
-    candidates = api.get(f"{LIST}{identification.pk}/").json()["candidates"]
+    candidates = api.get(f"{LIST}{identification.public_id}/").json()["candidates"]
     assert [(c["probability"], c["certainty"]) for c in candidates] == [(0.8, "likely"), (0.2, "unlikely")]
 
 

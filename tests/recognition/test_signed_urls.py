@@ -26,7 +26,7 @@ def identification(client, user, active_model, media_root):
 
 
 def photo_path(identification, photo, kind: str = "original") -> str:
-    return reverse("api:identification-photo", args=[identification.pk, photo.pk, kind])
+    return reverse("api:identification-photo", args=[identification.public_id, photo.pk, kind])
 
 
 def test_a_signed_photo_url_opens_without_a_key(client, user, identification):
