@@ -15,7 +15,8 @@ MIN_TARGET_PX = 44
 
 # Every rendered control. A radio, checkbox or file input counts with the labels that click it: WCAG measures
 # the hit area, and the label is where a finger lands (a file input hides behind its button-like label).
-# No exemption: inline links in sentences are made 44 px too, so nothing here is skipped for being inline.
+# No exemption: inline links in sentences are made 44 px too, so nothing here is skipped for being inline. A
+# control hidden from both the keyboard and assistive technology (aria-hidden, tabindex -1) is not a target.
 MEASURE_TARGETS = """
 (min) => {
   document.querySelectorAll("details").forEach((details) => { details.open = true; });
@@ -29,6 +30,8 @@ MEASURE_TARGETS = """
   const small = [];
   for (const el of document.querySelectorAll(selector)) {
     if (!rendered(el)) continue;
+    // a file input opened by its button, out of the tab order and the accessibility tree: the button is measured
+    if (el.getAttribute("aria-hidden") === "true" && el.tabIndex < 0) continue;
     const areas = [el, ...(el.labels ? Array.from(el.labels) : [])].filter(rendered)
       .map((node) => node.getBoundingClientRect());
     if (areas.some((box) => box.width >= min && box.height >= min)) continue;
