@@ -1,0 +1,96 @@
+"""First identification after `manage.py models activate` vs a warm one, through a real worker.
+
+Activates a second model while the worker runs, waits until the worker says it loaded it (it does so by
+itself, told by the activation), then times the first identification; prints it against the median of
+warm ones. Usage: python -m bench.activation_latency [--image JPG] [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+from bench.identify_latency import DEFAULT_IMAGES, identify_once, isolate
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--image", type=Path, help="photo to identify (default: the first flowers5 test photo)")
+    parser.add_argument("--runs", type=int, default=10, help="warm identifications timed (default 10)")
+    parser.add_argument("--load-timeout", type=float, default=120.0, help="seconds to wait for the worker's load")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.image is None:
+        found = sorted(DEFAULT_IMAGES.glob("*/*.jpg"))
+        if not found:
+            parser.error(f"no photo found under {DEFAULT_IMAGES}: pass --image")
+        args.image = found[0]
+    if not args.image.is_file():
+        parser.error(f"--image {args.image} does not exist")
+    if not os.environ.get("REDIS_URL"):
+        parser.error("set REDIS_URL to a running Redis (or run through `make bench`)")
+    return args
+
+
+def checkpoint(folder: Path, seed: int) -> Path:
+    """Write an untrained 5-class convnextv2_atto (64 px) whose weights depend on ``seed``."""
+    import torch
+
+    from plantml.checkpoint import ModelSpec, save_checkpoint
+
+    torch.manual_seed(seed)
+    names = ["bellis_perennis", "taraxacum_officinale", "rosa_canina", "helianthus_annuus", "tulipa_gesneriana"]
+    spec = ModelSpec(architecture="convnextv2_atto", class_names=names, input_size=64)
+    return save_checkpoint(folder / f"tiny-{seed}.pt", spec.build_model(), spec)
+
+
+def main() -> None:
+    args = parse_args()
+    warnings.filterwarnings("ignore", message="No directory at")
+    with tempfile.TemporaryDirectory(prefix="plantsite-bench-") as tmp:
+        folder = Path(tmp)
+        isolate(folder)
+        from django.contrib.auth import get_user_model
+        from django.core.management import call_command
+        from django.test import Client
+
+        from bench.worker_process import WorkerProcess
+        from ml import versions
+        from recognition.models import Identification
+
+        call_command("migrate", verbosity=0)
+        versions.register_checkpoint(checkpoint(folder, 1), name="first", activate=True)
+        second = versions.register_checkpoint(checkpoint(folder, 2), name="second")
+        client = Client()
+        client.force_login(get_user_model().objects.create_user("bench", password=uuid.uuid4().hex))
+
+        worker = WorkerProcess(folder).start()
+        try:
+            identify_once(client, args.image)  # the worker's first model is loaded and warm
+            warm = [identify_once(client, args.image) for _ in range(args.runs)]
+            activated = time.perf_counter()
+            call_command("models", "activate", second.name, stdout=open(os.devnull, "w"))
+            worker.wait_for_log("model second loaded", timeout=args.load_timeout)
+            loaded = time.perf_counter() - activated
+            first = identify_once(client, args.image)
+            answered_by = Identification.objects.latest("pk").model_version
+        finally:
+            worker.stop()
+
+    warm_ms, first_ms = statistics.median(warm) * 1000, first * 1000
+    print(f"image: {args.image}  runs: {args.runs}  answered after activation by: {answered_by.name}")
+    print(f"worker loaded the activated model {loaded:.1f} s after `models activate`, before any identification")
+    print(f"warm identification, median:          {warm_ms:8.1f} ms")
+    print(f"first identification after activation: {first_ms:8.1f} ms")
+    print(f"ratio first-after-activation / warm: {first_ms / warm_ms:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
