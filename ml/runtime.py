@@ -44,6 +44,14 @@ def load_predictor(version: ModelVersion, runtime: str = "torch") -> Predictor:
     return load_onnx_predictor(path)
 
 
+def warm_up(predictor: Predictor) -> None:
+    """Run one forward pass on a blank photo: the first real one is then as fast as any other."""
+    from PIL import Image
+
+    side = predictor.decode_side
+    predictor.identify_many([[Image.new("RGB", (side, side), (90, 140, 60))]], tta=settings.RECOGNITION_TTA)
+
+
 RETRY_FAILED_LOAD_SECONDS = 30.0
 """How long a version that failed to load is not tried again (each task would otherwise pay for the failure)."""
 
@@ -73,6 +81,7 @@ class PredictorCache:
                     raise self._failed[2]
                 try:
                     predictor = load_predictor(version, runtime)
+                    warm_up(predictor)
                 except Exception as exc:
                     self._failed = (key, time.monotonic() + RETRY_FAILED_LOAD_SECONDS, exc)
                     raise

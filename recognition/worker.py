@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from redis.exceptions import RedisError
 
-from ml import activation, runtime, versions
+from ml import activation, reference_photos, runtime, versions
 from plantsite import heartbeat
 from plantsite.broker import redis_client
 
@@ -119,6 +119,7 @@ class ModelWatcher(threading.Thread):
             started = time.perf_counter()
             try:
                 runtime.predictors.get(version)
+                reference_photos.reference_features(version)  # read by the first answer's similar photos
             except Exception as exc:
                 if exc is not self._reported:  # a failed load is retried later; say so once per attempt
                     self._reported = exc
