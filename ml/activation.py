@@ -29,7 +29,9 @@ def announce(version: ModelVersion) -> None:
             listeners = redis_client(settings.CELERY_BROKER_URL).publish(channel(), version.name)
             logger.info("announced model %s to %s worker process(es)", version.name, listeners)
         except Exception as exc:  # the workers' periodic check still finds it, seconds later
-            logger.warning("could not announce model %s to the workers (%s); they find it at their next check", version.name, exc)
+            logger.warning(
+                "could not announce model %s to the workers (%s); they find it at their next check", version.name, exc
+            )
 
     transaction.on_commit(publish)
 

@@ -65,10 +65,10 @@ class PredictorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple | None = None
+        self._key: tuple[object, ...] | None = None
         self._version: ModelVersion | None = None
         self._predictor: Predictor | None = None
-        self._failed: tuple[tuple, float, Exception] | None = None
+        self._failed: tuple[tuple[object, ...], float, Exception] | None = None
 
     def get(self, version: ModelVersion) -> Predictor:
         """Return the Predictor for ``version``, loading it only when it (or its ONNX file) changed."""

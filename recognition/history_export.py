@@ -44,7 +44,7 @@ def history_record(identification: Identification, photo_url: PhotoUrl) -> dict:
     }
 
 
-def where_when_record(identification: Identification) -> dict:
+def where_when_record(identification: Identification) -> dict[str, object]:
     """Return when the plant was photographed and, when kept, where (the first photo with a position)."""
     taken_at, place = identification.taken_at, identification.place
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -127,7 +128,7 @@ def record_feedback(
     return identification
 
 
-def set_keep_photo_location(user, keep: bool) -> Preferences:
+def set_keep_photo_location(user: Any, keep: bool) -> Preferences:
     """Record whether the GPS position of the user's photos is kept; turning it off removes the kept ones."""
     preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"keep_photo_location": keep})
     if not keep:
@@ -142,7 +143,7 @@ def _forget_location(photo: IdentificationPhoto) -> None:
         with photo.file.open("rb") as handle:
             data = handle.read()
         stripped = without_gps(data)
-        if stripped != data:
+        if stripped != data and photo.file.name:
             name = photo.file.name
             default_storage.delete(name)
             name = default_storage.save(name, ContentFile(stripped))

@@ -34,7 +34,9 @@ class WhereWhen:
 
 def openstreetmap_url(latitude: float, longitude: float) -> str:
     """Return the OpenStreetMap page with a marker on the place (zoom 16)."""
-    return f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}#map=16/{latitude:.6f}/{longitude:.6f}"
+    return (
+        f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}#map=16/{latitude:.6f}/{longitude:.6f}"
+    )
 
 
 def read_where_when(file: IO[bytes]) -> WhereWhen:
@@ -78,7 +80,7 @@ def _parse_date(value: object, offset: object) -> datetime | None:
     return timezone.make_aware(naive, timezone.get_default_timezone())
 
 
-def _position(gps: dict) -> tuple[float | None, float | None]:
+def _position(gps: dict[int, object]) -> tuple[float | None, float | None]:
     latitude = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "N", "S", 90)
     longitude = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "E", "W", 180)
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):

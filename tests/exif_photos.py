@@ -36,9 +36,11 @@ def _rational(value: float | tuple[int, int]) -> IFDRational:
 
 
 def _zero_denominators(data: bytes, parts: list) -> bytes:
-    for numerator, denominator in (p for p in parts if isinstance(p, tuple) and p[1] == 0):
+    for numerator, _denominator in (p for p in parts if isinstance(p, tuple) and p[1] == 0):
         for order in ("<", ">"):
-            data = data.replace(struct.pack(f"{order}2L", numerator, ZERO_STAND_IN), struct.pack(f"{order}2L", numerator, 0))
+            data = data.replace(
+                struct.pack(f"{order}2L", numerator, ZERO_STAND_IN), struct.pack(f"{order}2L", numerator, 0)
+            )
     return data
 
 
@@ -66,7 +68,12 @@ def exif_jpeg(
             details[0x9011] = offset  # OffsetTimeOriginal
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
     if gps_raw is not None:
-        gps.update({tag: tuple(_rational(v) for v in value) if isinstance(value, tuple) else value for tag, value in gps_raw.items()})
+        gps.update(
+            {
+                tag: tuple(_rational(v) for v in value) if isinstance(value, tuple) else value
+                for tag, value in gps_raw.items()
+            }
+        )
     elif position is not None:
         latitude, lat_ref, longitude, lon_ref = position
         gps[ExifTags.GPS.GPSLatitudeRef] = lat_ref

@@ -125,7 +125,18 @@ class PhotoSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = IdentificationPhoto
-        fields = ["id", "organ", "width", "height", "url", "thumbnail_url", "taken_at", "latitude", "longitude", "map_url"]
+        fields = [
+            "id",
+            "organ",
+            "width",
+            "height",
+            "url",
+            "thumbnail_url",
+            "taken_at",
+            "latitude",
+            "longitude",
+            "map_url",
+        ]
 
     def to_representation(self, instance: IdentificationPhoto) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -174,10 +185,16 @@ class IdentificationSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="when the earliest of its photos was taken; null when none says"
     )
     latitude = serializers.FloatField(
-        source="place.latitude", read_only=True, allow_null=True, help_text=f"of the first photo with one: {POSITION_HELP}"
+        source="place.latitude",
+        read_only=True,
+        allow_null=True,
+        help_text=f"of the first photo with one: {POSITION_HELP}",
     )
     longitude = serializers.FloatField(
-        source="place.longitude", read_only=True, allow_null=True, help_text=f"of the first photo with one: {POSITION_HELP}"
+        source="place.longitude",
+        read_only=True,
+        allow_null=True,
+        help_text=f"of the first photo with one: {POSITION_HELP}",
     )
     map_url = serializers.URLField(source="place.map_url", read_only=True, allow_null=True, help_text=MAP_HELP)
 

@@ -23,7 +23,9 @@ def _identify(user):
     return wait_until_finished(services.create_identification(user, prepare_uploads([photo_of((40, 160, 60))])).pk)
 
 
-def test_the_worker_loads_the_activated_model_before_the_next_identification(user, active_model, tiny_checkpoint, tmp_path):
+def test_the_worker_loads_the_activated_model_before_the_next_identification(
+    user, active_model, tiny_checkpoint, tmp_path
+):
     worker = WorkerProcess(tmp_path).start()
     try:
         worker.wait_for_log(f"model {active_model.name} loaded", timeout=120)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -55,7 +55,7 @@ def test_the_exif_date_and_position_are_read():
     south_west = ((33, 51, 25.0), "S", (151, 12, 55.0), "W")
     found = read_where_when(io.BytesIO(exif_jpeg(south_west, offset=None)))
     assert (found.latitude, found.longitude) == pytest.approx((-33.856944, -151.215278))
-    assert found.taken_at == datetime(2026, 5, 4, 10, 11, 12, tzinfo=timezone.utc)  # TIME_ZONE=UTC: the camera clock
+    assert found.taken_at == datetime(2026, 5, 4, 10, 11, 12, tzinfo=UTC)  # TIME_ZONE=UTC: the camera clock
 
 
 BAD_GPS = {
@@ -84,9 +84,7 @@ def test_a_bad_date_is_ignored_and_the_upload_accepted(user_client, active_model
 
 
 def test_a_bad_offset_falls_back_to_the_site_time_zone(user_client, active_model):
-    assert _upload(user_client, exif_jpeg(offset="+99:99")).photos.get().taken_at == TAKEN.replace(
-        tzinfo=timezone.utc
-    )
+    assert _upload(user_client, exif_jpeg(offset="+99:99")).photos.get().taken_at == TAKEN.replace(tzinfo=UTC)
 
 
 def test_by_default_the_position_is_removed_from_the_stored_photo_and_not_kept(user_client, active_model):
@@ -100,7 +98,11 @@ def test_by_default_the_position_is_removed_from_the_stored_photo_and_not_kept(u
     exif = Image.open(io.BytesIO(stored)).getexif()
     assert ExifTags.IFD.GPSInfo not in exif and not exif.get_ifd(ExifTags.IFD.GPSInfo)
     # everything else is the photo as sent: orientation, camera, date, and the very same compressed pixels
-    assert (exif[ExifTags.Base.Orientation], exif[ExifTags.Base.Make], exif[ExifTags.Base.Model]) == (6, "Fieldcam", "FC-1")
+    assert (exif[ExifTags.Base.Orientation], exif[ExifTags.Base.Make], exif[ExifTags.Base.Model]) == (
+        6,
+        "Fieldcam",
+        "FC-1",
+    )
     assert exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] == "2026:05:04 10:11:12"
     assert _scan(stored) == _scan(sent)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(stored))), np.asarray(Image.open(io.BytesIO(sent))))
@@ -181,7 +183,7 @@ def test_the_pages_show_the_date_but_no_place_by_default(user_client, active_mod
 
 def test_the_api_gives_the_date_and_the_place(user, user_client, active_model, keeps_location):
     identification = _upload(user_client, exif_jpeg())
-    _upload(user_client, Image_without_exif())
+    _upload(user_client, plain_jpeg())
     api = APIClient()
     api.force_authenticate(user)
     body = api.get(f"/api/identifications/{identification.pk}/").json()
@@ -193,7 +195,7 @@ def test_the_api_gives_the_date_and_the_place(user, user_client, active_model, k
     assert plain["photos"][0]["map_url"] is None
 
 
-def Image_without_exif() -> bytes:  # noqa: N802  (reads as what it returns)
+def plain_jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (80, 60), (20, 120, 30)).save(buffer, format="JPEG")
     return buffer.getvalue()
@@ -201,11 +203,16 @@ def Image_without_exif() -> bytes:  # noqa: N802  (reads as what it returns)
 
 def test_the_exports_carry_the_date_and_the_place(user_client, active_model, keeps_location):
     identification = _upload(user_client, exif_jpeg())
-    _upload(user_client, Image_without_exif())
-    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))}
+    _upload(user_client, plain_jpeg())
+    rows = {
+        int(r["id"]): r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))
+    }
     row = rows.pop(identification.pk)
     assert (row["taken_at"], row["latitude"], row["longitude"], row["map_url"]) == (
-        "2026-05-04T08:11:12+00:00", "48.858233", "2.2945", MAP
+        "2026-05-04T08:11:12+00:00",
+        "48.858233",
+        "2.2945",
+        MAP,
     )
     (other,) = rows.values()
     assert (other["taken_at"], other["latitude"], other["map_url"]) == ("", "", "")
