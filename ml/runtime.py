@@ -45,11 +45,14 @@ def load_predictor(version: ModelVersion, runtime: str = "torch") -> Predictor:
 
 
 def warm_up(predictor: Predictor) -> None:
-    """Run one forward pass on a blank photo: the first real one is then as fast as any other."""
+    """Run the network once on a blank photo: the first identification's forward pass is then as fast as any."""
+    import torch
     from PIL import Image
 
     side = predictor.decode_side
-    predictor.identify_many([[Image.new("RGB", (side, side), (90, 140, 60))]], tta=settings.RECOGNITION_TTA)
+    batch = predictor.transform(Image.new("RGB", (side, side), (90, 140, 60))).unsqueeze(0).to(predictor.device)
+    with torch.inference_mode():
+        predictor.model(batch)
 
 
 RETRY_FAILED_LOAD_SECONDS = 30.0
@@ -69,6 +72,7 @@ class PredictorCache:
         self._version: ModelVersion | None = None
         self._predictor: Predictor | None = None
         self._failed: tuple[tuple[object, ...], float, Exception] | None = None
+        self._serving: tuple[ModelVersion, Predictor] | None = None
 
     def get(self, version: ModelVersion) -> Predictor:
         """Return the Predictor for ``version``, loading it only when it (or its ONNX file) changed."""
@@ -86,14 +90,13 @@ class PredictorCache:
                     self._failed = (key, time.monotonic() + RETRY_FAILED_LOAD_SECONDS, exc)
                     raise
                 self._predictor, self._key, self._version, self._failed = predictor, key, version, None
+                self._serving = (version, predictor)  # one assignment: read without the lock
             return self._predictor
 
     def loaded(self) -> tuple[ModelVersion, Predictor] | None:
-        """Return the version this process has loaded and its Predictor, or None before the first load."""
-        with self._lock:
-            if self._version is None or self._predictor is None:
-                return None
-            return self._version, self._predictor
+        """Return the version this process has loaded and its Predictor (None before the first load), without
+        waiting for a load in progress."""
+        return self._serving
 
     def loaded_key(self) -> tuple[int, str] | None:
         """Return (primary key, SHA-256) of the loaded version without waiting for a load in progress."""
@@ -103,6 +106,7 @@ class PredictorCache:
     def clear(self) -> None:
         with self._lock:
             self._key, self._version, self._predictor, self._failed = None, None, None, None
+            self._serving = None
 
 
 predictors = PredictorCache()

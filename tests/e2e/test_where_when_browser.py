@@ -48,6 +48,7 @@ def test_the_date_and_place_of_a_photo_with_the_setting_on_and_off(screen_page, 
     page.goto("/accounts/")
     assert not page.locator("#id_keep_photo_location").is_checked()  # off by default
     _assert_large_enough_on_touch(page, page.locator("#id_keep_photo_location"))
+    _assert_large_enough_on_touch(page, page.locator("[data-testid=preferences] button[type=submit]"))
     assert serious_violations(page) == []
     _set_keep_location(page, True)
 

@@ -224,3 +224,22 @@ def test_the_exports_carry_the_date_and_the_place(user_client, active_model, kee
 def test_the_position_of_the_eiffel_fixture_is_what_the_map_link_names():
     (d, m, s), _, (d2, m2, s2), _ = EIFFEL
     assert round(d + m / 60 + s / 3600, 6) == 48.858233 and round(d2 + m2 / 60 + s2 / 3600, 6) == 2.2945
+
+
+def test_an_upload_through_the_api_keeps_the_place_only_with_the_setting(user, active_model):
+    api = APIClient()
+    api.force_authenticate(user)
+
+    def sent_through_the_api() -> dict:
+        photo = SimpleUploadedFile("field.jpg", exif_jpeg(), content_type="image/jpeg")
+        created = api.post("/api/identifications/", {"images": [photo]}, format="multipart")
+        assert created.status_code == 202, created.content
+        return api.get(created.json()["url"]).json()
+
+    body = sent_through_the_api()
+    assert (body["taken_at"], body["latitude"], body["photos"][0]["map_url"]) == ("2026-05-04T08:11:12Z", None, None)
+    assert read_where_when(io.BytesIO(_stored(Identification.objects.get(pk=body["id"])))).latitude is None
+
+    services.set_keep_photo_location(user, True)
+    body = sent_through_the_api()
+    assert (body["latitude"], body["longitude"], body["map_url"]) == (48.858233, 2.2945, MAP)
