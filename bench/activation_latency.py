@@ -1,8 +1,9 @@
 """First identification after `manage.py models activate` vs a warm one, through a real worker.
 
-Activates a second model while the worker runs, waits until the worker says it loaded it (it does so by
-itself, told by the activation), then times the first identification; prints it against the median of
-warm ones. Usage: python -m bench.activation_latency [--image JPG] [--runs N]
+Activates another model while the worker runs (back and forth between two), waits until the worker says it
+loaded it (it does so by itself, told by the activation), then times the first identification; prints the
+median of those against the median of warm ones.
+Usage: python -m bench.activation_latency [--image JPG] [--runs N] [--activations N]
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", type=Path, help="photo to identify (default: the first flowers5 test photo)")
     parser.add_argument("--runs", type=int, default=10, help="warm identifications timed (default 10)")
+    parser.add_argument("--activations", type=int, default=4, help="activations timed, back and forth (default 4)")
     parser.add_argument("--load-timeout", type=float, default=120.0, help="seconds to wait for the worker's load")
     args = parser.parse_args()
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.activations < 1:
+        parser.error("--runs and --activations must be at least 1")
     if args.image is None:
         found = sorted(DEFAULT_IMAGES.glob("*/*.jpg"))
         if not found:
@@ -87,22 +89,34 @@ def main() -> None:
         user = get_user_model().objects.create_user("bench", password=uuid.uuid4().hex)
 
         worker = WorkerProcess(folder).start()
+        firsts, loads, answered_by = [], [], []
         try:
             identify_once(user, args.image)  # the worker's first model is loaded and warm
             warm = [identify_once(user, args.image)[0] for _ in range(args.runs)]
-            activated = time.perf_counter()
-            call_command("models", "activate", second.name, stdout=open(os.devnull, "w"))
-            worker.wait_for_log("model second loaded", timeout=args.load_timeout)
-            loaded = time.perf_counter() - activated
-            first, answered_by = identify_once(user, args.image)
+            for round_ in range(args.activations):
+                name = (second.name, "first")[round_ % 2]  # back and forth: each activation loads a model
+                seen = worker.log().count(f"model {name} loaded")
+                activated = time.perf_counter()
+                call_command("models", "activate", name, stdout=open(os.devnull, "w"))
+                while worker.log().count(f"model {name} loaded") == seen:
+                    if time.perf_counter() - activated > args.load_timeout:
+                        raise SystemExit(f"the worker did not load {name} within {args.load_timeout:.0f}s")
+                    time.sleep(0.05)
+                loads.append(time.perf_counter() - activated)
+                seconds, model = identify_once(user, args.image)
+                firsts.append(seconds)
+                answered_by.append(model)
         finally:
             worker.stop()
 
-    warm_ms, first_ms = statistics.median(warm) * 1000, first * 1000
-    print(f"image: {args.image}  runs: {args.runs}  answered after activation by: {answered_by}")
-    print(f"worker loaded the activated model {loaded:.1f} s after `models activate`, before any identification")
-    print(f"warm identification, median:          {warm_ms:8.1f} ms")
-    print(f"first identification after activation: {first_ms:8.1f} ms")
+    warm_ms, first_ms = statistics.median(warm) * 1000, statistics.median(firsts) * 1000
+    print(f"image: {args.image}  warm runs: {args.runs}  activations: {args.activations}")
+    print(f"answered after each activation by: {', '.join(answered_by)}")
+    print(f"worker loaded the activated model, median {statistics.median(loads):.1f} s after `models activate`")
+    print(f"warm identification, median:                   {warm_ms:8.1f} ms")
+    print(
+        f"first identification after activation, median: {first_ms:8.1f} ms  ({', '.join(f'{x * 1000:.0f}' for x in firsts)})"
+    )
     print(f"ratio first-after-activation / warm: {first_ms / warm_ms:.2f}x")
 
 
