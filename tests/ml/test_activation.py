@@ -85,3 +85,27 @@ def test_a_failed_load_keeps_the_loaded_version_and_is_not_retried_at_once(tiny_
     with pytest.raises(Exception) as again:
         cache.get(second)
     assert again.value is failed.value  # remembered: a task does not pay for the same failure again
+
+
+def test_two_threads_asking_for_a_new_version_load_it_once(tiny_checkpoint, monkeypatch):
+    import threading
+
+    from ml import runtime
+
+    version = register_checkpoint(tiny_checkpoint, "once", activate=True)
+    loads = []
+    real_load = runtime.load_predictor
+
+    def counted_load(*args, **kwargs):
+        loads.append(threading.current_thread().name)
+        time.sleep(0.5)  # a slow load: the other thread arrives while it runs
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(runtime, "load_predictor", counted_load)
+    cache, got = PredictorCache(), []
+    threads = [threading.Thread(target=lambda: got.append(cache.get(version)), name=n) for n in ("watcher", "task")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1 and got[0] is got[1]

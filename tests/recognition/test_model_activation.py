@@ -51,3 +51,20 @@ def test_the_worker_loads_the_activated_model_before_the_next_identification(
         assert (answered.status, answered.model_version) == ("done", second)
     finally:
         worker.stop()
+
+
+def test_the_periodic_check_finds_an_activation_nobody_announced(active_model, tiny_checkpoint, caplog):
+    from ml import runtime
+    from recognition.worker import ModelWatcher
+
+    runtime.predictors.clear()
+    watcher = ModelWatcher(interval=1.0)
+    watcher.check()
+    assert runtime.predictors.loaded_key() == (active_model.pk, active_model.sha256)
+    quiet = versions.register_checkpoint(tiny_checkpoint, name=f"quiet-{uuid.uuid4().hex[:6]}")
+    ModelVersion.objects.filter(is_active=True).update(is_active=False)
+    ModelVersion.objects.filter(pk=quiet.pk).update(is_active=True)  # no save, no announcement
+    watcher.check()
+    assert runtime.predictors.loaded_key() == (quiet.pk, quiet.sha256)
+    assert f"model {quiet.name} loaded" in caplog.text
+    runtime.predictors.clear()
