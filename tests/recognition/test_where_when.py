@@ -186,7 +186,7 @@ def test_the_api_gives_the_date_and_the_place(user, user_client, active_model, k
     _upload(user_client, plain_jpeg())
     api = APIClient()
     api.force_authenticate(user)
-    body = api.get(f"/api/identifications/{identification.pk}/").json()
+    body = api.get(f"/api/identifications/{identification.public_id}/").json()
     expected = {"taken_at": "2026-05-04T08:11:12Z", "latitude": 48.858233, "longitude": 2.2945, "map_url": MAP}
     assert {key: body[key] for key in expected} == expected
     assert {key: body["photos"][0][key] for key in expected} == expected
@@ -204,10 +204,8 @@ def plain_jpeg() -> bytes:
 def test_the_exports_carry_the_date_and_the_place(user_client, active_model, keeps_location):
     identification = _upload(user_client, exif_jpeg())
     _upload(user_client, plain_jpeg())
-    rows = {
-        int(r["id"]): r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))
-    }
-    row = rows.pop(identification.pk)
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(user_client.get("/history/export/csv/").content.decode()))}
+    row = rows.pop(str(identification.public_id))
     assert (row["taken_at"], row["latitude"], row["longitude"], row["map_url"]) == (
         "2026-05-04T08:11:12+00:00",
         "48.858233",
@@ -217,8 +215,11 @@ def test_the_exports_carry_the_date_and_the_place(user_client, active_model, kee
     (other,) = rows.values()
     assert (other["taken_at"], other["latitude"], other["map_url"]) == ("", "", "")
     records = {r["id"]: r for r in json.loads(user_client.get("/history/export/json/").content)["identifications"]}
-    assert records[identification.pk]["latitude"] == 48.858233 and records[identification.pk]["map_url"] == MAP
-    assert records[identification.pk]["taken_at"] == "2026-05-04T08:11:12+00:00"
+    assert (
+        records[str(identification.public_id)]["latitude"] == 48.858233
+        and records[str(identification.public_id)]["map_url"] == MAP
+    )
+    assert records[str(identification.public_id)]["taken_at"] == "2026-05-04T08:11:12+00:00"
 
 
 def test_the_position_of_the_eiffel_fixture_is_what_the_map_link_names():
@@ -238,7 +239,7 @@ def test_an_upload_through_the_api_keeps_the_place_only_with_the_setting(user, a
 
     body = sent_through_the_api()
     assert (body["taken_at"], body["latitude"], body["photos"][0]["map_url"]) == ("2026-05-04T08:11:12Z", None, None)
-    assert read_where_when(io.BytesIO(_stored(Identification.objects.get(pk=body["id"])))).latitude is None
+    assert read_where_when(io.BytesIO(_stored(Identification.objects.get(public_id=body["id"])))).latitude is None
 
     services.set_keep_photo_location(user, True)
     body = sent_through_the_api()
