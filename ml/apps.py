@@ -9,4 +9,4 @@ class MlConfig(AppConfig):
     verbose_name = "Models"
 
     def ready(self) -> None:
-        from . import model_health  # noqa: F401  (registers the model check of /health/)
+        from . import activation, model_health  # noqa: F401  (tell workers of a new model; the /health/ check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,13 +44,35 @@ def load_predictor(version: ModelVersion, runtime: str = "torch") -> Predictor:
     return load_onnx_predictor(path)
 
 
+def warm_up(predictor: Predictor) -> None:
+    """Run the network once on a blank photo: the first identification's forward pass is then as fast as any."""
+    import torch
+    from PIL import Image
+
+    side = predictor.decode_side
+    batch = predictor.transform(Image.new("RGB", (side, side), (90, 140, 60))).unsqueeze(0).to(predictor.device)
+    with torch.inference_mode():
+        predictor.model(batch)
+
+
+RETRY_FAILED_LOAD_SECONDS = 30.0
+"""How long a version that failed to load is not tried again (each task would otherwise pay for the failure)."""
+
+
 class PredictorCache:
-    """One Predictor per process in the RECOGNITION_RUNTIME, reloaded when another version becomes active."""
+    """One Predictor per process in the RECOGNITION_RUNTIME, reloaded when another version becomes active.
+
+    A new version is loaded before the old one is let go: when the load fails, the old one keeps serving.
+    One lock covers loading, so a background load and a task never load at the same time.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple | None = None
+        self._key: tuple[object, ...] | None = None
+        self._version: ModelVersion | None = None
         self._predictor: Predictor | None = None
+        self._failed: tuple[tuple[object, ...], float, Exception] | None = None
+        self._serving: tuple[ModelVersion, Predictor] | None = None
 
     def get(self, version: ModelVersion) -> Predictor:
         """Return the Predictor for ``version``, loading it only when it (or its ONNX file) changed."""
@@ -57,15 +80,33 @@ class PredictorCache:
         path = _runtime_file(version, runtime)
         key = (version.pk, version.sha256, runtime, path.stat().st_mtime_ns if path else None)
         with self._lock:
-            if key != self._key:
-                self._predictor = None  # free the old model before loading the next
-                self._predictor = load_predictor(version, runtime)
-                self._key = key
+            if key != self._key or self._predictor is None:
+                if self._failed and self._failed[0] == key and time.monotonic() < self._failed[1]:
+                    raise self._failed[2]
+                try:
+                    predictor = load_predictor(version, runtime)
+                    warm_up(predictor)
+                except Exception as exc:
+                    self._failed = (key, time.monotonic() + RETRY_FAILED_LOAD_SECONDS, exc)
+                    raise
+                self._predictor, self._key, self._version, self._failed = predictor, key, version, None
+                self._serving = (version, predictor)  # one assignment: read without the lock
             return self._predictor
+
+    def loaded(self) -> tuple[ModelVersion, Predictor] | None:
+        """Return the version this process has loaded and its Predictor (None before the first load), without
+        waiting for a load in progress."""
+        return self._serving
+
+    def loaded_key(self) -> tuple[int, str] | None:
+        """Return (primary key, SHA-256) of the loaded version without waiting for a load in progress."""
+        version = self._version
+        return (version.pk, version.sha256) if version is not None else None
 
     def clear(self) -> None:
         with self._lock:
-            self._key, self._predictor = None, None
+            self._key, self._version, self._predictor, self._failed = None, None, None, None
+            self._serving = None
 
 
 predictors = PredictorCache()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from plantml.files import CheckpointError, sha256_file
 from plantml.references import REFERENCES
 
+from .activation import announce
 from .models import ModelVersion
 from .reference_photos import copy_references, references_dir
 
@@ -198,6 +199,7 @@ def activate_version(name: str) -> ModelVersion:
         ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.refresh_from_db()
     logger.info("activated model %s", version.name)
+    announce(version)
     return version
 
 

@@ -40,13 +40,25 @@ def history_record(identification: Identification, photo_url: PhotoUrl) -> dict:
         "feedback": identification.feedback,
         "feedback_verdict": identification.feedback_verdict,
         "feedback_date": identification.feedback_at.isoformat() if identification.feedback_at else None,
+        **where_when_record(identification),
+    }
+
+
+def where_when_record(identification: Identification) -> dict[str, object]:
+    """Return when the plant was photographed and, when kept, where (the first photo with a position)."""
+    taken_at, place = identification.taken_at, identification.place
+    return {
+        "taken_at": taken_at.isoformat() if taken_at else None,
+        "latitude": place.latitude if place else None,
+        "longitude": place.longitude if place else None,
+        "map_url": place.map_url if place else None,
     }
 
 
 def _csv(records: list[dict]) -> str:
     top_k = max([settings.RECOGNITION_TOP_K, *(len(r["candidates"]) for r in records)])
     header = ["id", "date", "status", "outcome", "reason", "model_version", "photos"]
-    header += ["feedback", "feedback_verdict", "feedback_date"]
+    header += ["feedback", "feedback_verdict", "feedback_date", "taken_at", "latitude", "longitude", "map_url"]
     for rank in range(1, top_k + 1):
         header += [f"candidate_{rank}", f"probability_{rank}", f"certainty_{rank}"]
     buffer = io.StringIO()
@@ -55,6 +67,7 @@ def _csv(records: list[dict]) -> str:
     for r in records:
         row = [r["id"], r["date"], r["status"], r["outcome"], r["reason"], r["model_version"] or ""]
         row += [" ".join(r["photos"]), r["feedback"], r["feedback_verdict"], r["feedback_date"] or ""]
+        row += ["" if r[key] is None else r[key] for key in ("taken_at", "latitude", "longitude", "map_url")]
         for rank in range(top_k):
             candidate = r["candidates"][rank] if rank < len(r["candidates"]) else None
             row += [candidate["name"], candidate["probability"], candidate["certainty"]] if candidate else ["", "", ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
 from .certainty import Certainty, certainty_of, whole_percent
+from .where_when import openstreetmap_url
 
 
 def _photo_path(instance: IdentificationPhoto, filename: str) -> str:
@@ -124,6 +126,16 @@ class Identification(models.Model):
         return str(titles.get(self.reason, _("No match")))
 
     @property
+    def taken_at(self) -> datetime | None:
+        """Return when the earliest of its photos was taken (their EXIF date), or None when none says."""
+        return min((p.taken_at for p in self.photos.all() if p.taken_at is not None), default=None)
+
+    @property
+    def place(self) -> IdentificationPhoto | None:
+        """Return the first photo with a kept GPS position (its ``latitude``, ``longitude``, ``map_url``), or None."""
+        return next((p for p in self.photos.all() if p.latitude is not None and p.longitude is not None), None)
+
+    @property
     def feedback(self) -> str:
         """Return the species the user named or confirmed, or ''."""
         if self.feedback_text:
@@ -151,12 +163,23 @@ class IdentificationPhoto(models.Model):
     organ = models.CharField(max_length=10, choices=Organ.choices, default=Organ.AUTO)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
+    # from the photo's EXIF; the position only when its owner keeps the location of their photos
+    taken_at = models.DateTimeField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
 
     def __str__(self) -> str:
         return f"photo {self.pk} of identification {self.identification_id}"
+
+    @property
+    def map_url(self) -> str:
+        """Return the OpenStreetMap page of where the photo was taken, or '' without a kept position."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return openstreetmap_url(self.latitude, self.longitude)
 
 
 class Candidate(models.Model):
@@ -201,6 +224,11 @@ class Preferences(models.Model):
         default=False,
         verbose_name=_("Let confirmed photos improve the model"),
         help_text=_("Photos you confirm or correct may be exported to train the next model version."),
+    )
+    keep_photo_location = models.BooleanField(
+        default=False,
+        verbose_name=_("Keep the location of my photos"),
+        help_text=_("When off, the GPS position is removed from the photos you upload and is not stored."),
     )
 
     def __str__(self) -> str:

@@ -202,8 +202,16 @@ def _model_for(identification: Identification):
         raise PermanentFailure(versions.NO_ACTIVE_MODEL)
     try:
         return version, runtime.predictors.get(version)
-    except (versions.RegistryError, CheckpointError) as exc:
-        raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
+    except (SoftTimeLimitExceeded, TimeLimitExceeded):
+        raise
+    except Exception as exc:
+        serving = runtime.predictors.loaded() if identification.model_version is None else None
+        if serving is not None:  # a newly activated version that fails to load leaves the old one serving
+            logger.warning("model %s cannot be loaded (%s); model %s answers", version.name, exc, serving[0].name)
+            return serving
+        if isinstance(exc, versions.RegistryError | CheckpointError):
+            raise PermanentFailure(f"the model {version.name} cannot be loaded: {exc}") from exc
+        raise
 
 
 def _answer(identification_ids: list[int], version, predictor) -> dict[int, str | BaseException]:

@@ -14,9 +14,9 @@ from .models import Candidate, Identification, IdentificationPhoto, Preferences
 
 
 def own_identifications(user) -> QuerySet[Identification]:
-    """Return the user's identifications with their candidates prefetched; nobody sees anyone else's."""
+    """Return the user's identifications with their candidates and photos prefetched; nobody sees anyone else's."""
     return Identification.objects.filter(owner=user).prefetch_related(
-        Prefetch("candidates", queryset=Candidate.objects.order_by("rank"))
+        Prefetch("candidates", queryset=Candidate.objects.order_by("rank")), "photos"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -13,6 +14,7 @@ from django.utils import timezone
 from .models import Identification, IdentificationPhoto, Preferences
 from .queueing import enqueue
 from .validators import PreparedPhoto
+from .where_when import without_gps
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +51,23 @@ def _store_identification(owner, photos, organs, model_version) -> Identificatio
     identification = None
     committing = False
     try:
+        keep_location = Preferences.objects.filter(user=owner, keep_photo_location=True).exists()
         with transaction.atomic():
             identification = Identification.objects.create(owner=owner, model_version=model_version)
             for index, photo in enumerate(photos):
                 organ = organs[index] if index < len(organs) and organs[index] else IdentificationPhoto.Organ.AUTO
+                place = photo.where_when if keep_location else None
                 row = IdentificationPhoto(
-                    identification=identification, organ=organ, width=photo.width, height=photo.height
+                    identification=identification,
+                    organ=organ,
+                    width=photo.width,
+                    height=photo.height,
+                    taken_at=photo.where_when.taken_at,
+                    latitude=place.latitude if place else None,
+                    longitude=place.longitude if place else None,
                 )
-                row.file.save("photo.jpg", ContentFile(photo.original), save=False)
+                original = photo.original if keep_location else without_gps(photo.original)
+                row.file.save("photo.jpg", ContentFile(original), save=False)
                 written.append(row.file.name)
                 row.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
                 written.append(row.thumbnail.name)
@@ -115,6 +126,31 @@ def record_feedback(
     identification.feedback_at = timezone.now()
     identification.save(update_fields=["feedback_label", "feedback_text", "feedback_verdict", "feedback_at"])
     return identification
+
+
+def set_keep_photo_location(user: Any, keep: bool) -> Preferences:
+    """Record whether the GPS position of the user's photos is kept; turning it off removes the kept ones."""
+    preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"keep_photo_location": keep})
+    if not keep:
+        located = IdentificationPhoto.objects.filter(identification__owner=user, latitude__isnull=False)
+        for photo in located:
+            _forget_location(photo)
+    return preferences
+
+
+def _forget_location(photo: IdentificationPhoto) -> None:
+    try:
+        with photo.file.open("rb") as handle:
+            data = handle.read()
+        stripped = without_gps(data)
+        if stripped != data and photo.file.name:
+            name = photo.file.name
+            default_storage.delete(name)
+            name = default_storage.save(name, ContentFile(stripped))
+            IdentificationPhoto.objects.filter(pk=photo.pk).update(file=name)
+    except FileNotFoundError:
+        pass  # the row's coordinates are still cleared
+    IdentificationPhoto.objects.filter(pk=photo.pk).update(latitude=None, longitude=None)
 
 
 def set_share_confirmed_photos(user, share: bool) -> Preferences:

@@ -25,4 +25,5 @@ urlpatterns = [
         name="reference_photo",
     ),
     path("api-token/", views.api_token, name="api_token"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

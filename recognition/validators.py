@@ -14,6 +14,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .models import Identification, IdentificationPhoto
 from .photos import encode_jpeg, thumbnail, to_rgb
+from .where_when import WhereWhen, read_where_when
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 # Stored as the user sent them when RGB or greyscale (phones' JPEGs, MPO included); the rest as an upright JPEG.
@@ -28,6 +29,7 @@ class PreparedPhoto:
     thumbnail: bytes
     width: int
     height: int
+    where_when: WhereWhen = WhereWhen()
 
 
 def validate_count(files: list) -> None:
@@ -144,7 +146,8 @@ def prepare_photo(upload: UploadedFile) -> PreparedPhoto:
     else:
         original = encode_jpeg(opened.image)
     width, height = opened.size
-    return PreparedPhoto(original, encode_jpeg(thumbnail(opened.image, box), quality=85), width, height)
+    thumb = encode_jpeg(thumbnail(opened.image, box), quality=85)
+    return PreparedPhoto(original, thumb, width, height, read_where_when(upload))
 
 
 def prepare_uploads(files: list[UploadedFile]) -> list[PreparedPhoto]:

@@ -204,6 +204,15 @@ def feedback(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect(reverse("recognition:detail", args=[public_id]) + "#feedback")
 
 
+@require_POST
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Save the account page's preferences (checkboxes: absent means off) and go back to it."""
+    services.set_keep_photo_location(request.user, request.POST.get("keep_photo_location") == "on")
+    services.set_share_confirmed_photos(request.user, request.POST.get("share_confirmed_photos") == "on")
+    messages.success(request, _("Your preferences were saved."))
+    return redirect("account")
+
+
 @require_http_methods(["GET", "POST"])
 def api_token(request: HttpRequest) -> HttpResponse:
     """List the user's API tokens; POST action=create (name, days) shows the new secret once, action=revoke (the

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from redis.exceptions import RedisError
 
-from ml import runtime, versions
+from ml import activation, reference_photos, runtime, versions
 from plantsite import heartbeat
 from plantsite.broker import redis_client
 
@@ -79,7 +79,64 @@ def _stop_monitor(**_: object) -> None:
 def _preload_model(**_: object) -> None:
     # In a thread: the pool waits only a few seconds for a new process to report itself up, and loading
     # PyTorch and a model can take longer; a task that comes meanwhile waits on the registry's lock.
-    threading.Thread(target=preload_active_model, name="plantsite-preload", daemon=True).start()
+    ModelWatcher(settings.RECOGNITION_HEARTBEAT_SECONDS).start()
+
+
+class ModelWatcher(threading.Thread):
+    """Keeps this pool process's model the served one: loads it at start, then whenever another is activated.
+
+    It hears of an activation on a Redis channel (ml.activation) and checks the registry every ``interval``
+    seconds besides, so that an activation it did not hear of (Redis down, another path) is found too.
+    """
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="plantsite-model-watcher", daemon=True)
+        self.interval = interval
+        self._reported: Exception | None = None
+
+    def run(self) -> None:
+        preload_active_model()
+        pubsub = None
+        while True:
+            try:
+                if pubsub is None:
+                    pubsub = redis_client(settings.CELERY_BROKER_URL, timeout=self.interval + 5).pubsub()
+                    pubsub.subscribe(activation.channel())
+                pubsub.get_message(ignore_subscribe_messages=True, timeout=self.interval)
+            except (RedisError, OSError) as exc:
+                logger.debug("model channel unavailable (%s); checking the registry every %.0fs", exc, self.interval)
+                pubsub = None
+                time.sleep(self.interval)
+            self.check()
+
+    def check(self) -> None:
+        """Load the active version when it is not the one this process serves; on failure keep the old one."""
+        try:
+            version = versions.active_version()
+            if version is None or runtime.predictors.loaded_key() == (version.pk, version.sha256):
+                return
+            serving = runtime.predictors.loaded()
+            started = time.perf_counter()
+            try:
+                runtime.predictors.get(version)
+                reference_photos.reference_features(version)  # read by the first answer's similar photos
+            except Exception as exc:
+                if exc is not self._reported:  # a failed load is retried later; say so once per attempt
+                    self._reported = exc
+                    logger.warning(
+                        "could not load the activated model %s (%s); %s",
+                        version.name,
+                        exc,
+                        f"model {serving[0].name} keeps serving" if serving else "identifications fail until it loads",
+                    )
+                return
+            logger.info(
+                "model %s loaded in %.1fs, before the first identification", version.name, time.perf_counter() - started
+            )
+        except DatabaseError as exc:
+            logger.warning("could not read the active model (%s); checking again in %.0fs", exc, self.interval)
+        finally:
+            connections.close_all()
 
 
 def preload_active_model() -> None:

@@ -110,13 +110,38 @@ class CandidateSerializer(serializers.ModelSerializer):
         ]
 
 
+TAKEN_AT_HELP = "when the photo was taken (its EXIF date), null when the photo does not say"
+POSITION_HELP = "WGS 84 degrees from the photo's EXIF GPS; null unless its owner keeps the location of their photos"
+MAP_HELP = "the place on OpenStreetMap; null without a kept position"
+
+
 class PhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
+    taken_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text=TAKEN_AT_HELP)
+    latitude = serializers.FloatField(read_only=True, allow_null=True, help_text=POSITION_HELP)
+    longitude = serializers.FloatField(read_only=True, allow_null=True, help_text=POSITION_HELP)
+    map_url = serializers.URLField(read_only=True, allow_null=True, help_text=MAP_HELP)
 
     class Meta:
         model = IdentificationPhoto
-        fields = ["id", "organ", "width", "height", "url", "thumbnail_url"]
+        fields = [
+            "id",
+            "organ",
+            "width",
+            "height",
+            "url",
+            "thumbnail_url",
+            "taken_at",
+            "latitude",
+            "longitude",
+            "map_url",
+        ]
+
+    def to_representation(self, instance: IdentificationPhoto) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["map_url"] = data["map_url"] or None
+        return data
 
     def _url(self, photo: IdentificationPhoto, kind: str) -> str:
         path = reverse("api:identification-photo", args=[photo.identification.public_id, photo.pk, kind])
@@ -156,6 +181,22 @@ class IdentificationSerializer(serializers.ModelSerializer):
         help_text="Why there was no match: 'not_a_plant' or 'unknown_species'; '' when identified or not done.",
     )
     feedback = serializers.CharField(read_only=True)
+    taken_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="when the earliest of its photos was taken; null when none says"
+    )
+    latitude = serializers.FloatField(
+        source="place.latitude",
+        read_only=True,
+        allow_null=True,
+        help_text=f"of the first photo with one: {POSITION_HELP}",
+    )
+    longitude = serializers.FloatField(
+        source="place.longitude",
+        read_only=True,
+        allow_null=True,
+        help_text=f"of the first photo with one: {POSITION_HELP}",
+    )
+    map_url = serializers.URLField(source="place.map_url", read_only=True, allow_null=True, help_text=MAP_HELP)
 
     class Meta:
         model = Identification
@@ -178,6 +219,10 @@ class IdentificationSerializer(serializers.ModelSerializer):
             "feedback_label",
             "feedback_text",
             "feedback_verdict",
+            "taken_at",
+            "latitude",
+            "longitude",
+            "map_url",
         ]
         read_only_fields = fields
 

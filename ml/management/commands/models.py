@@ -193,7 +193,7 @@ class Command(BaseCommand):
 
     def _activate(self, options: dict) -> None:
         version = activate_version(options["name"])
-        message = f"{version.name} is now the active model; workers load it on their next task"
+        message = f"{version.name} is now the active model; running workers load it now, before the next identification"
         self.stdout.write(self.style.SUCCESS(message))
 
     def _title(self, options: dict) -> None:
