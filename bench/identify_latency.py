@@ -77,11 +77,12 @@ def identify_once(client, image: Path) -> float:
         response = client.post("/identify/", {"images": [handle]})
     if response.status_code != 302:
         raise SystemExit(f"upload refused ({response.status_code}): {response.content[:300]!r}")
-    pk = int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
-    while (status := Identification.objects.values_list("status", flat=True).get(pk=pk)) not in ("done", "failed"):
+    public_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]  # /identifications/<public id>/
+    rows = Identification.objects.filter(public_id=public_id)
+    while (status := rows.values_list("status", flat=True).get()) not in ("done", "failed"):
         time.sleep(0.005)
     if status == "failed":
-        raise SystemExit(f"identification failed: {Identification.objects.get(pk=pk).error}")
+        raise SystemExit(f"identification failed: {rows.get().error}")
     return time.perf_counter() - started
 
 
