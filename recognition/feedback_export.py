@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from ml.models import ModelVersion
 
 from .models import Identification
+from .where_when import without_gps
 
 PROVENANCE_FILE = "provenance.csv"
 PROVENANCE_COLUMNS = [
@@ -131,7 +132,8 @@ def _write_photos(identification: Identification, class_name: str, output: Path,
             result.left_out.append(f"{target.name}: the stored photo {photo.file.name} is missing")
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        # keeping the location was consent to storing it, not to sharing it in a training set
+        target.write_bytes(without_gps(data) if photo.location_kept else data)
         written += 1
         writer.writerow(
             [

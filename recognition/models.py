@@ -167,6 +167,8 @@ class IdentificationPhoto(models.Model):
     taken_at = models.DateTimeField(null=True, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
+    # stored as sent, GPS included (the owner kept locations then): what turning the setting off must strip
+    location_kept = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["pk"]

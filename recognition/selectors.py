@@ -26,18 +26,30 @@ def search_species(queryset: QuerySet[Identification], query: str) -> QuerySet[I
     species name, so its closest candidates never match."""
     if not query:
         return queryset
-    named = Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
+    named = Q(candidates__rank=1) & (
+        Q(candidates__display_name__icontains=query) | Q(candidates__label__icontains=query)
+    )
     answered = Q(feedback_text__icontains=query) | Q(feedback_label__icontains=query)
     # The other names live in each model version's JSON, per class: find the classes they name in the versions
-    # these identifications used (a few), then match candidates by label, on any database.
+    # these identifications used (a few), then match best candidates by label, on any database.
     used = queryset.order_by().exclude(model_version=None).values_list("model_version", flat=True).distinct()
     for version in ModelVersion.objects.filter(pk__in=used).only("pk", "class_names", "display_names", "species"):
         labels = matching_labels(version, query)
-        if labels:
-            named |= Q(model_version=version, candidates__label__in=labels)
+        if not labels:
+            continue
+        best = Candidate.objects.filter(rank=1, identification__model_version=version)
+        others = sorted(set(version.class_names) - set(labels))
+        if len(others) < len(labels):
+            # a short query names most of a large model's classes: say which it does not name, so that the
+            # query carries at most half the classes' labels (databases that bind parameters cap them)
+            best = best.exclude(label__in=others)
+            answered |= Q(model_version=version) & ~Q(feedback_label__in=others) & ~Q(feedback_label="")
+        else:
+            best = best.filter(label__in=labels)
             answered |= Q(model_version=version, feedback_label__in=labels)
-    best = Q(outcome=Identification.Outcome.IDENTIFIED) & Q(candidates__rank=1) & named
-    return queryset.filter(best | answered).distinct()
+        named |= Q(pk__in=best.values("identification"))
+    best_named = Q(outcome=Identification.Outcome.IDENTIFIED) & named
+    return queryset.filter(best_named | answered).distinct()
 
 
 def open_own_photo(user, pk: int, photo_pk: int, kind: str) -> File:

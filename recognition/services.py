@@ -51,8 +51,11 @@ def _store_identification(owner, photos, organs, model_version) -> Identificatio
     identification = None
     committing = False
     try:
-        keep_location = Preferences.objects.filter(user=owner, keep_photo_location=True).exists()
         with transaction.atomic():
+            # read under the preference row's lock: turning the setting off waits for this upload, then strips it
+            keep_location = (
+                Preferences.objects.select_for_update().filter(user=owner, keep_photo_location=True).exists()
+            )
             identification = Identification.objects.create(owner=owner, model_version=model_version)
             for index, photo in enumerate(photos):
                 organ = organs[index] if index < len(organs) and organs[index] else IdentificationPhoto.Organ.AUTO
@@ -65,6 +68,7 @@ def _store_identification(owner, photos, organs, model_version) -> Identificatio
                     taken_at=photo.where_when.taken_at,
                     latitude=place.latitude if place else None,
                     longitude=place.longitude if place else None,
+                    location_kept=keep_location,
                 )
                 original = photo.original if keep_location else without_gps(photo.original)
                 row.file.save("photo.jpg", ContentFile(original), save=False)
@@ -130,27 +134,37 @@ def record_feedback(
 
 def set_keep_photo_location(user: Any, keep: bool) -> Preferences:
     """Record whether the GPS position of the user's photos is kept; turning it off removes the kept ones."""
-    preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"keep_photo_location": keep})
+    with transaction.atomic():
+        preferences, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+        preferences.keep_photo_location = keep
+        preferences.save(update_fields=["keep_photo_location"])
     if not keep:
-        located = IdentificationPhoto.objects.filter(identification__owner=user, latitude__isnull=False)
-        for photo in located:
+        # every photo stored as sent, whether or not its position could be read (it may still be in the file)
+        for photo in IdentificationPhoto.objects.filter(identification__owner=user, location_kept=True):
             _forget_location(photo)
     return preferences
 
 
 def _forget_location(photo: IdentificationPhoto) -> None:
+    """Strip the GPS from a photo stored as sent and clear its position; a file that cannot be rewritten is
+    logged and left marked, so that the next pass tries again (its position is cleared from the database)."""
+    IdentificationPhoto.objects.filter(pk=photo.pk).update(latitude=None, longitude=None)
+    old = photo.file.name or ""
     try:
         with photo.file.open("rb") as handle:
             data = handle.read()
         stripped = without_gps(data)
-        if stripped != data and photo.file.name:
-            name = photo.file.name
-            default_storage.delete(name)
-            name = default_storage.save(name, ContentFile(stripped))
-            IdentificationPhoto.objects.filter(pk=photo.pk).update(file=name)
+        if stripped != data:
+            # the stripped copy is written first: a failed write leaves the original, never no photo
+            new = default_storage.save(old, ContentFile(stripped))
+            IdentificationPhoto.objects.filter(pk=photo.pk).update(file=new, location_kept=False)
+            default_storage.delete(old)
+        else:
+            IdentificationPhoto.objects.filter(pk=photo.pk).update(location_kept=False)
     except FileNotFoundError:
-        pass  # the row's coordinates are still cleared
-    IdentificationPhoto.objects.filter(pk=photo.pk).update(latitude=None, longitude=None)
+        IdentificationPhoto.objects.filter(pk=photo.pk).update(location_kept=False)
+    except OSError as exc:
+        logger.error("could not strip the location from photo %s (%s): it is tried again next time", old, exc)
 
 
 def set_share_confirmed_photos(user, share: bool) -> Preferences:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from django.utils import timezone
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageOps
 
 logger = logging.getLogger(__name__)
 
 _DATE_TAGS = (ExifTags.Base.DateTimeOriginal, ExifTags.Base.DateTimeDigitized)
-_OFFSET_TAGS = {ExifTags.Base.DateTimeOriginal: 0x9011, ExifTags.Base.DateTimeDigitized: 0x9012}  # OffsetTime*
+_OFFSET_TAGS = {
+    ExifTags.Base.DateTimeOriginal: ExifTags.Base.OffsetTimeOriginal,
+    ExifTags.Base.DateTimeDigitized: ExifTags.Base.OffsetTimeDigitized,
+}
 _EXIF_HEADER = b"Exif\x00\x00"
-_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class WhereWhen:
 
     @property
     def has_place(self) -> bool:
+        """Return True when the photo gave both coordinates."""
         return self.latitude is not None and self.longitude is not None
 
 
@@ -71,13 +75,21 @@ def _parse_date(value: object, offset: object) -> datetime | None:
         return None  # "0000:00:00 00:00:00" and other placeholders
     if naive.year < 1900:
         return None
+    taken = None
     if isinstance(offset, str):
         try:
-            return datetime.strptime(f"{naive:%Y-%m-%d %H:%M:%S}{offset.strip()}", "%Y-%m-%d %H:%M:%S%z")
+            taken = datetime.strptime(f"{naive:%Y-%m-%d %H:%M:%S}{offset.strip()}", "%Y-%m-%d %H:%M:%S%z")
         except ValueError:
             pass
-    # no offset in the photo: the camera's clock is taken to be in the site's TIME_ZONE
-    return timezone.make_aware(naive, timezone.get_default_timezone())
+    try:
+        # no offset in the photo: the camera's clock is taken to be in the site's TIME_ZONE
+        taken = taken or timezone.make_aware(naive, timezone.get_default_timezone())
+        # a date the database or a time zone cannot hold (9999-12-31 at -05:00), or a clock set in the future
+        if taken.astimezone(UTC) > timezone.now() + timedelta(days=1):
+            return None
+    except (OverflowError, ValueError):
+        return None
+    return taken
 
 
 def _position(gps: dict[int, object]) -> tuple[float | None, float | None]:
@@ -111,11 +123,38 @@ def without_gps(data: bytes) -> bytes:
     """Return the JPEG ``data`` with no GPS position left: the EXIF GPS directory and XMP packets naming a GPS
     position removed, and what follows the first image (an MPO's second frame, trailers) dropped.
 
-    The compressed pixels and every other segment (orientation and the rest of the EXIF, the colour profile)
-    are kept byte for byte, so nothing is re-encoded. Data that is not a JPEG is returned unchanged.
+    The compressed pixels and the other segments (the colour profile; the EXIF, orientation included, rewritten
+    without its GPS directory) are kept, so nothing is re-encoded. Should a position still be readable after
+    that (a file laid out in a way the segment walk does not follow), the photo is re-encoded without any
+    metadata instead: the position never stays. Data that is not a JPEG is returned unchanged.
     """
     if not data.startswith(b"\xff\xd8"):
         return data
+    stripped = _segments_without_gps(data)
+    if _has_gps(stripped):
+        logger.info("GPS still found after removing its segments: the photo is re-encoded without metadata")
+        return _reencoded(data)
+    return stripped
+
+
+def _has_gps(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            xmp = image.info.get("xmp") or b""
+            return bool(image.getexif().get_ifd(ExifTags.IFD.GPSInfo)) or b"GPS" in bytes(xmp)
+    except Exception:  # unreadable here: re-encoding will say whether it can be read at all
+        return True
+
+
+def _reencoded(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")  # the orientation tag goes with the EXIF
+        out = io.BytesIO()
+        upright.save(out, format="JPEG", quality=95, icc_profile=image.info.get("icc_profile"))
+        return out.getvalue()
+
+
+def _segments_without_gps(data: bytes) -> bytes:
     kept, pos = [data[:2]], 2
     while pos + 4 <= len(data) and data[pos] == 0xFF:
         marker = data[pos + 1]
@@ -131,8 +170,8 @@ def without_gps(data: bytes) -> bytes:
         pos += 2 + length
         if marker == 0xE1 and payload.startswith(_EXIF_HEADER):
             segment = _exif_segment_without_gps(segment, payload)
-        elif marker == 0xE1 and payload.startswith(_XMP_HEADER) and b"GPS" in payload:
-            segment = b""  # the XMP packet repeats the position
+        elif 0xE1 <= marker <= 0xEF and marker != 0xE2 and b"GPS" in payload:
+            segment = b""  # XMP (and its extension packets), IPTC and others that repeat the position
         elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
             segment = b""  # points at the second frame, which is dropped
         kept.append(segment)

@@ -135,6 +135,8 @@ class ModelWatcher(threading.Thread):
             )
         except DatabaseError as exc:
             logger.warning("could not read the active model (%s); checking again in %.0fs", exc, self.interval)
+        except Exception:  # the watcher must outlive any surprise, or activations wait for the next task
+            logger.exception("checking the active model failed; checking again in %.0fs", self.interval)
         finally:
             connections.close_all()
 

@@ -86,7 +86,10 @@ class IdentificationViewSet(
         key = self.kwargs[self.lookup_url_kwarg]
         if key.isdigit() and len(key) <= 18:  # 32 digits are a UUID without hyphens, and too big for an id
             old = get_object_or_404(own_identifications(self.request.user).only("public_id"), pk=int(key))
-            path = self.request.get_full_path().replace(f"/{key}/", f"/{old.public_id}/", 1)
+            prefix = reverse("api:identification-list")  # the number follows it: swap only that path segment
+            rest = self.request.path.removeprefix(prefix).removeprefix(key)
+            query = self.request.META.get("QUERY_STRING", "")
+            path = f"{prefix}{old.public_id}{rest}" + (f"?{query}" if query else "")
             raise OldAddress(self.request.build_absolute_uri(path))
         identification: Identification = super().get_object()
         return identification

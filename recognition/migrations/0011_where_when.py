@@ -26,6 +26,11 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
+            model_name='identificationphoto',
+            name='location_kept',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
             model_name='preferences',
             name='keep_photo_location',
             field=models.BooleanField(default=False, help_text='When off, the GPS position is removed from the photos you upload and is not stored.', verbose_name='Keep the location of my photos'),

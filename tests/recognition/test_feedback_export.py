@@ -160,3 +160,25 @@ def test_a_second_training_run_learns_from_the_exported_feedback(
     version = ModelVersion.objects.get(name="with-feedback")
     assert version.class_names == ["bellis", "rosa", "viola", "rosa_canina", "rosa_rugosa"]
     assert (version.metrics["split"], version.metrics["num_samples"]) == ("test", 9)  # --data's test split only
+
+
+def test_a_kept_location_is_not_exported_for_training(consenting, active_model, tmp_path, media_root):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import ExifTags, Image
+
+    from tests.exif_photos import exif_jpeg
+
+    services.set_keep_photo_location(consenting, True)  # consent to storing the place, not to sharing it
+    upload = SimpleUploadedFile("field.jpg", exif_jpeg(), content_type="image/jpeg")
+    identification = services.create_identification(consenting, prepare_uploads([upload]))
+    identification.candidates.create(rank=1, label="rosa_canina", display_name="Rosa canina", probability=0.7)
+    Identification.objects.filter(pk=identification.pk).update(status="done", model_version=active_model)
+    identification.refresh_from_db()
+    services.record_feedback(identification, label="rosa_canina", text="", verdict="")
+    assert identification.photos.get().latitude is not None
+    export("--output", str(tmp_path / "out"))
+    (exported,) = (tmp_path / "out" / "rosa_canina").iterdir()
+    exif = Image.open(io.BytesIO(exported.read_bytes())).getexif()
+    assert not exif.get_ifd(ExifTags.IFD.GPSInfo) and exif[ExifTags.Base.Orientation] == 6

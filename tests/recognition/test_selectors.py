@@ -116,3 +116,20 @@ def test_species_search_by_a_name_of_another_version_finds_nothing(user):
     _labelled(user, other, "bellis_folder")  # the same folder, but this version has no common names
     mine = _labelled(user, version, "bellis_folder")
     assert list(search_species(own_identifications(user), "雏菊")) == [mine]
+
+
+def test_a_search_naming_most_classes_of_a_large_model_finds_the_best_candidates_of_those_classes(user):
+    from ml.models import ModelVersion
+
+    labels = [f"taxon_{i:05d}" for i in range(70_000)]  # more than a bound query may carry
+    version = ModelVersion.objects.create(
+        name="many", architecture="convnextv2_atto", class_names=labels, checkpoint_path="/x.pt", sha256=""
+    )
+    second_best = _labelled(user, version, "taxon_00007", "taxon_00008")
+    named = _labelled(user, version, "taxon_69999", "taxon_00007")
+    unsure = _labelled(user, version, "taxon_00009", outcome="no_match")
+    found = set(search_species(own_identifications(user), "taxon_0000"))  # names 10 classes
+    assert found == {second_best}
+    assert set(search_species(own_identifications(user), "taxon")) == {second_best, named}  # names all of them
+    assert unsure not in search_species(own_identifications(user), "taxon")
+    assert list(search_species(own_identifications(user), "69999")) == [named]

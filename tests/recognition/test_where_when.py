@@ -83,6 +83,15 @@ def test_a_bad_date_is_ignored_and_the_upload_accepted(user_client, active_model
     assert photo.taken_at is None
 
 
+@pytest.mark.parametrize(("taken", "offset"), [("9999:12:31 23:59:59", "-05:00"), ("2990:01:01 00:00:00", None)])
+def test_a_date_out_of_range_or_in_the_future_is_ignored(user_client, active_model, taken, offset):
+    # 9999-12-31 at -05:00 is past the largest date Python and the database hold: once a 500, or a history
+    # that could no longer be read on PostgreSQL
+    identification = _upload(user_client, exif_jpeg(taken=taken, offset=offset))
+    assert identification.photos.get().taken_at is None
+    assert user_client.get(reverse("recognition:history")).status_code == 200
+
+
 def test_a_bad_offset_falls_back_to_the_site_time_zone(user_client, active_model):
     assert _upload(user_client, exif_jpeg(offset="+99:99")).photos.get().taken_at == TAKEN.replace(tzinfo=UTC)
 
@@ -143,6 +152,36 @@ def test_without_gps_drops_an_xmp_position_and_an_mpo_second_frame():
     assert b"GPSLatitude" not in stripped and b"second frame" not in stripped
     assert stripped.endswith(b"\xff\xd9") and _scan(stripped) == _scan(sent)
     assert without_gps(b"not a jpeg") == b"not a jpeg"
+
+
+def test_without_gps_leaves_no_position_in_a_file_laid_out_in_a_way_its_segment_walk_does_not_follow():
+    sent = exif_jpeg()
+    # two stray bytes before the EXIF segment: the walk stops there, Pillow (and any viewer) reads on
+    odd = sent[:2] + b"\xff\xfe\x00\x04hi" + b"\x00\x00" + sent[2:]
+    assert read_where_when(io.BytesIO(odd)).has_place
+    stripped = without_gps(odd)
+    assert not read_where_when(io.BytesIO(stripped)).has_place and not Image.open(io.BytesIO(stripped)).getexif()
+    assert Image.open(io.BytesIO(stripped)).size == (Image.open(io.BytesIO(sent)).size[::-1])  # turned upright
+
+
+def test_without_gps_drops_an_xmp_extension_packet_naming_the_position():
+    sent = exif_jpeg()
+    extension = (
+        b"http://ns.adobe.com/xmp/extension/\x00" + b"0" * 40 + b"<exif:GPSLongitude>2,17.67E</exif:GPSLongitude>"
+    )
+    segment = b"\xff\xe1" + (len(extension) + 2).to_bytes(2, "big") + extension
+    assert b"GPSLongitude" not in without_gps(sent[:2] + segment + sent[2:])
+
+
+def test_turning_the_setting_off_strips_a_kept_photo_whose_position_could_not_be_read(user_client, user, active_model):
+    services.set_keep_photo_location(user, True)
+    unreadable = exif_jpeg(gps_raw={ExifTags.GPS.GPSLatitude: (48, 51, 29), ExifTags.GPS.GPSLongitude: (2, 17, 40)})
+    identification = _upload(user_client, unreadable)  # no hemisphere: no position read, the file as sent
+    assert identification.photos.get().latitude is None and Image.open(
+        io.BytesIO(_stored(identification))
+    ).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    services.set_keep_photo_location(user, False)
+    assert not Image.open(io.BytesIO(_stored(identification))).getexif().get_ifd(ExifTags.IFD.GPSInfo)
 
 
 def test_the_account_page_has_the_setting_off_by_default_and_saves_it(user_client, user):
