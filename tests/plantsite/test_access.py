@@ -23,6 +23,9 @@ PUBLIC = {
     # Pl@ntNet's status route and the /v2/ description are open, as Pl@ntNet's are
     "/v2/_status/?",
     "/v2/openapi.json",
+    # the installable app: a browser fetches its manifest and service worker before anyone signs in
+    "/manifest.webmanifest",
+    "/sw.js",
 }
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000001", "path": "x"}
 
