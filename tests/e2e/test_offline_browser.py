@@ -187,7 +187,8 @@ def test_a_refused_batch_can_go_back_into_the_form(screen_page, six_class_model,
 
     refused.get_by_test_id("refused-restore").click()
     page.get_by_test_id("chosen-photo").wait_for()
-    assert page.get_by_test_id("chosen-photo").count() == 1 and refused.count() == 0
+    refused.wait_for(state="detached")
+    assert page.get_by_test_id("chosen-photo").count() == 1
     assert page.evaluate("document.activeElement.dataset.opens") == "id_images"
     page.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
 
@@ -234,3 +235,47 @@ def test_another_person_signed_in_on_the_same_phone_sees_and_sends_nothing_of_th
     assert not Identification.objects.exists()
     first = get_user_model().objects.get(username=first_name)
     assert [batch["user"] for batch in stored_batches(later)] == [str(first.pk)]  # still waiting for its owner
+
+
+def test_an_upload_whose_answer_was_lost_is_kept_and_sent_again_without_a_second_identification(
+    screen_page, six_class_model, tmp_path
+):
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from recognition import services
+    from recognition.models import Identification
+    from recognition.validators import prepare_uploads
+
+    page = screen_page
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    controlled(page)
+    photo = make_photos(tmp_path, 1)[0]
+    keys = []
+
+    def store_then_lose_the_answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        # the server stores the upload under the page's key; the answer never reaches the page
+        key = re.search(rb'name="client_key"\r\n\r\n([0-9a-f-]{36})', route.request.post_data_buffer).group(1)
+        keys.append(key.decode())
+        owner = get_user_model().objects.get(username="linnaeus")
+        upload = SimpleUploadedFile("shot.jpg", photo.read_bytes(), content_type="image/jpeg")
+        services.create_identification(owner, prepare_uploads([upload]), client_key=keys[0])
+        route.abort("connectionreset")
+
+    page.route("**/identify/", store_then_lose_the_answer)
+    page.set_input_files("#id_images", str(photo))
+    page.click("#identify-button")
+    # for the page the photos never left: it keeps them, with the same key, and sends them (Background Sync, or
+    # the next visit); the server knows the key and answers with the identification it stored
+    page.locator("[data-testid=waiting-batch], [data-testid=sent-batch]").first.wait_for()
+    assert len(keys) == 1
+    page.unroute("**/identify/")
+    page.reload()
+    page.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    time.sleep(1)
+    stored = Identification.objects.get()
+    assert [str(stored.client_key)] == keys

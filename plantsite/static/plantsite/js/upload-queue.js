@@ -61,11 +61,12 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
-  // Keep a batch: {url, token, user, photos: [{file (a Blob), name, organ}]}; resolves with its id.
+  // Keep a batch: {url, token, user, photos: [{file (a Blob), name, organ}], key (optional: the key of a send that
+  // may have reached the server)}; resolves with its id.
   function add(batch) {
     batch.created = Date.now();
     batch.claimed = 0;
-    batch.key = newKey();
+    batch.key = batch.key || newKey();
     batch.state = "waiting";
     return transact("readwrite", function (store, result) {
       store.add(batch).onsuccess = function (event) { result.value = event.target.result; };
@@ -192,5 +193,7 @@
     if (channel) channel.addEventListener("message", function (event) { listener(event.data); });
   }
 
-  scope.plantsiteQueue = { add: add, list: list, dismiss: dismiss, sendAll: sendAll, onChange: onChange };
+  scope.plantsiteQueue = {
+    add: add, list: list, dismiss: dismiss, sendAll: sendAll, onChange: onChange, newKey: newKey
+  };
 })(self);

@@ -119,9 +119,12 @@
     var chosen = photos.filter(function (photo) { return !photo.problem; });
     if (!chosen.length) { showErrors([data.msgNone]); return; }
     showErrors([]);
-    if (queue && !navigator.onLine) { keep(chosen); return; }
+    // one key for this upload: if its answer is lost, the batch kept and sent again is not identified twice
+    var key = self.plantsiteQueue ? self.plantsiteQueue.newKey() : "";
+    if (queue && !navigator.onLine) { keep(chosen, key); return; }
     var body = new FormData();
     body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+    if (key) body.append("client_key", key);
     chosen.forEach(function (photo) {
       body.append("images", photo.file, photo.file.name);
       body.append("organs", photo.organ);
@@ -140,14 +143,15 @@
         if (result.ok && result.answer.url) { window.location.assign(result.answer.url); return; }
         button.disabled = false;
         button.textContent = label;
-        if (result.offline && queue) keep(chosen);
+        if (result.offline && queue) keep(chosen, key);
         else showErrors((result.answer && result.answer.errors) || [data.msgNetwork]);
       });
   }
 
   // No connection: the photos wait in this browser and are listed until sent (offline.js, the service worker).
-  function keep(chosen) {
+  function keep(chosen, key) {
     var batch = {
+      key: key,
       url: form.action || window.location.href,
       token: form.querySelector("[name=csrfmiddlewaretoken]").value,
       user: form.dataset.user,
