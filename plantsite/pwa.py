@@ -10,7 +10,7 @@ from functools import cache, wraps
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -57,12 +57,12 @@ def app_context(request: HttpRequest) -> dict[str, str]:
     return {"pwa_pages_cache": PAGES_CACHE}
 
 
-def clears_browser_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def clears_browser_cache(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Make ``view``'s successful POST (a redirect: signed in, signed up, signed out) ask the browser to drop its
     cached copies of pages (Clear-Site-Data: "cache"): they show the person who was signed in before."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         if request.method == "POST" and 300 <= response.status_code < 400:
             # not "storage": that would also delete the photos waiting in IndexedDB, and the service worker

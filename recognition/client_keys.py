@@ -4,6 +4,7 @@ starting a second one."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -28,7 +29,7 @@ def parse_client_key(value: object) -> UUID | None:
         ) from None
 
 
-def already_uploaded(owner, key: UUID | None) -> Identification | None:
+def already_uploaded(owner: Any, key: UUID | None) -> Identification | None:
     """Return ``owner``'s identification started with ``key``, or None (always None without a key)."""
     if key is None:
         return None

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ml import versions
 
 from . import services, tokens
-from .client_keys import already_uploaded, parse_client_key
 from .certainty import shown_candidates
+from .client_keys import already_uploaded, parse_client_key
 from .forms import ApiTokenForm, FeedbackForm, HistorySearchForm, IdentifyForm, photo_rows
 from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto

@@ -125,7 +125,9 @@ def stored_batches(page) -> list[dict]:
     )
 
 
-def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed(screen_page, six_class_model, tmp_path):
+def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed(
+    screen_page, six_class_model, tmp_path
+):
     from recognition.models import Identification
 
     page = screen_page
@@ -139,7 +141,9 @@ def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed
     page.set_input_files("#id_images", str(broken))
     page.click("#identify-button")
     page.get_by_test_id("waiting-count").wait_for()
-    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", stored_batches(page)[0]["key"])
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", stored_batches(page)[0]["key"]
+    )
 
     page.context.set_offline(False)  # sent when the connection returns, and refused
     refused = page.get_by_test_id("refused-batch")

@@ -95,6 +95,11 @@ def test_signing_in_up_and_out_asks_the_browser_to_drop_its_cached_pages(client,
     assert signed_out.status_code == 302 and signed_out["Clear-Site-Data"] == '"cache"'
     signed_up = client.post(
         "/accounts/signup/",
-        {"username": "hazel", "email": "hazel@example.org", "password1": "Corylus-Avellana-7", "password2": "Corylus-Avellana-7"},
+        {
+            "username": "hazel",
+            "email": "hazel@example.org",
+            "password1": "Corylus-Avellana-7",
+            "password2": "Corylus-Avellana-7",
+        },
     )
     assert signed_up.status_code == 302 and signed_up["Clear-Site-Data"] == '"cache"'
