@@ -166,7 +166,8 @@ def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed
     assert csp_violations(page) == []
     dismiss.click()
     page.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
-    assert refused.count() == 0 and page.locator("#waiting").is_hidden()
+    refused.wait_for(state="detached")
+    assert page.locator("#waiting").is_hidden()
     assert page.evaluate("document.activeElement.tagName") == "BUTTON"  # focus stays in the form, not lost
 
 
