@@ -48,6 +48,12 @@ class Identification(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identifications")
     # what the pages' URLs carry: random, so that they tell nothing of how many identifications there are
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client_key = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The key the uploading device gave this upload: the same key again is the same upload."),
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -85,6 +91,14 @@ class Identification(models.Model):
 
     class Meta:
         ordering = ["-created", "-pk"]
+        constraints = [
+            # a phone that sends a waiting batch again (its answer was lost) must not start a second identification
+            models.UniqueConstraint(
+                fields=["owner", "client_key"],
+                condition=models.Q(client_key__isnull=False),
+                name="identification_owner_client_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"identification {self.pk} ({self.status})"

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .models import Identification, IdentificationPhoto, Preferences
@@ -20,15 +20,22 @@ logger = logging.getLogger(__name__)
 
 
 def create_identification(
-    owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = (), model_version=None
+    owner, photos: Sequence[PreparedPhoto], organs: Sequence[str] = (), model_version=None, client_key=None
 ) -> Identification:
     """Store the row and its photos in one transaction, then queue it (or leave it to the sweeper: never lost).
 
     ``model_version`` asks for that registered model; without it the worker uses the active one. A database
     connection lost before the commit (a restarted or failed-over database) is retried once on a new one.
+    ``client_key`` (the device's UUID for this upload) already used by ``owner`` returns that identification.
     """
     try:
-        return _store_identification(owner, photos, organs, model_version)
+        return _store_identification(owner, photos, organs, model_version, client_key)
+    except IntegrityError:
+        # the same upload sent twice at once: the other request stored it first
+        existing = Identification.objects.filter(owner=owner, client_key=client_key).first() if client_key else None
+        if existing is None:
+            raise
+        return existing
     except _LostBeforeCommit as lost:
         if connection.in_atomic_block or connection.vendor == "sqlite":
             # the caller's transaction went with the connection; or SQLite, whose connections never drop: its
@@ -37,7 +44,7 @@ def create_identification(
         logger.warning("database connection lost while storing an upload (%s); storing it again", lost.__cause__)
         connection.close()
         try:
-            return _store_identification(owner, photos, organs, model_version)
+            return _store_identification(owner, photos, organs, model_version, client_key)
         except _LostBeforeCommit as again:
             raise again.__cause__ from None
 
@@ -46,7 +53,7 @@ class _LostBeforeCommit(Exception):
     """The transaction failed on a database error before its commit: nothing of it was stored."""
 
 
-def _store_identification(owner, photos, organs, model_version) -> Identification:
+def _store_identification(owner, photos, organs, model_version, client_key=None) -> Identification:
     written: list[str] = []
     identification = None
     committing = False
@@ -56,7 +63,9 @@ def _store_identification(owner, photos, organs, model_version) -> Identificatio
             keep_location = (
                 Preferences.objects.select_for_update().filter(user=owner, keep_photo_location=True).exists()
             )
-            identification = Identification.objects.create(owner=owner, model_version=model_version)
+            identification = Identification.objects.create(
+                owner=owner, model_version=model_version, client_key=client_key
+            )
             for index, photo in enumerate(photos):
                 organ = organs[index] if index < len(organs) and organs[index] else IdentificationPhoto.Organ.AUTO
                 place = photo.where_when if keep_location else None

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +19,7 @@ from ml import versions
 
 from . import services, tokens
 from .certainty import shown_candidates
+from .client_keys import already_uploaded, parse_client_key
 from .forms import ApiTokenForm, FeedbackForm, HistorySearchForm, IdentifyForm, photo_rows
 from .history_export import FORMATS, history_download
 from .models import Identification, IdentificationPhoto
@@ -36,7 +38,19 @@ def identify(request: HttpRequest) -> HttpResponse:
     """Show the upload form, or store the photos, queue the work and go to the result page.
 
     The upload script gets JSON instead: {"url"} on success, {"errors"} when refused, so it keeps its photos.
+    A ``client_key`` this user already sent answers as its first upload did, storing and counting nothing.
     """
+    client_key = None
+    if request.method == "POST":
+        try:
+            client_key = parse_client_key(request.POST.get("client_key"))
+        except ValidationError as exc:
+            if _wants_json(request):
+                return JsonResponse({"errors": exc.messages}, status=400)
+            return HttpResponse(exc.messages[0], status=400, content_type="text/plain; charset=utf-8")
+        repeated = already_uploaded(request.user, client_key)
+        if repeated is not None:
+            return _accepted(request, repeated)
     try:
         version = versions.serving_version()
     except versions.RegistryError as exc:
@@ -62,7 +76,7 @@ def identify(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         try:
             identification = services.create_identification(
-                request.user, form.cleaned_data["images"], form.cleaned_data["organs"]
+                request.user, form.cleaned_data["images"], form.cleaned_data["organs"], client_key=client_key
             )
         except (OperationalError, InterfaceError):
             message = _("The database did not answer, so nothing was stored: send the photos again in a minute.")
@@ -71,8 +85,7 @@ def identify(request: HttpRequest) -> HttpResponse:
             messages.error(request, message)
             status = 503
         else:
-            url = reverse("recognition:detail", args=[identification.public_id])
-            return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
+            return _accepted(request, identification)
     elif request.method == "POST":
         if _wants_json(request):
             errors = [*form.non_field_errors(), *form.errors.get("images", [])]
@@ -88,6 +101,11 @@ def identify(request: HttpRequest) -> HttpResponse:
         "max_mb": settings.RECOGNITION_MAX_UPLOAD_BYTES // (1024 * 1024),
     }
     return render(request, "recognition/identify.html", context, status=status)
+
+
+def _accepted(request: HttpRequest, identification: Identification) -> HttpResponse:
+    url = reverse("recognition:detail", args=[identification.public_id])
+    return JsonResponse({"url": url}, status=201) if _wants_json(request) else redirect(url)
 
 
 def upload_throttled_message(wait: float | None) -> str:

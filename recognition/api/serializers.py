@@ -236,6 +236,13 @@ class IdentificationCreateSerializer(serializers.Serializer):
         error_messages={"required": "Choose at least one photo of the plant (the images field)."},
     )
     organs = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list)
+    client_key = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="your UUID for this upload: sending it again (the answer was lost) returns the identification "
+        "it started instead of starting another, and is not counted against the upload rate",
+    )
 
     def validate(self, attrs):
         try:
@@ -243,7 +250,7 @@ class IdentificationCreateSerializer(serializers.Serializer):
             organs = clean_organs(attrs.get("organs") or [], len(photos))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"images": exc.messages}) from None
-        return {"photos": photos, "organs": organs}
+        return {"photos": photos, "organs": organs, "client_key": attrs.get("client_key")}
 
 
 class IdentificationFilterSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from ml import versions
 
 from .. import services
+from ..client_keys import already_uploaded, parse_client_key
 from ..history_export import history_download
 from ..models import Identification
 from ..responses import photo_response, reference_photo_response
@@ -105,7 +107,18 @@ class IdentificationViewSet(
 
     def get_throttles(self):
         throttles = super().get_throttles()
-        return [*throttles, UploadRateThrottle()] if self.action == "create" else throttles
+        if self.action != "create" or self._repeated_upload() is not None:  # a repeat starts nothing: not counted
+            return throttles
+        return [*throttles, UploadRateThrottle()]
+
+    def _repeated_upload(self) -> Identification | None:
+        """Return the caller's identification started with this upload's ``client_key`` (None: a new upload)."""
+        data = self.request.data
+        try:
+            key = parse_client_key(data.get("client_key") if hasattr(data, "get") else None)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"client_key": exc.messages}) from None
+        return already_uploaded(self.request.user, key)
 
     @extend_schema(
         parameters=[IdentificationFilterSerializer],
@@ -131,11 +144,14 @@ class IdentificationViewSet(
             versions.serving_version()
         except versions.RegistryError as exc:
             raise ModelUnavailable(str(exc)) from None
-        serializer = IdentificationCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        identification = services.create_identification(
-            request.user, serializer.validated_data["photos"], serializer.validated_data["organs"]
-        )
+        identification = self._repeated_upload()
+        if identification is None:
+            serializer = IdentificationCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            identification = services.create_identification(
+                request.user, data["photos"], data["organs"], client_key=data["client_key"]
+            )
         url = reverse("api:identification-detail", args=[identification.public_id], request=request)
         return Response(
             {"id": str(identification.public_id), "status": identification.status, "url": url},

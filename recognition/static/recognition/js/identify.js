@@ -119,9 +119,12 @@
     var chosen = photos.filter(function (photo) { return !photo.problem; });
     if (!chosen.length) { showErrors([data.msgNone]); return; }
     showErrors([]);
-    if (queue && !navigator.onLine) { keep(chosen); return; }
+    // one key for this upload: if its answer is lost, the batch kept and sent again is not identified twice
+    var key = self.plantsiteQueue ? self.plantsiteQueue.newKey() : "";
+    if (queue && !navigator.onLine) { keep(chosen, key); return; }
     var body = new FormData();
     body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+    if (key) body.append("client_key", key);
     chosen.forEach(function (photo) {
       body.append("images", photo.file, photo.file.name);
       body.append("organs", photo.organ);
@@ -140,14 +143,15 @@
         if (result.ok && result.answer.url) { window.location.assign(result.answer.url); return; }
         button.disabled = false;
         button.textContent = label;
-        if (result.offline && queue) keep(chosen);
+        if (result.offline && queue) keep(chosen, key);
         else showErrors((result.answer && result.answer.errors) || [data.msgNetwork]);
       });
   }
 
   // No connection: the photos wait in this browser and are listed until sent (offline.js, the service worker).
-  function keep(chosen) {
+  function keep(chosen, key) {
     var batch = {
+      key: key,
       url: form.action || window.location.href,
       token: form.querySelector("[name=csrfmiddlewaretoken]").value,
       user: form.dataset.user,
@@ -170,52 +174,114 @@
   var waitingNow = document.getElementById("waiting-now");
   var waitingTitle = document.getElementById("waiting-title");
   var waitingList = document.getElementById("waiting-list");
+  var refusedList = document.getElementById("refused-list");
   var sentList = document.getElementById("sent-list");
-  var previews = [];
+  var previews = [];  // the object URLs of the waiting list's images, revoked when it is rebuilt
+  var refusedPreviews = [];
+  var refusedShown = "";
+  var refocus = false;  // the ids listed: the live list is rebuilt (and read out) only when they change
+
+  function thumbnails(batch, parent, urls) {
+    batch.photos.forEach(function (photo) {
+      var img = document.createElement("img");
+      var url = URL.createObjectURL(photo.file);
+      urls.push(url);
+      img.src = url;
+      img.alt = photo.name;
+      parent.appendChild(img);
+    });
+  }
+
+  function actionButton(label, name, testid, names, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary small";
+    b.dataset.testid = testid;
+    b.textContent = label;
+    b.setAttribute("aria-label", text(name, { names: names }));
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  // A batch the server refused stays listed with its reasons until dismissed, or put back in the form to be mended.
+  function refusedItem(batch) {
+    var li = document.createElement("li");
+    li.dataset.testid = "refused-batch";
+    var message = document.createElement("p");
+    message.className = "error";
+    message.textContent = [data.msgRefused].concat(batch.errors || []).join(" ");
+    li.appendChild(message);
+    var row = document.createElement("div");
+    row.className = "photos";
+    thumbnails(batch, row, refusedPreviews);
+    li.appendChild(row);
+    var names = batch.photos.map(function (photo) { return photo.name; }).join(", ");
+    var actions = document.createElement("div");
+    actions.className = "actions";
+    actions.appendChild(actionButton(data.msgRestore, data.msgRestoreLabel, "refused-restore", names, function () {
+      add(batch.photos.map(function (photo) {
+        return new File([photo.file], photo.name, { type: photo.file.type });
+      }));
+      batch.photos.forEach(function (photo, index) {
+        photos[photos.length - batch.photos.length + index].organ = photo.organ;
+      });
+      render();
+      queue.dismiss(batch.id);
+      pickButtons[0].focus();
+    }));
+    actions.appendChild(actionButton(data.msgDismiss, data.msgDismissLabel, "refused-dismiss", names, function () {
+      refocus = true;  // once the list is rebuilt without it: the next refusal's button, or the form
+      queue.dismiss(batch.id);
+    }));
+    li.appendChild(actions);
+    return li;
+  }
 
   function showWaiting() {
     if (!queue) return Promise.resolve();
     return queue.list().then(function (batches) {
+      // only the batches of whoever is signed in: the phone may be shared
       batches = batches.filter(function (batch) { return batch.user === form.dataset.user; });
+      var refused = batches.filter(function (batch) { return batch.state === "refused"; });
+      var waitingBatches = batches.filter(function (batch) { return batch.state !== "refused"; });
       previews.forEach(function (url) { URL.revokeObjectURL(url); });
       previews = [];
       waitingList.textContent = "";
       var count = 0;
-      batches.forEach(function (batch) {
+      waitingBatches.forEach(function (batch) {
         var li = document.createElement("li");
         li.dataset.testid = "waiting-batch";
-        batch.photos.forEach(function (photo) {
-          var img = document.createElement("img");
-          var url = URL.createObjectURL(photo.file);
-          previews.push(url);
-          img.src = url;
-          img.alt = photo.name;
-          li.appendChild(img);
-        });
+        thumbnails(batch, li, previews);
         waitingList.appendChild(li);
         count += batch.photos.length;
       });
+      var ids = refused.map(function (batch) { return batch.id; }).join(",");
+      if (ids !== refusedShown) {
+        refusedShown = ids;
+        refusedPreviews.forEach(function (url) { URL.revokeObjectURL(url); });
+        refusedPreviews = [];
+        refusedList.textContent = "";
+        refused.forEach(function (batch) { refusedList.appendChild(refusedItem(batch)); });
+        if (refocus) (refusedList.querySelector("[data-testid=refused-dismiss]") || pickButtons[0]).focus();
+        refocus = false;
+      }
       waitingTitle.textContent = text(count === 1 ? data.msgWaitingOne : data.msgWaitingOther, { n: count });
       waitingNow.hidden = count === 0;
-      waiting.hidden = count === 0 && !sentList.children.length;
+      waiting.hidden = count === 0 && !refused.length && !sentList.children.length;
     });
   }
 
   function sent(event) {
-    if (event.type !== "sent" && event.type !== "refused") { showWaiting(); return; }
-    var li = document.createElement("li");
-    li.dataset.testid = "sent-batch";
     if (event.type === "sent") {
+      var li = document.createElement("li");
+      li.dataset.testid = "sent-batch";
       var link = document.createElement("a");
       link.href = event.url;
       link.textContent = data.msgSent;
       li.appendChild(link);
-    } else {
-      li.className = "error";
-      li.textContent = [data.msgRefused].concat(event.errors || []).join(" ");
+      sentList.appendChild(li);
     }
-    sentList.appendChild(li);
-    showWaiting();
+    showWaiting();  // a refused batch is listed from the store, with its reasons, until dismissed
   }
 
   pickButtons.forEach(function (pick) {
