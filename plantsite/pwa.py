@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from functools import cache, wraps
+from functools import cache
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -55,21 +54,6 @@ def worker_config() -> dict[str, object]:
 def app_context(request: HttpRequest) -> dict[str, str]:
     """Template context for every page: the name of the service worker's cache of pages (offline.js drops it)."""
     return {"pwa_pages_cache": PAGES_CACHE}
-
-
-def clears_browser_cache(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Make ``view``'s successful POST (a redirect: signed in, signed up, signed out) ask the browser to drop its
-    cached copies of pages (Clear-Site-Data: "cache"): they show the person who was signed in before."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
-        response = view(request, *args, **kwargs)
-        if request.method == "POST" and 300 <= response.status_code < 400:
-            # not "storage": that would also delete the photos waiting in IndexedDB, and the service worker
-            response["Clear-Site-Data"] = '"cache"'
-        return response
-
-    return wrapped
 
 
 @login_not_required

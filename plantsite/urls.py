@@ -10,9 +10,9 @@ from . import accounts, pwa, views
 
 account_urls = [
     path("", accounts.account, name="account"),
-    path("signup/", pwa.clears_browser_cache(accounts.SignUpView.as_view()), name="signup"),
-    path("login/", pwa.clears_browser_cache(accounts.LoginView.as_view()), name="login"),
-    path("logout/", pwa.clears_browser_cache(auth_views.LogoutView.as_view()), name="logout"),
+    path("signup/", accounts.SignUpView.as_view(), name="signup"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("password/reset/", accounts.ThrottledPasswordResetView.as_view(), name="password_reset"),

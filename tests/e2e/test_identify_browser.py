@@ -142,7 +142,7 @@ def test_the_answer_renders_in_place_announced_and_focused(screen_page, six_clas
 
     page.locator("#result[data-status=done]").wait_for(timeout=120_000)
     assert page.evaluate("window.stillTheSamePage") is True  # no reload
-    page.wait_for_function("document.activeElement.hasAttribute('data-answer')")
+    page.wait_for_function("() => document.activeElement.hasAttribute('data-answer')")
     answer = page.locator("[data-answer]").inner_text().strip()
     assert page.locator("#result-announcer").inner_text().strip() == answer
     heading = page.locator("h1").inner_text()  # names the answer, and so does the title

@@ -70,7 +70,7 @@ def test_arrow_down_on_the_language_select_neither_submits_nor_reloads(browser, 
     assert language(page) == "en"
     page.keyboard.press("Tab")  # to the button, which switches
     page.keyboard.press("Enter")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    page.wait_for_function("() => document.documentElement.lang === 'zh-hans'")
     page.context.close()
 
 

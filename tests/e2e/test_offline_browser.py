@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.pages import csp_violations, sign_up
 from tests.e2e.test_identify_browser import make_photos
@@ -14,11 +15,31 @@ from tests.e2e.test_identify_browser import make_photos
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+WORKER_STATE = """async () => {
+  const registration = await navigator.serviceWorker.getRegistration();
+  const state = (worker) => (worker ? worker.state : null);
+  return registration && {installing: state(registration.installing), waiting: state(registration.waiting),
+                          active: state(registration.active), controlled: !!navigator.serviceWorker.controller};
+}"""
+
+
 def controlled(page) -> None:
-    """Wait until the service worker controls the page, then load it again so the worker keeps a copy of it."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    """Wait until the service worker controls the page, then load it again so the worker keeps a copy of it.
+
+    Headless Chromium now and then leaves a first page uncontrolled although the worker activated (seen about
+    once in 20 runs on a loaded machine); a browser takes control at the next navigation, so a reload is tried
+    before the test fails, and a failure says what state the worker was in.
+    """
+    for _ in range(3):
+        try:
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            page.reload()
+    else:
+        pytest.fail(f"the service worker never controlled the page: {page.evaluate(WORKER_STATE)}")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def wait_for_rows(model, count: int, seconds: float = 20) -> None:
@@ -114,7 +135,7 @@ def test_photos_left_waiting_are_sent_at_the_next_visit(screen_page, six_class_m
     later.goto("/history/")
     wait_for_rows(Identification, 1)
     assert Identification.objects.get().photos.count() == 1
-    later.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    later.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
 
 
 def stored_batches(page) -> list[dict]:
@@ -165,7 +186,7 @@ def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed
         assert box["width"] >= 44 and box["height"] >= 44, box
     assert csp_violations(page) == []
     dismiss.click()
-    page.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
     refused.wait_for(state="detached")
     assert page.locator("#waiting").is_hidden()
     assert page.evaluate("document.activeElement.tagName") == "BUTTON"  # focus stays in the form, not lost
@@ -195,7 +216,7 @@ def test_a_refused_batch_can_go_back_into_the_form(screen_page, six_class_model,
     refused.wait_for(state="detached")
     assert page.get_by_test_id("chosen-photo").count() == 1
     assert page.evaluate("document.activeElement.dataset.opens") == "id_images"
-    page.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
 
 
 def test_another_person_signed_in_on_the_same_phone_sees_and_sends_nothing_of_the_first(
@@ -280,7 +301,7 @@ def test_an_upload_whose_answer_was_lost_is_kept_and_sent_again_without_a_second
     assert len(keys) == 1
     page.unroute("**/identify/")
     page.reload()
-    page.wait_for_function("self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
     time.sleep(1)
     stored = Identification.objects.get()
     assert [str(stored.client_key)] == keys

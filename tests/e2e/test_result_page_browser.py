@@ -148,7 +148,7 @@ def test_without_javascript_a_reference_photo_is_a_link_to_the_full_size_photo(
         assert href == link.locator("img").get_attribute("src")
         link.click()
         page.wait_for_url(re.compile(re.escape(href) + "$"))
-        page.wait_for_function("document.images.length === 1 && document.images[0].complete")
+        page.wait_for_function("() => document.images.length === 1 && document.images[0].complete")
         assert page.evaluate("document.images[0].naturalWidth") == THUMBNAIL_PX
     finally:
         page.context.close()

@@ -82,24 +82,3 @@ def test_the_pages_cache_name_comes_from_the_worker_settings(client):
     assert json.loads(client.get("/sw.js").content.decode().split(" = ", 1)[1].split(";\n", 1)[0])["pagesCache"] == (
         PAGES_CACHE
     )
-
-
-def test_signing_in_up_and_out_asks_the_browser_to_drop_its_cached_pages(client, django_user_model):
-    django_user_model.objects.create_user("rowan", "rowan@example.org", "Sorbus-Aucuparia-42")
-    assert "Clear-Site-Data" not in client.get("/accounts/login/")
-    refused = client.post("/accounts/login/", {"username": "rowan", "password": "wrong"})
-    assert refused.status_code == 200 and "Clear-Site-Data" not in refused  # nobody else is signed in
-    signed_in = client.post("/accounts/login/", {"username": "rowan", "password": "Sorbus-Aucuparia-42"})
-    assert signed_in.status_code == 302 and signed_in["Clear-Site-Data"] == '"cache"'
-    signed_out = client.post("/accounts/logout/")
-    assert signed_out.status_code == 302 and signed_out["Clear-Site-Data"] == '"cache"'
-    signed_up = client.post(
-        "/accounts/signup/",
-        {
-            "username": "hazel",
-            "email": "hazel@example.org",
-            "password1": "Corylus-Avellana-7",
-            "password2": "Corylus-Avellana-7",
-        },
-    )
-    assert signed_up.status_code == 302 and signed_up["Clear-Site-Data"] == '"cache"'

@@ -7,7 +7,13 @@ importScripts(config.queue);
 var ASSETS = "plantsite-assets-" + config.version;
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(ASSETS).then(function (cache) { return cache.addAll(config.assets); }));
+  // each file on its own: one that fails to arrive (a flaky connection) must not keep the worker from installing;
+  // it is kept the first time a page asks for it
+  event.waitUntil(caches.open(ASSETS).then(function (cache) {
+    return Promise.all(config.assets.map(function (asset) {
+      return cache.add(asset).catch(function () { /* fetched and kept on first use */ });
+    }));
+  }));
   self.skipWaiting();
 });
 
