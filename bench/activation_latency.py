@@ -17,7 +17,8 @@ import uuid
 import warnings
 from pathlib import Path
 
-from bench.identify_latency import DEFAULT_IMAGES, isolate
+from bench.common import photo_argument
+from bench.identify_latency import isolate
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,13 +30,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.runs < 1 or args.activations < 1:
         parser.error("--runs and --activations must be at least 1")
-    if args.image is None:
-        found = sorted(DEFAULT_IMAGES.glob("*/*.jpg"))
-        if not found:
-            parser.error(f"no photo found under {DEFAULT_IMAGES}: pass --image")
-        args.image = found[0]
-    if not args.image.is_file():
-        parser.error(f"--image {args.image} does not exist")
+    args.image = photo_argument(parser, args.image)
     if not os.environ.get("REDIS_URL"):
         parser.error("set REDIS_URL to a running Redis (or run through `make bench`)")
     return args

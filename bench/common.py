@@ -60,6 +60,18 @@ def link_subset(source: Path, target: Path, count: Callable[[str, str, int], int
     return target
 
 
+def photo_argument(parser: argparse.ArgumentParser, image: Path | None) -> Path:
+    """Return ``image`` (``--image``), else the first flowers5 test photo; stop with parser.error when there is none."""
+    if image is None:
+        found = sorted((DEFAULT_DATA / "test").glob("*/*.jpg"))
+        if not found:
+            parser.error(f"no photo found under {DEFAULT_DATA / 'test'}: pass --image")
+        image = found[0]
+    if not image.is_file():
+        parser.error(f"--image {image} does not exist")
+    return image
+
+
 def quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 

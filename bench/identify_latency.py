@@ -15,8 +15,7 @@ import uuid
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "flowers5" / "test"
+from bench.common import photo_argument
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,15 +28,9 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if args.image is None:
-        found = sorted(DEFAULT_IMAGES.glob("*/*.jpg"))
-        if not found:
-            parser.error(f"no photo found under {DEFAULT_IMAGES}: pass --image")
-        args.image = found[0]
-    for name in ("image", "checkpoint"):
-        path = getattr(args, name)
-        if path is not None and not path.is_file():
-            parser.error(f"--{name} {path} does not exist")
+    args.image = photo_argument(parser, args.image)
+    if args.checkpoint is not None and not args.checkpoint.is_file():
+        parser.error(f"--checkpoint {args.checkpoint} does not exist")
     if not os.environ.get("REDIS_URL"):
         parser.error("set REDIS_URL to a running Redis (or run through `make bench`)")
     return args

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from celery import signals
 from django.conf import settings
@@ -17,6 +18,9 @@ from plantsite.broker import redis_client
 
 from . import queueing
 from .holders import WORKER_ID
+
+if TYPE_CHECKING:
+    from ml.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +120,8 @@ class ModelWatcher(threading.Thread):
             if version is None or runtime.predictors.loaded_key() == (version.pk, version.sha256):
                 return
             serving = runtime.predictors.loaded()
-            started = time.perf_counter()
             try:
-                runtime.predictors.get(version)
-                reference_photos.reference_features(version)  # read by the first answer's similar photos
+                load(version)
             except Exception as exc:
                 if exc is not self._reported:  # a failed load is retried later; say so once per attempt
                     self._reported = exc
@@ -130,9 +132,6 @@ class ModelWatcher(threading.Thread):
                         f"model {serving[0].name} keeps serving" if serving else "identifications fail until it loads",
                     )
                 return
-            logger.info(
-                "model %s loaded in %.1fs, before the first identification", version.name, time.perf_counter() - started
-            )
         except DatabaseError as exc:
             logger.warning("could not read the active model (%s); checking again in %.0fs", exc, self.interval)
         except Exception:  # the watcher must outlive any surprise, or activations wait for the next task
@@ -145,14 +144,19 @@ def preload_active_model() -> None:
     """Load the active model into this process's predictor cache; on failure the first identification retries it."""
     try:
         version = versions.active_version()
-        if version is None:
-            return
-        started = time.perf_counter()
-        runtime.predictors.get(version)
-        logger.info(
-            "model %s loaded in %.1fs, before the first identification", version.name, time.perf_counter() - started
-        )
+        if version is not None:
+            load(version)
     except Exception as exc:  # the first identification loads it again and reports the cause
         logger.warning("could not load the active model at start (%s); the first identification tries again", exc)
     finally:
         connections.close_all()
+
+
+def load(version: ModelVersion) -> None:
+    """Load ``version`` into this process's predictor cache with its reference features; log how long it took."""
+    started = time.perf_counter()
+    runtime.predictors.get(version)
+    reference_photos.reference_features(version)  # read by the first answer's similar photos
+    logger.info(
+        "model %s loaded in %.1fs, before the first identification", version.name, time.perf_counter() - started
+    )

@@ -42,6 +42,19 @@ def controlled(page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
+def signed_in_and_controlled(page) -> None:
+    """Sign a new person up, open the upload page and wait until the service worker controls it."""
+    signed_in_and_controlled(page)
+
+
+def queue_offline(page, photos) -> None:
+    """Go offline, choose ``photos`` (a path or a list of them) and press Identify: the batch waits on the phone."""
+    page.context.set_offline(True)
+    page.set_input_files("#id_images", photos)
+    page.click("#identify-button")
+    page.get_by_test_id("waiting-count").wait_for()
+
+
 def wait_for_rows(model, count: int, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while model.objects.count() != count and time.monotonic() < deadline:
@@ -51,9 +64,7 @@ def wait_for_rows(model, count: int, seconds: float = 20) -> None:
 
 def test_the_worker_keeps_the_static_files_and_the_upload_page_opens_offline(screen_page, six_class_model):
     page = screen_page
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
     scope = page.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)")
     assert scope == page.evaluate("location.origin") + "/"  # the whole site, from /sw.js
     scripts = page.eval_on_selector_all("script[src]", "scripts => scripts.map(s => new URL(s.src).pathname)")
@@ -82,9 +93,7 @@ def test_photos_chosen_offline_wait_and_are_sent_when_the_connection_returns(scr
     from recognition.models import Identification
 
     page = screen_page
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
 
     page.context.set_offline(True)
     page.set_input_files("#id_images", [str(path) for path in make_photos(tmp_path, 2)])
@@ -120,14 +129,9 @@ def test_photos_left_waiting_are_sent_at_the_next_visit(screen_page, six_class_m
     from recognition.models import Identification
 
     page = screen_page
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
     context = page.context
-    context.set_offline(True)
-    page.set_input_files("#id_images", str(make_photos(tmp_path, 1)[0]))
-    page.click("#identify-button")
-    page.get_by_test_id("waiting-count").wait_for()
+    queue_offline(page, str(make_photos(tmp_path, 1)[0]))
     page.close()  # the tab is closed before the connection returns
 
     context.set_offline(False)
@@ -152,16 +156,11 @@ def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed
     from recognition.models import Identification
 
     page = screen_page
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
     broken = tmp_path / "broken.jpg"  # a JPEG by its name and type, which the server cannot read
     broken.write_bytes(b"these bytes are no photo at all")
 
-    page.context.set_offline(True)
-    page.set_input_files("#id_images", str(broken))
-    page.click("#identify-button")
-    page.get_by_test_id("waiting-count").wait_for()
+    queue_offline(page, str(broken))
     assert re.fullmatch(
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", stored_batches(page)[0]["key"]
     )
@@ -194,9 +193,7 @@ def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed
 
 def test_a_refused_batch_can_go_back_into_the_form(screen_page, six_class_model, tmp_path):
     page = screen_page
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
     page.context.set_offline(True)
     # an organ this server does not know (a newer page's, say) is refused as a whole batch
     page.set_input_files("#id_images", str(make_photos(tmp_path, 1)[0]))
@@ -229,14 +226,9 @@ def test_another_person_signed_in_on_the_same_phone_sees_and_sends_nothing_of_th
 
     page = screen_page
     context = page.context
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
     first_name = "linnaeus"
-    context.set_offline(True)
-    page.set_input_files("#id_images", str(make_photos(tmp_path, 1)[0]))
-    page.click("#identify-button")
-    page.get_by_test_id("waiting-count").wait_for()
+    queue_offline(page, str(make_photos(tmp_path, 1)[0]))
     kept_pages = """async (name) => {
       const cache = await caches.open(name);
       const pages = await Promise.all((await cache.keys()).map(async r => (await cache.match(r)).text()));
@@ -274,9 +266,7 @@ def test_an_upload_whose_answer_was_lost_is_kept_and_sent_again_without_a_second
     from recognition.validators import prepare_uploads
 
     page = screen_page
-    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
-    page.goto("/identify/")
-    controlled(page)
+    signed_in_and_controlled(page)
     photo = make_photos(tmp_path, 1)[0]
     keys = []
 

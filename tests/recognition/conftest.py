@@ -9,8 +9,10 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from rest_framework.test import APIClient
 
 from bench.worker_process import WorkerProcess
+from recognition.tokens import create_token
 
 PASSWORD = "Sturdy-Fern-4821"
 
@@ -99,6 +101,14 @@ def fresh_throttles(settings):
     default = settings.CACHES["default"]
     prefix = f"{default.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"
     settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
+
+
+@pytest.fixture
+def api(user, fresh_throttles):
+    """A REST API client signed in with a token of ``user``, with a throttle history of its own."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
+    return client
 
 
 @pytest.fixture

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from recognition.models import Identification
-from recognition.tokens import create_token
 
 from .conftest import image_bytes, photo_of, stored_files, upload, wait_until_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIST = "/api/identifications/"
-
-
-@pytest.fixture
-def api(user, fresh_throttles):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    # forget throttle history (not cache.clear(): on Redis that would flush the broker's database too)
-    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
-    return client
 
 
 def _done(user, model, name="Rosa canina"):

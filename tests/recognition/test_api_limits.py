@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from recognition.models import Identification
-from recognition.tokens import create_token
 
 from .conftest import upload
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/identifications/"
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    cache.delete_many([f"throttle_{scope}_{user.pk}" for scope in ("user", "uploads")])
-    return client
 
 
 def test_more_files_than_django_allows_is_a_400_naming_the_limit(api, active_model, settings):

@@ -7,24 +7,15 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from recognition import services
 from recognition.models import Identification
-from recognition.tokens import create_token
 from recognition.validators import prepare_uploads
 
 from .conftest import photo_of, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIST = "/api/identifications/"
-
-
-@pytest.fixture
-def api(user, fresh_throttles):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    return client
 
 
 def _page_post(client, key, color=(20, 160, 40), json=True):

@@ -10,10 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models.signals import pre_save
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from recognition.models import Identification, IdentificationPhoto
-from recognition.tokens import create_token
 
 from .conftest import stored_files, upload
 
@@ -25,13 +23,6 @@ LIST = "/api/identifications/"
 def postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("terminating a database connection needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)")
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    return client
 
 
 @pytest.fixture

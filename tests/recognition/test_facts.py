@@ -91,13 +91,6 @@ def test_a_reference_photo_of_a_removed_model_is_404(user_client, species_model,
     assert other.is_active and user_client.get(path).status_code == 404
 
 
-@pytest.fixture
-def api(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    return client
-
-
 def test_the_api_gives_each_candidate_its_species_facts(api, user, species_model):
     identification = _done(user, species_model)
     body = api.get(f"/api/identifications/{identification.public_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()

@@ -6,9 +6,6 @@ import logging
 
 import pytest
 from django.core.cache import caches
-from rest_framework.test import APIClient
-
-from recognition.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/identifications/"
@@ -21,13 +18,6 @@ def redis_down(settings, tmp_path):
         **settings.CACHES,
         "default": {**settings.CACHES["default"], "LOCATION": f"unix://{tmp_path}/gone.sock"},
     }
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    return client
 
 
 def test_reads_keep_working_with_a_log_line_when_the_throttle_cache_is_down(api, redis_down, caplog):

@@ -6,23 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
 from recognition.models import Identification
-from recognition.tokens import create_token
 
 from .conftest import stored_files, upload
 from .test_queueing import broker_down  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/identifications/"
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user, 'test')[1]}")
-    return client
 
 
 def test_with_the_broker_down_an_upload_is_accepted_at_once_and_kept_for_the_sweeper(
