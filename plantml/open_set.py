@@ -3,9 +3,9 @@
 Calibration and rejection are two jobs with two numbers. The temperature (fitted on val by NLL) makes
 the probabilities a user sees honest; a threshold (fitted so that 95% of val photos are accepted) on
 the calibrated top probability decides *identified* or *no match*. With photos that show no plant, a
-logistic probe on the backbone's pooled features (its L2 strength chosen out of fold) gives P(plant):
-the threshold then applies to the top probability times P(plant), and the probe tells "not a plant"
-apart from "not a species this model knows". With photos of plants the model must not claim (``--unknown-data``), those photos join the
+logistic probe on the backbone's pooled features gives P(plant): the threshold then applies to the top
+probability times P(plant), and the probe tells "not a plant" apart from "not a species this model
+knows". With photos of plants the model must not claim (``--unknown-data``), those photos join the
 plant side of that probe, and an "other plant" class is added beside the model's own: one more logit, a
 linear function of the same features, fitted against the model's fixed class logits so that its softmax
 share is large on those photos and small on val photos. P(one of the model's species) is one minus that
@@ -33,11 +33,7 @@ DEFAULT_ACCEPT_RATE = 0.95
 LEGACY_THRESHOLD = 0.5  # for checkpoints trained before calibration existed
 ECE_BINS = 15
 OTHER_ROW = "other_class_row"  # checkpoint key of a trained "other plant" class: {"weight": [...], "bias": float}
-CROSS_FIT_FOLDS = 5  # val scores for the threshold come from probes fitted on the other folds
-# L2 strengths the probes choose from by out-of-fold log-loss; a fixed 1e-3 left P(plant) of clear plants
-# near 0.5 on flowers5 features (out-of-fold log-loss 0.34 against 0.19 at the chosen 1e-5)
-L2_GRID = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
-DEFAULT_L2 = 1e-3  # too few photos on a side to choose
+CROSS_FIT_FOLDS = 5  # the other class's val scores for the threshold come from probes fitted on the other folds
 
 
 @dataclass(frozen=True)
@@ -216,79 +212,14 @@ def fit_threshold(scores: np.ndarray, accept_rate: float = DEFAULT_ACCEPT_RATE) 
     return float(np.quantile(scores, 1.0 - accept_rate, method="lower"))
 
 
-def fit_plant_probe(plant_features: np.ndarray, other_features: np.ndarray, l2: float | None = None) -> PlantProbe:
-    """Return a class-balanced logistic probe separating plant photos' features from other photos' features.
-
-    ``l2`` None: the strength of ``L2_GRID`` with the lowest out-of-fold log-loss (``choose_l2``).
-    """
+def fit_plant_probe(plant_features: np.ndarray, other_features: np.ndarray, l2: float = 1e-3) -> PlantProbe:
+    """Return a class-balanced logistic probe separating plant photos' features from other photos' features."""
     plants = F.normalize(torch.as_tensor(plant_features, dtype=torch.float64), dim=1)
     others = F.normalize(torch.as_tensor(other_features, dtype=torch.float64), dim=1)
     if len(plants) == 0 or len(others) == 0:
         raise ValueError("the plant probe needs photos of plants and photos that show no plant")
-    x = torch.cat([plants, others])
-    if l2 is None:
-        l2 = choose_l2(len(plants), len(x), lambda fit, strength: _probe_on(x, fit, len(plants), strength))
-    weight, bias = _balanced_logistic(x, len(plants), l2, lambda z: z)
+    weight, bias = _balanced_logistic(torch.cat([plants, others]), len(plants), l2, lambda z: z)
     return PlantProbe(weight=weight, bias=bias)
-
-
-def choose_probe_l2(plant_features: np.ndarray, other_features: np.ndarray) -> float:
-    """Return the L2 strength ``fit_plant_probe`` chooses for these photos."""
-    x = F.normalize(torch.as_tensor(np.concatenate([plant_features, other_features]), dtype=torch.float64), dim=1)
-    return choose_l2(
-        len(plant_features), len(x), lambda fit, strength: _probe_on(x, fit, len(plant_features), strength)
-    )
-
-
-def _probe_on(x: torch.Tensor, fit: np.ndarray, positives: int, l2: float) -> Callable[[np.ndarray], np.ndarray]:
-    """Return P(plant) of rows of ``x`` from a probe fitted on the rows where ``fit`` is True (the first
-    ``positives`` rows of ``x`` are plants)."""
-    chosen = torch.as_tensor(fit)
-    kept = int(chosen[:positives].sum())
-    weight, bias = _balanced_logistic(x[chosen], kept, l2, lambda z: z)
-    probe = PlantProbe(weight=weight, bias=bias)
-    return lambda rows: probe.plant_probability(x[torch.as_tensor(rows)]).double().numpy()
-
-
-def choose_l2(
-    positives: int,
-    total: int,
-    fit_on: Callable[[np.ndarray, float], Callable[[np.ndarray], np.ndarray]],
-    folds: int = CROSS_FIT_FOLDS,
-) -> float:
-    """Return the strength of ``L2_GRID`` whose probes give the lowest class-balanced log-loss out of fold.
-
-    ``fit_on(mask, l2)`` fits on the rows where ``mask`` is True and returns P(positive) of given rows; the first
-    ``positives`` of ``total`` rows are positive. Too few rows on a side for ``folds`` folds: ``DEFAULT_L2``.
-    """
-    if min(positives, total - positives) < folds:
-        return DEFAULT_L2
-    label = np.arange(total) < positives
-    fold = np.concatenate([np.arange(positives) % folds, np.arange(total - positives) % folds])
-    losses = {}
-    for l2 in L2_GRID:
-        probability = np.zeros(total)
-        for k in range(folds):
-            probability[fold == k] = fit_on(fold != k, l2)(np.flatnonzero(fold == k))
-        probability = np.clip(probability, 1e-12, 1 - 1e-12)
-        losses[l2] = 0.5 * -np.log(probability[label]).mean() + 0.5 * -np.log(1 - probability[~label]).mean()
-    best = min(losses, key=losses.__getitem__)
-    logger.debug("probe L2 strength %g (out-of-fold log-loss %s)", best, {k: round(v, 4) for k, v in losses.items()})
-    return best
-
-
-def out_of_fold_plant(
-    val_features: np.ndarray, other_plants: np.ndarray, nonplants: np.ndarray, l2: float, folds: int = CROSS_FIT_FOLDS
-) -> np.ndarray:
-    """Return P(plant) per val row from probes fitted without that row's fold (the other photos always in)."""
-    fold = np.arange(len(val_features)) % min(folds, len(val_features))
-    result = np.zeros(len(val_features))
-    for k in np.unique(fold):
-        keep = fold != k if (fold != k).any() else np.ones(len(val_features), dtype=bool)
-        plants = np.concatenate([val_features[keep], other_plants]) if len(other_plants) else val_features[keep]
-        probe = fit_plant_probe(plants, nonplants, l2)
-        result[fold == k] = probe.plant_probability(torch.as_tensor(val_features[fold == k])).double().numpy()
-    return result
 
 
 def fit_calibration(
@@ -321,14 +252,10 @@ def fit_calibration(
         raise ValueError("the probes need the val photos' features")
     val_features = val_features if val_features is not None else np.empty((0, 0))
     plant_probe = other_class = None
-    plant_l2 = None
     if has_reject:
         plants = np.concatenate([val_features, unknown_features]) if has_unknown else val_features
-        plant_l2 = choose_probe_l2(plants, reject_features)
-        plant_probe = fit_plant_probe(plants, reject_features, plant_l2)
-        # val photos are on the probe's plant side: their P(plant) comes from probes that did not see them
-        unknown_plants = unknown_features if has_unknown else np.empty((0, val_features.shape[1]))
-        top = top * out_of_fold_plant(val_features, unknown_plants, reject_features, plant_l2)
+        plant_probe = fit_plant_probe(plants, reject_features)
+        top = top * plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()
     if other_row is not None:
         if val_features is None:
             raise ValueError("the 'other plant' class needs the val photos' features")
@@ -358,7 +285,6 @@ def fit_calibration(
         "reject_photos": int(len(reject_features)) if has_reject else 0,
         "unknown_photos": int(len(unknown_features)) if has_unknown else 0,
         "other_class": "trained" if other_row is not None else "fitted" if has_unknown else "",
-        "plant_probe_l2": plant_l2,
         "accept_rate": accept_rate,
         "val_ece_before": before,
         "val_ece_after": after,

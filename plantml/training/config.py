@@ -59,8 +59,8 @@ class TrainConfig:
     unknown_data: Path | None = shared_options.unknown_data()
     unknown_training: str = option(
         "other-class",
-        "how --unknown-data trains: other-class (one more class, 'other plant', never shown to users, trained on "
-        "--unknown-data and --reject-data; its logit lowers the score of anything outside the list) or none (calibration only: an 'other plant' logit fitted "
+        "how --unknown-data trains: other-class (one more class, 'other plant', never shown to users; its logit "
+        "lowers the score of plants outside the list) or none (calibration only: an 'other plant' logit fitted "
         "beside the trained head)",
         group="data",
         choices=UNKNOWN_TRAINING,

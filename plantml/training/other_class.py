@@ -1,8 +1,8 @@
 """The "other plant" class: photos of plants the model must not claim, trained as one more class, never shown.
 
-Training adds the ``--unknown-data`` photos, and the ``--reject-data`` photos of no plant, as class K (after
-the K species). best.pt keeps a K-class model, so everything that reads a checkpoint sees the species only;
-the extra class's row of the final layer is stored beside it (``OTHER_ROW``) and calibration turns it into ``Calibration.other_class``, which gives
+Training adds the ``--unknown-data`` photos as class K (after the K species). best.pt keeps a K-class model,
+so everything that reads a checkpoint sees the species only; the extra class's row of the final layer is
+stored beside it (``OTHER_ROW``) and calibration turns it into ``Calibration.other_class``, which gives
 P(one of the model's species) at answer time.
 """
 

@@ -106,13 +106,11 @@ class TrainingRun:
         own_photos = {path for path, _ in self.splits.train}
         if c.extra_data:
             self.splits = add_extra_training_data(self.splits, c.extra_data)
+        # checked before training: a wrong --reject-data must not cost a whole run
+        self.reject_photos = folder_photos(c.reject_data) if c.reject_data is not None and self.context.is_main else []
         # every rank trains on the unknown-data photos with the "other plant" class; rank 0 also calibrates with them
         self.unknown_photos = folder_photos(c.unknown_data) if c.unknown_data is not None else []
         self.other_class = bool(self.unknown_photos) and c.unknown_training == "other-class"
-        # checked before training: a wrong --reject-data must not cost a whole run; with the "other plant" class
-        # every rank trains on them too (a photo of no plant is no species of the model's either)
-        wanted = c.reject_data is not None and (self.context.is_main or self.other_class)
-        self.reject_photos = folder_photos(c.reject_data) if wanted else []
         self.holdout_photos: list[Path] = []  # val and test photos of --holdout-classes: unknown species
         if c.held_out:
             self.splits, self.holdout_photos = self.splits.hold_out(c.held_out)
@@ -137,7 +135,7 @@ class TrainingRun:
         self.num_species = len(self.splits.class_names)
         num_classes = self.num_species + self.other_class  # the "other plant" class comes last, never shown
         self.train_samples = (
-            with_other_class(self.splits.train, [*self.unknown_photos, *self.reject_photos], self.num_species)
+            with_other_class(self.splits.train, self.unknown_photos, self.num_species)
             if self.other_class
             else self.splits.train
         )

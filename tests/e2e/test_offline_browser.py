@@ -44,7 +44,9 @@ def controlled(page) -> None:
 
 def signed_in_and_controlled(page) -> None:
     """Sign a new person up, open the upload page and wait until the service worker controls it."""
-    signed_in_and_controlled(page)
+    sign_up(page, "linnaeus", "carl@example.org", "Binomial-Names-1753")
+    page.goto("/identify/")
+    controlled(page)
 
 
 def queue_offline(page, photos) -> None:
