@@ -202,14 +202,19 @@ def fit_temperature(logits: np.ndarray | torch.Tensor, targets: np.ndarray | tor
     return float(log_t.detach().exp().clamp(0.01, 100.0))
 
 
+def threshold_rank(photos: int, accept_rate: float = DEFAULT_ACCEPT_RATE) -> int:
+    """Return which of ``photos`` in-distribution scores, counted from the lowest (1), ``fit_threshold`` takes."""
+    if not 0 < accept_rate <= 1:
+        raise ValueError(f"accept_rate must lie in (0, 1], got {accept_rate}")
+    if photos < 1:
+        raise ValueError("fitting a threshold needs the scores of at least one in-distribution photo")
+    return int((1.0 - accept_rate) * (photos - 1)) + 1  # the lower (1 - accept_rate) quantile
+
+
 def fit_threshold(scores: np.ndarray, accept_rate: float = DEFAULT_ACCEPT_RATE) -> float:
     """Return the score threshold that accepts ``accept_rate`` of ``scores`` (in-distribution photos)."""
     scores = np.asarray(scores, dtype=np.float64)
-    if not 0 < accept_rate <= 1:
-        raise ValueError(f"accept_rate must lie in (0, 1], got {accept_rate}")
-    if scores.size == 0:
-        raise ValueError("fitting a threshold needs the scores of at least one in-distribution photo")
-    return float(np.quantile(scores, 1.0 - accept_rate, method="lower"))
+    return float(np.sort(scores)[threshold_rank(scores.size, accept_rate) - 1])
 
 
 def fit_plant_probe(plant_features: np.ndarray, other_features: np.ndarray, l2: float = 1e-3) -> PlantProbe:

@@ -91,8 +91,8 @@ MUTANTS = (
         "threshold-rejects-the-asked-share",
         "temperature, threshold, probe, ECE and AUROC compute what they claim",
         "plantml/open_set.py",
-        'np.quantile(scores, 1.0 - accept_rate, method="lower")',
-        'np.quantile(scores, accept_rate, method="lower")',
+        "    return int((1.0 - accept_rate) * (photos - 1)) + 1",
+        "    return int(accept_rate * (photos - 1)) + 1  # mutant",
         ("tests/plantml/test_open_set.py",),
     ),
     Mutant(

@@ -21,6 +21,7 @@ from plantml.open_set import (
     expected_calibration_error,
     fit_calibration,
     open_set_report,
+    threshold_rank,
 )
 from plantml.transforms import eval_transform
 
@@ -80,12 +81,11 @@ def fit_from_outputs(
     if len(val.targets) == 0:
         raise CalibrationError("no val photo could be read: check the val/ folder")
     if len(val.targets) < MIN_RELIABLE:
-        lowest = int((1.0 - accept_rate) * (len(val.targets) - 1)) + 1
         logger.warning(
             "calibrating on only %d val photos: the threshold is the score of the %s lowest of them, so the share "
             "of new photos it identifies can be far from %.0f%%; add val photos (%d or more)",
             len(val.targets),
-            _ordinal(lowest),
+            _ordinal(threshold_rank(len(val.targets), accept_rate)),
             100 * accept_rate,
             MIN_RELIABLE,
         )

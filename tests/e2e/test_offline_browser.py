@@ -57,6 +57,11 @@ def queue_offline(page, photos) -> None:
     page.get_by_test_id("waiting-count").wait_for()
 
 
+def queue_emptied(page) -> None:
+    """Wait until no batch is left in this browser's queue."""
+    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
+
+
 def wait_for_rows(model, count: int, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while model.objects.count() != count and time.monotonic() < deadline:
@@ -141,7 +146,7 @@ def test_photos_left_waiting_are_sent_at_the_next_visit(screen_page, six_class_m
     later.goto("/history/")
     wait_for_rows(Identification, 1)
     assert Identification.objects.get().photos.count() == 1
-    later.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    queue_emptied(later)
 
 
 def stored_batches(page) -> list[dict]:
@@ -187,7 +192,7 @@ def test_a_batch_the_server_refuses_stays_listed_with_its_reason_until_dismissed
         assert box["width"] >= 44 and box["height"] >= 44, box
     assert csp_violations(page) == []
     dismiss.click()
-    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    queue_emptied(page)
     refused.wait_for(state="detached")
     assert page.locator("#waiting").is_hidden()
     assert page.evaluate("document.activeElement.tagName") == "BUTTON"  # focus stays in the form, not lost
@@ -215,7 +220,7 @@ def test_a_refused_batch_can_go_back_into_the_form(screen_page, six_class_model,
     refused.wait_for(state="detached")
     assert page.get_by_test_id("chosen-photo").count() == 1
     assert page.evaluate("document.activeElement.dataset.opens") == "id_images"
-    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    queue_emptied(page)
 
 
 def test_another_person_signed_in_on_the_same_phone_sees_and_sends_nothing_of_the_first(
@@ -293,7 +298,7 @@ def test_an_upload_whose_answer_was_lost_is_kept_and_sent_again_without_a_second
     assert len(keys) == 1
     page.unroute("**/identify/")
     page.reload()
-    page.wait_for_function("() => self.plantsiteQueue.list().then(batches => batches.length === 0)")
+    queue_emptied(page)
     time.sleep(1)
     stored = Identification.objects.get()
     assert [str(stored.client_key)] == keys
