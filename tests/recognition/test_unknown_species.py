@@ -95,6 +95,19 @@ def test_training_with_unknown_data_stores_the_plant_probe_and_the_other_plant_c
     assert spec_of(load_checkpoint(unknown_model.checkpoint)).num_classes == len(unknown_model.known)
 
 
+def test_calibrating_again_says_the_other_plant_class_is_the_trained_one(unknown_model, tmp_path):
+    import shutil
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    checkpoint = shutil.copy(unknown_model.checkpoint, tmp_path / "best.pt")
+    printed = StringIO()
+    call_command("calibrate", str(checkpoint), data=unknown_model.checkpoint.parents[1] / "data", stdout=printed)
+    assert "'other plant' class: the one trained with the model" in printed.getvalue()
+    assert "fitted on 0 photos" not in printed.getvalue()
+
+
 def test_held_out_unknown_species_are_mostly_not_identified_and_not_called_non_plants(unknown_model):
     from PIL import Image
 

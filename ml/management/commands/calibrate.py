@@ -68,7 +68,9 @@ class Command(BaseCommand):
         )
         if calibration.plant_probe is not None:
             self.stdout.write(f"plant probe fitted on {report['reject_photos']} photos of no plant")
-        if calibration.other_class is not None:
+        if report.get("other_class") == "trained":
+            self.stdout.write("'other plant' class: the one trained with the model (stored in its checkpoint)")
+        elif calibration.other_class is not None:
             self.stdout.write(
                 f"'other plant' class fitted on {report['unknown_photos']} photos of plants it must not claim"
             )
