@@ -237,6 +237,7 @@ def fit_calibration(
     unknown_logits: np.ndarray | None = None,
     reject_logits: np.ndarray | None = None,
     other_row: dict[str, Any] | None = None,
+    kept: Calibration | None = None,
 ) -> Calibration:
     """Return the temperature, threshold and probes fitted on val, photos of no plant and photos of unknown plants.
 
@@ -245,7 +246,8 @@ def fit_calibration(
     (and the photos of no plant). The threshold then accepts ``accept_rate`` of val on the product score, the
     other class's val scores taken out of fold so that the threshold is not fitted on photos it trained on.
     ``other_row`` (weight, bias of a trained "other plant" class, on the raw features) takes the place of the
-    fitted one: it trained on other photos than val, so the val scores need no folds.
+    fitted one: it trained on other photos than val, so the val scores need no folds. ``kept`` (the checkpoint's
+    calibration so far) lends its plant probe, and its fitted "other plant" class, when no photos refit them.
     """
     temperature = fit_temperature(val_logits, val_targets)
     probs = softmax(val_logits, temperature)
@@ -255,8 +257,15 @@ def fit_calibration(
     has_reject, has_unknown = len(reject_features) > 0, len(unknown_features) > 0
     if (has_reject or has_unknown) and val_features is None:
         raise ValueError("the probes need the val photos' features")
+    # without features a kept probe could not weigh the val photos, and the threshold would not be its own
+    kept = kept if val_features is not None else None
     val_features = val_features if val_features is not None else np.empty((0, 0))
     plant_probe = other_class = None
+    kept_probe = kept.plant_probe if kept is not None and not has_reject else None
+    keep_other = kept is not None and other_row is None and not has_unknown and kept.other_class is not None
+    if kept_probe is not None:
+        plant_probe = kept_probe  # a probe is a function of the features, which recalibrating does not change
+        top = top * plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()
     if has_reject:
         plants = np.concatenate([val_features, unknown_features]) if has_unknown else val_features
         plant_probe = fit_plant_probe(plants, reject_features)
@@ -282,14 +291,22 @@ def fit_calibration(
         val_lse = logsumexp(val_logits, temperature)
         other_class = fit_other_class(val_features, val_lse, others, logsumexp(other_logits, temperature))
         top = top * out_of_fold_known(val_features, val_lse, others, logsumexp(other_logits, temperature))
+    elif keep_other:
+        assert kept is not None and kept.other_class is not None  # keep_other says so
+        other_class = kept.other_class
+        known = other_class.known_probability(
+            torch.as_tensor(val_features), torch.as_tensor(logsumexp(val_logits, temperature))
+        )
+        top = top * known.double().numpy()
     threshold = fit_threshold(top, accept_rate)
     before = expected_calibration_error(softmax(val_logits), val_targets)
     after = expected_calibration_error(probs, val_targets)
     report = {
         "val_photos": int(len(val_targets)),
-        "reject_photos": int(len(reject_features)) if has_reject else 0,
-        "unknown_photos": int(len(unknown_features)) if has_unknown else 0,
-        "other_class": "trained" if other_row is not None else "fitted" if has_unknown else "",
+        "reject_photos": int(len(reject_features)) if has_reject else _kept(kept, "reject_photos", kept_probe),
+        "unknown_photos": int(len(unknown_features)) if has_unknown else _kept(kept, "unknown_photos", keep_other),
+        "other_class": "trained" if other_row is not None else "fitted" if has_unknown or keep_other else "",
+        "kept": [name for name, was_kept in (("plant_probe", kept_probe), ("other_class", keep_other)) if was_kept],
         "accept_rate": accept_rate,
         "val_ece_before": before,
         "val_ece_after": after,
@@ -302,6 +319,11 @@ def fit_calibration(
         other_class=other_class,
         report=report,
     )
+
+
+def _kept(kept: Calibration | None, key: str, was_kept: object) -> int:
+    """Return the photo count ``key`` of the kept calibration's report when its part was kept, else 0."""
+    return int(kept.report.get(key, 0)) if kept is not None and was_kept else 0
 
 
 def logsumexp(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

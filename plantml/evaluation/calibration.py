@@ -76,8 +76,10 @@ def fit_from_outputs(
     accept_rate: float = DEFAULT_ACCEPT_RATE,
     unknown: Outputs | None = None,
     other_row: dict | None = None,
+    kept: Calibration | None = None,
 ) -> Calibration:
-    """Return the calibration fitted on val outputs and, when given, outputs of photos of no plant / unknown plants."""
+    """Return the calibration fitted on val outputs and, when given, outputs of photos of no plant / unknown plants
+    (without them, ``kept``'s plant probe and fitted "other plant" class stay)."""
     if len(val.targets) == 0:
         raise CalibrationError("no val photo could be read: check the val/ folder")
     if len(val.targets) < MIN_RELIABLE:
@@ -99,6 +101,7 @@ def fit_from_outputs(
         unknown.logits if unknown is not None else None,
         reject.logits if reject is not None else None,
         other_row,
+        kept,
     )
 
 
@@ -176,7 +179,8 @@ def calibrate_and_store(
             model, spec, unknown_photos, device, labelled=False, description="plants it must not claim", **options
         )
     # a model trained with the "other plant" class (plantml.training.other_class) stores its row beside the weights
-    calibration = fit_from_outputs(val, reject, accept_rate, unknown, payload.get(OTHER_ROW))
+    # recalibrating without --reject-data / --unknown-data keeps what was fitted with them, not drops it unsaid
+    calibration = fit_from_outputs(val, reject, accept_rate, unknown, payload.get(OTHER_ROW), spec.calibration_info())
     payload["spec"] = {**payload["spec"], "calibration": calibration.to_dict()}
     write_payload(path, payload)
     return calibration

@@ -76,6 +76,28 @@ def test_calibrate_with_unknown_data_fits_an_other_plant_class_beside_a_model_tr
     assert "'other plant' class fitted on 7 photos" in printed
 
 
+def test_calibrating_again_without_reject_data_keeps_the_plant_probe(checkpoint, data_dir, nonplants):
+    run("calibrate", str(checkpoint), "--data", str(data_dir), "--reject-data", str(nonplants))
+    probe = spec_of(load_checkpoint(checkpoint)).calibration_info().plant_probe
+    printed = run("calibrate", str(checkpoint), "--data", str(data_dir), "--accept-rate", "0.9")
+    calibration = spec_of(load_checkpoint(checkpoint)).calibration_info()
+    assert calibration.plant_probe == probe and calibration.report["reject_photos"] == 8
+    assert "kept the one fitted before on 8 photos of no plant (pass --reject-data to refit it)" in printed
+
+
+def test_calibrating_again_without_unknown_data_keeps_the_fitted_other_plant_class(
+    checkpoint, data_dir, nonplants, tmp_path
+):
+    unknown = make_image_tree(tmp_path / "otherplants", {"viola_odorata": 4}, seed=9)
+    data = ("--data", str(data_dir), "--reject-data", str(nonplants))
+    run("calibrate", str(checkpoint), *data, "--unknown-data", str(unknown))
+    other = spec_of(load_checkpoint(checkpoint)).calibration_info().other_class
+    printed = run("calibrate", str(checkpoint), *data)
+    calibration = spec_of(load_checkpoint(checkpoint)).calibration_info()
+    assert other is not None and calibration.other_class == other and calibration.report["unknown_photos"] == 4
+    assert "kept the one fitted before on 4 photos of plants it must not claim" in printed
+
+
 @pytest.mark.django_db
 def test_calibrating_a_registered_model_keeps_its_checksum_true(tiny_checkpoint, data_dir, settings, tmp_path):
     from ml import versions

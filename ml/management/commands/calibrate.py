@@ -66,10 +66,21 @@ class Command(BaseCommand):
         self.stdout.write(
             f"threshold {calibration.threshold:.3f}: {c.accept_rate:.0%} of val photos are answered 'identified'"
         )
-        if calibration.plant_probe is not None:
+        kept = report.get("kept", [])
+        if "plant_probe" in kept:
+            self.stdout.write(
+                f"plant probe: kept the one fitted before on {report['reject_photos']} photos of no plant "
+                "(pass --reject-data to refit it)"
+            )
+        elif calibration.plant_probe is not None:
             self.stdout.write(f"plant probe fitted on {report['reject_photos']} photos of no plant")
         if report.get("other_class") == "trained":
             self.stdout.write("'other plant' class: the one trained with the model (stored in its checkpoint)")
+        elif "other_class" in kept:
+            self.stdout.write(
+                f"'other plant' class: kept the one fitted before on {report['unknown_photos']} photos of plants it "
+                "must not claim (pass --unknown-data to refit it)"
+            )
         elif calibration.other_class is not None:
             self.stdout.write(
                 f"'other plant' class fitted on {report['unknown_photos']} photos of plants it must not claim"
