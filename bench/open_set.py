@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_dataset
+from bench.common import IMAGE_SUFFIXES, link_subset, parser, quiet_logging, require_dataset, wilson_interval
 from bench.train_flowers5 import RECIPE
 from bench.unknown_heads import Sets, compare
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of
@@ -172,7 +172,9 @@ def report(checkpoint: Path, data: Path, photos: dict, fitted: dict, args, minut
         shares[key] = float(accepted(unknown[name], calibration).mean())
     shares["unknown_not_plant"] = float(answered_not_a_plant(plants, calibration).mean())
     shares["auroc"] = auroc(scores(known, calibration), scores(plants, calibration))
-    print(f"\n{'figure':<60} {'value':>7}  target")
+    print(f"\n{'figure':<60} {'value':>7}  {'95% interval':<15} target")
+    counts = {"known": len(known.targets), **{key: len(photos[key]) for key in ("unknown", "nonplant", "holdout")}}
+    counts["unknown_not_plant"] = counts["unknown"]
     rows = [
         ("ECE on test, raw softmax", ece_raw, None),
         ("ECE on test, calibrated", ece, ("ece", "<=")),
@@ -191,7 +193,10 @@ def report(checkpoint: Path, data: Path, photos: dict, fitted: dict, args, minut
         key, op = target
         met = value <= TARGETS[key] if op == "<=" else value >= TARGETS[key]
         failed += [] if met else [label]
-        print(f"{label:<60} {value:7.3f}  {op} {TARGETS[key]:.2f} {'met' if met else 'NOT met'}")
+        # a share of a few hundred photos moves by points between training runs: the interval shows how far
+        low, high = wilson_interval(round(value * counts[key]), counts[key]) if key in counts else (value, value)
+        interval = f"[{low:.3f}, {high:.3f}]" if key in counts else ""
+        print(f"{label:<60} {value:7.3f}  {interval:<15} {op} {TARGETS[key]:.2f} {'met' if met else 'NOT met'}")
     print_score_comparison(known, unknown, calibration, centroids, bank)
     train = model_outputs(model, spec, labelled("train", TRAIN_FEATURES_PER_CLASS), device, description="train")
     sets = Sets(

@@ -96,6 +96,29 @@ MUTANTS = (
         ("tests/plantml/test_open_set.py",),
     ),
     Mutant(
+        "probe-val-in-sample",
+        "with a plant probe, the threshold accepts the asked share of new photos like val",
+        "plantml/open_set.py",
+        "        top = top * out_of_fold_plant(val_features, other_plants, reject_features)\n",
+        "        top = top * plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()  # mutant\n",
+        (
+            "tests/plantml/test_open_set.py::"
+            "test_with_a_probe_the_threshold_accepts_the_asked_share_of_new_photos_like_val",
+        ),
+    ),
+    Mutant(
+        "recalibrating-drops-the-probes",
+        "calibrate without --reject-data / --unknown-data keeps the probes it has",
+        "plantml/evaluation/calibration.py",
+        "unknown, payload.get(OTHER_ROW), spec.calibration_info())",
+        "unknown, payload.get(OTHER_ROW), None)  # mutant",
+        (
+            "tests/ml/test_calibrate_command.py::test_calibrating_again_without_reject_data_keeps_the_plant_probe",
+            "tests/ml/test_calibrate_command.py::"
+            "test_calibrating_again_without_unknown_data_keeps_the_fitted_other_plant_class",
+        ),
+    ),
+    Mutant(
         "ddp-not-wrapped",
         "DDP trains in sync",
         "plantml/training/distributed.py",
