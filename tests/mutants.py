@@ -283,7 +283,7 @@ MUTANTS = (
         "api-throttle-dropped",
         "API uploads are throttled per user",
         "recognition/api/views.py",
-        '        return [*throttles, UploadRateThrottle()] if self.action == "create" else throttles\n',
+        "        return [*throttles, UploadRateThrottle()]\n",
         "        return throttles  # mutant: no upload budget on the API\n",
         ("tests/recognition/test_api.py::test_uploads_are_throttled_per_user",),
     ),
