@@ -251,41 +251,34 @@ def fit_calibration(
     """
     temperature = fit_temperature(val_logits, val_targets)
     probs = softmax(val_logits, temperature)
-    top = probs.max(axis=1)
     reject_features = reject_features if reject_features is not None else np.empty((0, 0))
     unknown_features = unknown_features if unknown_features is not None else np.empty((0, 0))
     has_reject, has_unknown = len(reject_features) > 0, len(unknown_features) > 0
-    if (has_reject or has_unknown) and val_features is None:
-        raise ValueError("the probes need the val photos' features")
-    # without features a kept probe could not weigh the val photos, and the threshold would not be its own
+    if (has_reject or has_unknown or other_row is not None) and val_features is None:
+        raise ValueError("the probes and the 'other plant' class need the val photos' features")
+    # a probe is a function of the features, which recalibrating does not change; without features a kept
+    # probe could not weigh the val photos, and the threshold would not be its own
     kept = kept if val_features is not None else None
-    val_features = val_features if val_features is not None else np.empty((0, 0))
-    plant_probe = other_class = None
     kept_probe = kept.plant_probe if kept is not None and not has_reject else None
-    keep_other = kept is not None and other_row is None and not has_unknown and kept.other_class is not None
-    if kept_probe is not None:
-        plant_probe = kept_probe  # a probe is a function of the features, which recalibrating does not change
-        top = top * plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()
+    kept_other = kept.other_class if kept is not None and other_row is None and not has_unknown else None
+    plant_probe, other_class = kept_probe, kept_other
+    out_of_fold = np.ones(len(val_targets))  # the fitted parts' val scores, from fits that did not see the photo
     if has_reject:
+        assert val_features is not None  # checked above
         plants = np.concatenate([val_features, unknown_features]) if has_unknown else val_features
         plant_probe = fit_plant_probe(plants, reject_features)
         # val photos are on the probe's plant side: in sample their P(plant) runs high and so would the threshold
         # (on the small model of tests/recognition/test_unknown_species.py it identified 78% of new known photos)
         other_plants = unknown_features if has_unknown else np.empty((0, val_features.shape[1]))
-        top = top * out_of_fold_plant(val_features, other_plants, reject_features)
+        out_of_fold *= out_of_fold_plant(val_features, other_plants, reject_features)
     if other_row is not None:
-        if val_features is None:
-            raise ValueError("the 'other plant' class needs the val photos' features")
         other_class = OtherPlantClass(
             weight=[w / temperature for w in other_row["weight"]],
             bias=other_row["bias"] / temperature,
             raw_features=True,
         )
-        known = other_class.known_probability(
-            torch.as_tensor(val_features), torch.as_tensor(logsumexp(val_logits, temperature))
-        )
-        top = top * known.double().numpy()
     elif has_unknown:
+        assert val_features is not None  # checked above
         if unknown_logits is None:
             raise ValueError("the 'other plant' class needs the model's logits on the unknown-data photos")
         with_reject = has_reject and reject_logits is not None
@@ -293,23 +286,23 @@ def fit_calibration(
         other_logits = np.concatenate([unknown_logits, reject_logits]) if with_reject else unknown_logits
         val_lse = logsumexp(val_logits, temperature)
         other_class = fit_other_class(val_features, val_lse, others, logsumexp(other_logits, temperature))
-        top = top * out_of_fold_known(val_features, val_lse, others, logsumexp(other_logits, temperature))
-    elif keep_other:
-        assert kept is not None and kept.other_class is not None  # keep_other says so
-        other_class = kept.other_class
-        known = other_class.known_probability(
-            torch.as_tensor(val_features), torch.as_tensor(logsumexp(val_logits, temperature))
-        )
-        top = top * known.double().numpy()
+        out_of_fold *= out_of_fold_known(val_features, val_lse, others, logsumexp(other_logits, temperature))
+    # the parts that did not fit on val (kept, or the trained row) score it as they will be served
+    in_sample = Calibration(
+        temperature,
+        plant_probe=None if has_reject else plant_probe,
+        other_class=other_class if other_row is not None or not has_unknown else None,
+    )
+    top = in_sample.score(val_logits, val_features) * out_of_fold
     threshold = fit_threshold(top, accept_rate)
     before = expected_calibration_error(softmax(val_logits), val_targets)
     after = expected_calibration_error(probs, val_targets)
     report = {
         "val_photos": int(len(val_targets)),
         "reject_photos": int(len(reject_features)) if has_reject else _kept(kept, "reject_photos", kept_probe),
-        "unknown_photos": int(len(unknown_features)) if has_unknown else _kept(kept, "unknown_photos", keep_other),
-        "other_class": "trained" if other_row is not None else "fitted" if has_unknown or keep_other else "",
-        "kept": [name for name, was_kept in (("plant_probe", kept_probe), ("other_class", keep_other)) if was_kept],
+        "unknown_photos": int(len(unknown_features)) if has_unknown else _kept(kept, "unknown_photos", kept_other),
+        "other_class": "trained" if other_row is not None else "fitted" if other_class is not None else "",
+        "kept": [name for name, part in (("plant_probe", kept_probe), ("other_class", kept_other)) if part is not None],
         "accept_rate": accept_rate,
         "val_ece_before": before,
         "val_ece_after": after,
@@ -324,9 +317,9 @@ def fit_calibration(
     )
 
 
-def _kept(kept: Calibration | None, key: str, was_kept: object) -> int:
-    """Return the photo count ``key`` of the kept calibration's report when its part was kept, else 0."""
-    return int(kept.report.get(key, 0)) if kept is not None and was_kept else 0
+def _kept(kept: Calibration | None, key: str, part: object | None) -> int:
+    """Return the photo count ``key`` of the kept calibration's report when ``part`` of it was kept, else 0."""
+    return int(kept.report.get(key, 0)) if kept is not None and part is not None else 0
 
 
 def logsumexp(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

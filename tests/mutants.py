@@ -99,8 +99,8 @@ MUTANTS = (
         "probe-val-in-sample",
         "with a plant probe, the threshold accepts the asked share of new photos like val",
         "plantml/open_set.py",
-        "        top = top * out_of_fold_plant(val_features, other_plants, reject_features)\n",
-        "        top = top * plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()  # mutant\n",
+        "        out_of_fold *= out_of_fold_plant(val_features, other_plants, reject_features)\n",
+        "        out_of_fold *= plant_probe.plant_probability(torch.as_tensor(val_features)).double().numpy()  # mutant\n",
         (
             "tests/plantml/test_open_set.py::"
             "test_with_a_probe_the_threshold_accepts_the_asked_share_of_new_photos_like_val",
