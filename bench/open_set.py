@@ -165,7 +165,8 @@ def report(checkpoint: Path, data: Path, photos: dict, fitted: dict, args, minut
     print(
         f"temperature {calibration.temperature:.3f}, threshold {calibration.threshold:.3f}, "
         f"plant probe on {calibration.report.get('reject_photos', 0)} non-plant photos, 'other plant' class on "
-        f"{calibration.report.get('unknown_photos', 0)} photos of {fitted['species']} unknown species"
+        f"{calibration.report.get('unknown_photos', 0)} photos of {fitted['species']} unknown species, feature "
+        f"density on {calibration.report.get('density_photos', 0)} training photos"
     )
     shares = {"known": float(accepted(known, calibration).mean())}
     for key, name in zip(("unknown", "nonplant", "holdout"), unknown):
@@ -259,8 +260,13 @@ def print_score_comparison(known, unknown: dict, calibration, centroids: np.ndar
         ),
         "cosine to the nearest class mean": lambda o: nearest_cosine(o.features, centroids),
         f"k-NN: cosine to the {KNN}th nearest val photo": lambda o: kth_nearest_cosine(o.features, bank, KNN),
-        "served: max probability x P(plant) x P(known)": lambda o: scores(o, calibration),
+        "served: max probability x P(plant) x P(known) x typicality": lambda o: scores(o, calibration),
     }
+    if calibration.density is not None:
+        density = calibration.density
+        candidates["relative Mahalanobis (negated), as stored"] = lambda o: (
+            -density.distance(torch.as_tensor(o.features)).numpy()
+        )
     names = list(unknown)
     print(
         f"\nAUROC of open-set scores (known test photos vs unknown){'':<4}" + "  ".join(f"{n[:22]:>22}" for n in names)

@@ -95,10 +95,11 @@ def load_onnx_predictor(path: str | Path) -> Predictor:
     module = OnnxModule(session)
     predictor = Predictor(module, spec_of_session(session, path), device="cpu")
     calibration = predictor.calibration
-    if (calibration.plant_probe or calibration.other_class) is not None and not module.has_features:
+    probes = (calibration.plant_probe, calibration.other_class, calibration.density)
+    if any(part is not None for part in probes) and not module.has_features:
         logger.warning(
             "%s was exported without pooled features, so 'not a plant' cannot be answered with it (nor its 'other "
-            "plant' class used): "
+            "plant' class and feature density used): "
             "export it again with `manage.py models export NAME`",
             path,
         )

@@ -9,8 +9,10 @@ knows". With photos of plants the model must not claim (``--unknown-data``), tho
 plant side of that probe, and an "other plant" class is added beside the model's own: one more logit, a
 linear function of the same features, fitted against the model's fixed class logits so that its softmax
 share is large on those photos and small on val photos. P(one of the model's species) is one minus that
-share, and the score is the product of the three. The extra class is never a candidate. A checkpoint
-stored before a probe existed has none, and its score is what it was. No Django here.
+share, and the score is the product of the three. The extra class is never a candidate. With the training
+photos' features, a fourth factor says how far inside the known species' spread a photo's features sit
+(``plantml.novelty``): the logits cannot see a species that looks like none of the others in the directions that
+tell those apart. A checkpoint stored before a part existed has none, and its score is what it was. No Django here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .novelty import FeatureDensity, fit_density
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +82,7 @@ class Calibration:
     plant_probe: PlantProbe | None = None
     report: dict[str, Any] = field(default_factory=dict)  # what it was fitted on, ECE before and after
     other_class: OtherPlantClass | None = None  # fitted on plants the model must not claim (--unknown-data)
+    density: FeatureDensity | None = None  # the training photos' features, and a cut on val
 
     @property
     def is_calibrated(self) -> bool:
@@ -92,15 +97,18 @@ class Calibration:
         """Return the record stored by ``to_dict``; an empty dict is an uncalibrated model."""
         data = dict(data or {})
         probe, other = data.pop("plant_probe", None), data.pop("other_class", None)
+        density = data.pop("density", None)
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(
             **known,
             plant_probe=PlantProbe(**probe) if probe else None,
             other_class=OtherPlantClass(**other) if other else None,
+            density=FeatureDensity.from_dict(density) if density else None,
         )
 
     def score(self, logits: np.ndarray, features: np.ndarray | None) -> np.ndarray:
-        """Return the open-set score per photo from raw logits: calibrated top probability x P(plant) x P(known)."""
+        """Return the open-set score per photo from raw logits: calibrated top probability x P(plant) x P(known)
+        x typicality."""
         scaled = torch.as_tensor(np.asarray(logits, dtype=np.float64) / self.temperature)
         score = torch.softmax(scaled, dim=1).max(dim=1).values.numpy()
         if features is None:
@@ -111,6 +119,8 @@ class Calibration:
         if self.other_class is not None:
             known = self.other_class.known_probability(pooled, torch.logsumexp(scaled, dim=1))
             score = score * known.double().numpy()
+        if self.density is not None:
+            score = score * self.density.typicality(pooled).double().numpy()
         return score
 
 
@@ -123,11 +133,14 @@ class Decision:
 
 
 def open_set_score(
-    top_probability: float, plant_probability: float | None, known_probability: float | None = None
+    top_probability: float,
+    plant_probability: float | None,
+    known_probability: float | None = None,
+    typicality: float | None = None,
 ) -> float:
-    """Return the score the threshold applies to: the calibrated top probability, times each probe's probability."""
+    """Return the score the threshold applies to: the calibrated top probability, times each probe's factor."""
     score = top_probability
-    for probability in (plant_probability, known_probability):
+    for probability in (plant_probability, known_probability, typicality):
         score *= 1.0 if probability is None else probability
     return score
 
@@ -137,13 +150,15 @@ def decide(
     plant_probability: float | None,
     threshold: float,
     known_probability: float | None = None,
+    typicality: float | None = None,
 ) -> Decision:
-    """Return the outcome for a plant's calibrated top probability and, when probes exist, P(plant) and P(known).
+    """Return the outcome for a plant's calibrated top probability and, when they exist, P(plant), P(known) and
+    its typicality.
 
     One score decides *identified* (measured on flowers5 it rejects photos of no plant better than two
     separate cuts); the reason for *no match* is the plant probe's verdict.
     """
-    if open_set_score(top_probability, plant_probability, known_probability) >= threshold:
+    if open_set_score(top_probability, plant_probability, known_probability, typicality) >= threshold:
         return Decision(IDENTIFIED)
     if plant_probability is not None and plant_probability < 0.5:
         return Decision(NO_MATCH, NOT_A_PLANT)
@@ -238,6 +253,8 @@ def fit_calibration(
     reject_logits: np.ndarray | None = None,
     other_row: dict[str, Any] | None = None,
     kept: Calibration | None = None,
+    train_features: np.ndarray | None = None,
+    train_targets: np.ndarray | None = None,
 ) -> Calibration:
     """Return the temperature, threshold and probes fitted on val, photos of no plant and photos of unknown plants.
 
@@ -248,6 +265,8 @@ def fit_calibration(
     ``other_row`` (weight, bias of a trained "other plant" class, on the raw features) takes the place of the
     fitted one: it trained on other photos than val, so the val scores need no folds. ``kept`` (the checkpoint's
     calibration so far) lends its plant probe, and its fitted "other plant" class, when no photos refit them.
+    With training photos' features and labels, the feature density is fitted on them (else ``kept``'s stays) and
+    its cut placed on val.
     """
     temperature = fit_temperature(val_logits, val_targets)
     probs = softmax(val_logits, temperature)
@@ -261,7 +280,15 @@ def fit_calibration(
     kept = kept if val_features is not None else None
     kept_probe = kept.plant_probe if kept is not None and not has_reject else None
     kept_other = kept.other_class if kept is not None and other_row is None and not has_unknown else None
-    plant_probe, other_class = kept_probe, kept_other
+    train_photos = len(train_features) if train_features is not None and train_targets is not None else 0
+    has_train = train_photos > 0
+    kept_density = kept.density if kept is not None and not has_train else None
+    plant_probe, other_class, density = kept_probe, kept_other, kept_density
+    if has_train and val_features is not None:
+        assert train_features is not None and train_targets is not None  # has_train
+        density = fit_density(train_features, train_targets)
+    if density is not None and val_features is not None:
+        density = density.with_cut(val_features)
     out_of_fold = np.ones(len(val_targets))  # the fitted parts' val scores, from fits that did not see the photo
     if has_reject:
         assert val_features is not None  # checked above
@@ -292,6 +319,7 @@ def fit_calibration(
         temperature,
         plant_probe=None if has_reject else plant_probe,
         other_class=other_class if other_row is not None or not has_unknown else None,
+        density=density,
     )
     top = in_sample.score(val_logits, val_features) * out_of_fold
     threshold = fit_threshold(top, accept_rate)
@@ -302,7 +330,12 @@ def fit_calibration(
         "reject_photos": int(len(reject_features)) if has_reject else _kept(kept, "reject_photos", kept_probe),
         "unknown_photos": int(len(unknown_features)) if has_unknown else _kept(kept, "unknown_photos", kept_other),
         "other_class": "trained" if other_row is not None else "fitted" if other_class is not None else "",
-        "kept": [name for name, part in (("plant_probe", kept_probe), ("other_class", kept_other)) if part is not None],
+        "density_photos": train_photos if has_train else _kept(kept, "density_photos", kept_density),
+        "kept": [
+            name
+            for name, part in (("plant_probe", kept_probe), ("other_class", kept_other), ("density", kept_density))
+            if part is not None
+        ],
         "accept_rate": accept_rate,
         "val_ece_before": before,
         "val_ece_after": after,
@@ -313,6 +346,7 @@ def fit_calibration(
         threshold=threshold,
         plant_probe=plant_probe,
         other_class=other_class,
+        density=density,
         report=report,
     )
 

@@ -41,6 +41,7 @@ class Answer:
     reason: str
     plant_probability: float | None = None  # P(plant) from the probe, when the model has one
     known_probability: float | None = None  # P(one of the model's species) from its probe, when it has one
+    typicality: float | None = None  # how far inside its species' spread in features, when it has a density
     # pooled features of the plant's photos (averaged), to find the reference photos most like them
     features: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -142,13 +143,10 @@ class Predictor:
         log_probabilities = torch.log_softmax(scaled, dim=1)
         fused = torch.stack([part.mean(dim=0) for part in log_probabilities.split(sizes)])
         probabilities = torch.softmax(fused, dim=1)
-        plant = self._plant_probabilities(features, sizes)
-        known = self._known_probabilities(scaled, features, sizes)
-        fused_features = (
-            torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)]).float().cpu().numpy()
-            if features is not None
-            else [None] * len(sizes)
-        )
+        pooled = None if features is None else torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)])
+        lse = torch.stack([part.mean() for part in torch.split(torch.logsumexp(scaled, dim=1), sizes)])
+        plant, known, typical = self._probe_factors(pooled, lse)
+        fused_features = pooled.float().cpu().numpy() if pooled is not None else [None] * len(sizes)
         values, indices = probabilities.topk(min(top_k, self.spec.num_classes), dim=1)
         answers = []
         for row, (row_values, row_indices) in enumerate(zip(values.tolist(), indices.tolist())):
@@ -156,7 +154,7 @@ class Predictor:
                 Prediction(self.spec.class_names[i], self.spec.display_names[i], float(p))
                 for p, i in zip(row_values, row_indices)
             ]
-            decision = decide(candidates[0].probability, plant[row], threshold, known[row])
+            decision = decide(candidates[0].probability, plant[row], threshold, known[row], typical[row])
             answers.append(
                 Answer(
                     candidates,
@@ -164,25 +162,26 @@ class Predictor:
                     decision.reason,
                     plant[row],
                     known_probability=known[row],
+                    typicality=typical[row],
                     features=fused_features[row],
                 )
             )
         return answers
 
-    def _known_probabilities(
-        self, scaled: torch.Tensor, features: torch.Tensor | None, sizes: list[int]
-    ) -> list[float | None]:
-        """Return P(one of the model's species) per plant from the "other plant" class (None without one)."""
-        other = self.calibration.other_class
-        if other is None or features is None:
-            return [None] * len(sizes)
-        fused = torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)])
-        lse = torch.stack([part.mean() for part in torch.split(torch.logsumexp(scaled, dim=1), sizes)])
-        return [float(p) for p in other.known_probability(fused, lse)]
-
-    def _plant_probabilities(self, features: torch.Tensor | None, sizes: list[int]) -> list[float | None]:
-        probe = self.calibration.plant_probe
-        if probe is None or features is None:
-            return [None] * len(sizes)
-        fused = torch.stack([part.mean(dim=0) for part in torch.split(features, sizes)])
-        return [float(p) for p in probe.plant_probability(fused)]
+    def _probe_factors(
+        self, pooled: torch.Tensor | None, logsumexp: torch.Tensor
+    ) -> tuple[list[float | None], list[float | None], list[float | None]]:
+        """Return per plant P(plant), P(one of the model's species) and typicality from its (plants, D) fused pooled
+        features and fused calibrated logsumexp; a part the model lacks (or an export without features) gives None."""
+        c = self.calibration
+        none: list[float | None] = [None] * len(logsumexp)
+        if pooled is None:
+            return none, none, none
+        plant: list[float | None] = (
+            none if c.plant_probe is None else [float(p) for p in c.plant_probe.plant_probability(pooled)]
+        )
+        known: list[float | None] = (
+            none if c.other_class is None else [float(p) for p in c.other_class.known_probability(pooled, logsumexp)]
+        )
+        typical: list[float | None] = none if c.density is None else [float(p) for p in c.density.typicality(pooled)]
+        return plant, known, typical

@@ -80,8 +80,8 @@ MUTANTS = (
         "served-score-ignores-p-plant",
         "a photo of no plant is no match / not a plant",
         "plantml/open_set.py",
-        "    for probability in (plant_probability, known_probability):\n",
-        "    for probability in (known_probability,):  # mutant: P(plant) ignored\n",
+        "    for probability in (plant_probability, known_probability, typicality):\n",
+        "    for probability in (known_probability, typicality):  # mutant: P(plant) ignored\n",
         (
             f"{RECOGNITION}::test_a_photo_of_no_plant_is_no_match_not_a_plant",
             f"{RECOGNITION}::test_most_held_out_photos_of_no_plant_are_not_identified",
@@ -107,11 +107,33 @@ MUTANTS = (
         ),
     ),
     Mutant(
+        "density-never-asked",
+        "with training photos, the feature density rejects a species the logits cannot tell apart, in the Predictor "
+        "and ONNX alike",
+        "plantml/open_set.py",
+        "    for probability in (plant_probability, known_probability, typicality):\n",
+        "    for probability in (plant_probability, known_probability):  # mutant: typicality ignored\n",
+        (
+            "tests/plantml/test_predictor.py::test_the_predictor_answers_unknown_species_for_a_photo_outside_the_density",
+        ),
+    ),
+    Mutant(
+        "density-cut-on-training-photos",
+        "the feature density's cut is placed on val, so the threshold accepts the asked share of new photos",
+        "plantml/open_set.py",
+        "        density = density.with_cut(val_features)\n",
+        "        density = density.with_cut(train_features if train_features is not None else val_features)  # mutant\n",
+        (
+            "tests/plantml/test_open_set.py::"
+            "test_with_training_photos_the_density_rejects_a_species_the_logits_cannot_tell_apart",
+        ),
+    ),
+    Mutant(
         "recalibrating-drops-the-probes",
         "calibrate without --reject-data / --unknown-data keeps the probes it has",
         "plantml/evaluation/calibration.py",
-        "unknown, payload.get(OTHER_ROW), spec.calibration_info())",
-        "unknown, payload.get(OTHER_ROW), None)  # mutant",
+        "val, reject, accept_rate, unknown, payload.get(OTHER_ROW), spec.calibration_info(), train",
+        "val, reject, accept_rate, unknown, payload.get(OTHER_ROW), None, train  # mutant",
         (
             "tests/ml/test_calibrate_command.py::test_calibrating_again_without_reject_data_keeps_the_plant_probe",
             "tests/ml/test_calibrate_command.py::"
@@ -267,8 +289,8 @@ MUTANTS = (
         "probe-never-asked",
         "a worker answers with the model's plant probe",
         "plantml/predictor.py",
-        "        if probe is None or features is None:\n",
-        "        if True:  # mutant: the probe is never asked\n",
+        "none if c.plant_probe is None else",
+        "none if True else",  # mutant: the probe is never asked
         ("tests/recognition/test_worker_models.py::test_a_worker_answers_with_the_models_plant_probe",),
     ),
     Mutant(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import torch
@@ -12,6 +13,8 @@ from plantml.open_set import DEFAULT_ACCEPT_RATE, Calibration
 
 from .calibration import CalibrationError, calibrate_and_store, folder_photos
 from .evaluate import EvaluationError, evaluation_samples
+
+logger = logging.getLogger(__name__)
 
 
 def calibrate_checkpoint(
@@ -26,7 +29,8 @@ def calibrate_checkpoint(
     batch_size: int = 32,
     workers: int = 0,
 ) -> Calibration:
-    """Fit ``checkpoint``'s calibration on the val split of ``data_dir`` (``reject_data``, ``unknown_data``); store it."""
+    """Fit ``checkpoint``'s calibration on the val split of ``data_dir`` (``reject_data``, ``unknown_data``, and the
+    train split for the feature density); store it."""
     checkpoint = Path(checkpoint)
     payload = load_checkpoint(checkpoint)
     spec = spec_of(payload)
@@ -41,6 +45,13 @@ def calibrate_checkpoint(
             f"{data_dir} has no val photos of this model's classes: calibration fits on photos the model did not "
             "train on; add a val/<class>/ folder, or pass the training run's --split-file"
         )
+    try:
+        train_samples, _ = evaluation_samples(
+            data_dir, spec.class_names, "train", split_file=split_file, allow_missing=True
+        )
+    except EvaluationError as exc:
+        logger.info("no training photos for the feature density (%s): the one fitted before, if any, stays", exc)
+        train_samples = []
     device = device if isinstance(device, torch.device) else resolve_device(device)
     model = model_from_checkpoint(payload).to(device)
     reject = folder_photos(reject_data) if reject_data is not None else []
@@ -53,6 +64,7 @@ def calibrate_checkpoint(
         reject,
         device,
         unknown_photos=unknown,
+        train_samples=train_samples,
         accept_rate=accept_rate,
         batch_size=batch_size,
         workers=workers,

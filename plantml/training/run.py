@@ -380,6 +380,7 @@ class TrainingRun:
             self.reject_photos,
             self.device,
             unknown_photos=self.unknown_photos,
+            train_samples=self.splits.train,
             **options,
         )
 

@@ -76,6 +76,13 @@ def test_calibrate_with_unknown_data_fits_an_other_plant_class_beside_a_model_tr
     assert "'other plant' class fitted on 7 photos" in printed
 
 
+def test_calibrate_fits_the_feature_density_on_the_train_split(checkpoint, data_dir):
+    printed = run("calibrate", str(checkpoint), "--data", str(data_dir))
+    calibration = spec_of(load_checkpoint(checkpoint)).calibration_info()
+    assert calibration.density is not None and calibration.report["density_photos"] == 6
+    assert "feature density fitted on 6 training photos" in printed
+
+
 def test_calibrating_again_without_reject_data_keeps_the_plant_probe(checkpoint, data_dir, nonplants):
     run("calibrate", str(checkpoint), "--data", str(data_dir), "--reject-data", str(nonplants))
     probe = spec_of(load_checkpoint(checkpoint)).calibration_info().plant_probe

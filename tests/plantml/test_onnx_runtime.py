@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import onnx
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of, write_payload
 from plantml.files import CheckpointError
 from plantml.modeling import forward_with_features
+from plantml.novelty import fit_density
 from plantml.onnx_export import export_onnx, model_inputs, synthetic_images
 from plantml.onnx_runtime import FEATURES, load_onnx_predictor
 from plantml.open_set import IDENTIFIED, NO_MATCH, NOT_A_PLANT, UNKNOWN_SPECIES, Calibration, fit_plant_probe
@@ -62,6 +64,31 @@ def probed_onnx(probed_checkpoint):
     path = probed_checkpoint.with_suffix(".onnx")
     export_onnx(probed_checkpoint, path, model_inputs(spec_of(load_checkpoint(probed_checkpoint)), probe_photos()[0]))
     return path
+
+
+@pytest.fixture(scope="module")
+def dense_onnx(tiny_checkpoint, tmp_path_factory):
+    """The tiny checkpoint with a feature density fitted on noise photos (labelled by its answers), and its export:
+    the density's cut placed so that some of the probe plants fall inside it and some outside."""
+    payload = load_checkpoint(tiny_checkpoint)
+    spec, model = spec_of(payload), model_from_checkpoint(payload)
+    with torch.inference_mode():
+        logits, features = forward_with_features(model, model_inputs(spec, synthetic_images(24, 90, seed=23)))
+    density = fit_density(features.numpy(), logits.argmax(dim=1).numpy(), rank=8)
+    with torch.inference_mode():
+        plant_features = forward_with_features(model, model_inputs(spec, [p[0] for p in probe_plants()]))[1]
+    density = replace(density.with_cut(features.numpy()), limit=float(density.distance(plant_features).median()))
+    payload["spec"]["calibration"] = Calibration(TEMPERATURE, 0.0, density=density).to_dict()
+    path = write_payload(tmp_path_factory.mktemp("dense") / "dense.pt", payload)
+    export_onnx(path, path.with_suffix(".onnx"), model_inputs(spec, probe_photos()[0]))
+    return path
+
+
+def test_the_onnx_predictor_gives_the_torch_typicality(dense_onnx):
+    ours = load_onnx_predictor(dense_onnx.with_suffix(".onnx")).identify_many(probe_plants())
+    theirs = Predictor.from_checkpoint(dense_onnx, device="cpu").identify_many(probe_plants())
+    assert [a.typicality for a in ours] == pytest.approx([a.typicality for a in theirs], abs=1e-3)
+    assert {a.typicality > 0.5 for a in theirs} == {True, False}
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ def test_a_trained_other_plant_row_is_the_softmax_share_of_one_more_class():
 def test_a_calibration_stored_before_the_other_plant_class_scores_as_it_did():
     stored = {"temperature": 1.5, "threshold": 0.4, "plant_probe": {"weight": [0.5, -0.5], "bias": 0.1}, "report": {}}
     calibration = Calibration.from_dict(stored)
-    assert calibration.other_class is None
+    assert calibration.other_class is None and calibration.density is None
     features = np.array([[1.0, 0.0], [0.0, 1.0], [0.3, 0.3]])
     logits = np.array([[3.0, 0.0, 1.0], [0.5, 0.4, 0.1], [0.0, 0.0, 0.1]])
     top = softmax(logits, 1.5).max(axis=1)
@@ -173,3 +173,38 @@ def test_a_calibration_stored_before_the_other_plant_class_scores_as_it_did():
     assert calibration.score(logits, features) == pytest.approx(top * plant)
     for t, p in zip(top, plant):
         assert decide(t, float(p), 0.4, None) == decide(t, float(p), 0.4)
+
+
+def _species_features(seed: int, per_class: int, centres: np.ndarray):
+    """Return (features, labels) of ``per_class`` photos around each of ``centres``' rows."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(centres)), per_class)
+    return centres[labels] + 0.5 * rng.normal(size=(len(labels), centres.shape[1])), labels
+
+
+def test_with_training_photos_the_density_rejects_a_species_the_logits_cannot_tell_apart():
+    centres = np.random.default_rng(10).normal(size=(4, 48))
+    train, train_labels = _species_features(11, 150, centres[:3])
+    val, val_labels = _species_features(12, 100, centres[:3])
+    new, _ = _species_features(13, 100, centres[:3])
+    unseen, _ = _species_features(14, 300, centres[3:])
+    confident = lambda labels: np.eye(3)[labels] * 6  # noqa: E731  # every photo a sure answer, the unseen ones too
+    calibration = fit_calibration(
+        confident(val_labels), val_labels, val, train_features=train, train_targets=train_labels
+    )
+    assert calibration.report["density_photos"] == len(train)
+    assert 0.92 <= (calibration.score(confident(val_labels), new) >= calibration.threshold).mean() <= 0.98
+    unseen_scores = calibration.score(confident(np.zeros(300, dtype=int)), unseen)
+    assert (unseen_scores >= calibration.threshold).mean() < 0.05
+
+
+def test_recalibrating_without_training_photos_keeps_the_density_and_places_its_cut_again():
+    centres = np.random.default_rng(15).normal(size=(3, 24))
+    train, train_labels = _species_features(16, 100, centres)
+    val, val_labels = _species_features(17, 80, centres)
+    logits = np.eye(3)[val_labels] * 3
+    first = fit_calibration(logits, val_labels, val, train_features=train, train_targets=train_labels)
+    again = fit_calibration(logits, val_labels, val * 1.5, kept=first)
+    assert again.report["kept"] == ["density"] and again.report["density_photos"] == len(train)
+    assert again.density.class_means == first.density.class_means
+    assert again.density.limit == pytest.approx(first.density.limit)  # L2-normalised: the scale of val is moot

@@ -125,5 +125,41 @@ def test_a_checkpoint_calibrated_before_the_other_plant_class_answers_as_before(
     for answer, t, p in zip(answers, top.tolist(), plant.tolist()):
         expected = "identified" if t * p >= 0.2 else "no_match"
         reason = "" if expected == "identified" else ("not_a_plant" if p < 0.5 else "unknown_species")
-        assert (answer.outcome, answer.reason, answer.known_probability) == (expected, reason, None)
+        assert (answer.outcome, answer.reason, answer.known_probability, answer.typicality) == (
+            expected,
+            reason,
+            None,
+            None,
+        )
         assert answer.plant_probability == pytest.approx(p, abs=1e-5)
+
+
+def test_the_predictor_answers_unknown_species_for_a_photo_outside_the_density(tiny_checkpoint, tmp_path):
+    """The score the threshold applies to is multiplied by the density's typicality of the plant's features."""
+    import torch
+
+    from plantml.checkpoint import load_checkpoint, model_from_checkpoint, spec_of, write_payload
+    from plantml.modeling import forward_with_features
+    from plantml.novelty import fit_density
+    from plantml.onnx_export import model_inputs, synthetic_images
+
+    payload = load_checkpoint(tiny_checkpoint)
+    spec, model = spec_of(payload), model_from_checkpoint(payload)
+    photos = synthetic_images(30, 90, seed=31)
+    with torch.inference_mode():
+        logits, features = forward_with_features(model, model_inputs(spec, photos))
+    density = fit_density(features.numpy(), logits.argmax(dim=1).numpy(), rank=8).with_cut(features.numpy())
+    plants = photos[:6] + [_image((200, 30, 30)), _image((30, 200, 30)), _image((128, 128, 128))]
+    with torch.inference_mode():
+        logits, features = forward_with_features(model, model_inputs(spec, plants))
+    top = torch.softmax(logits, dim=1).max(dim=1).values
+    scores = (top * density.typicality(features)).tolist()
+    ordered = sorted(scores)
+    threshold = (ordered[3] + ordered[4]) / 2  # between two scores, so rounding cannot tip one over
+    payload["spec"]["calibration"] = {"temperature": 1.0, "threshold": threshold, "density": density.to_dict()}
+    predictor = Predictor.from_checkpoint(write_payload(tmp_path / "dense.pt", payload), device="cpu")
+    answers = predictor.identify_many([[photo] for photo in plants])
+    expected = [("identified", "") if score >= threshold else ("no_match", "unknown_species") for score in scores]
+    assert [(a.outcome, a.reason) for a in answers] == expected
+    assert {outcome for outcome, _ in expected} == {"identified", "no_match"}
+    assert [a.typicality for a in answers] == pytest.approx(density.typicality(features).tolist(), abs=1e-5)

@@ -85,4 +85,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"'other plant' class fitted on {report['unknown_photos']} photos of plants it must not claim"
             )
+        if "density" in kept:
+            self.stdout.write(
+                f"feature density: kept the one fitted before on {report['density_photos']} training photos, its cut "
+                "placed on val again (the data has no training photos of its classes to refit it)"
+            )
+        elif calibration.density is not None:
+            self.stdout.write(
+                f"feature density fitted on {report['density_photos']} training photos: photos unlike all of them "
+                "are answered 'unknown species'"
+            )
         self.stdout.write(self.style.SUCCESS(f"calibrated {version.name if version else path}"))
