@@ -282,6 +282,11 @@ def fit_calibration(
     kept_other = kept.other_class if kept is not None and other_row is None and not has_unknown else None
     train_photos = len(train_features) if train_features is not None and train_targets is not None else 0
     has_train = train_photos > 0
+    if has_train and train_photos <= len(np.unique(np.asarray(train_targets))):
+        logger.warning(
+            "%d training photos: too few for a feature density (it needs more than one a class)", train_photos
+        )
+        has_train = False
     kept_density = kept.density if kept is not None and not has_train else None
     plant_probe, other_class, density = kept_probe, kept_other, kept_density
     if has_train and val_features is not None:

@@ -208,3 +208,10 @@ def test_recalibrating_without_training_photos_keeps_the_density_and_places_its_
     assert again.report["kept"] == ["density"] and again.report["density_photos"] == len(train)
     assert again.density.class_means == first.density.class_means
     assert again.density.limit == pytest.approx(first.density.limit)  # L2-normalised: the scale of val is moot
+
+
+def test_one_training_photo_a_class_calibrates_without_a_density():
+    logits, targets = _calibrated_sample(n=60)
+    features = np.random.default_rng(18).normal(size=(60, 8))
+    calibration = fit_calibration(logits, targets, features, train_features=features[:5], train_targets=np.arange(5))
+    assert calibration.is_calibrated and calibration.density is None
