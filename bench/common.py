@@ -107,3 +107,29 @@ def verdict(target: str, low: float, threshold: float, judged: bool = True) -> i
     met = low >= threshold
     print(f"target {target}: {'met' if met else 'NOT met'} (95% lower bound {low:.4f}, needs >= {threshold})")
     return 0 if met else 1
+
+
+def random_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --model, --input-size, --classes and --threads: a random-init model whose cost a benchmark times."""
+    parser.add_argument("--model", default="tf_efficientnet_lite0")
+    parser.add_argument("--input-size", type=int, default=224)
+    parser.add_argument("--classes", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = as set by default)")
+
+
+def random_predictor(args: argparse.Namespace):
+    """Return a CPU Predictor of ``args.model`` with random weights (their values do not change its cost)."""
+    import torch
+
+    from plantml.checkpoint import ModelSpec
+    from plantml.predictor import Predictor
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    spec = ModelSpec(
+        architecture=args.model,
+        class_names=[f"species_{i}" for i in range(args.classes)],
+        input_size=args.input_size,
+    )
+    return Predictor(spec.build_model(), spec, device="cpu")

@@ -16,35 +16,22 @@ import time
 from dataclasses import replace
 
 import numpy as np
-import torch
 from PIL import Image
 
-from plantml.checkpoint import ModelSpec
+from bench.common import random_model_arguments, random_predictor
 from plantml.novelty import fit_density
-from plantml.predictor import Predictor
 
 TARGET = 0.05
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tf_efficientnet_lite0")
-    parser.add_argument("--input-size", type=int, default=224)
-    parser.add_argument("--classes", type=int, default=1000)
+    random_model_arguments(parser)
     parser.add_argument("--per-class", type=int, default=5, help="training photos a class the density is fitted on")
     parser.add_argument("--batch", type=int, default=16, help="one-photo plants answered in one forward pass")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = as set by default)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    spec = ModelSpec(
-        architecture=args.model,
-        class_names=[f"species_{i}" for i in range(args.classes)],
-        input_size=args.input_size,
-    )
-    predictor = Predictor(spec.build_model(), spec, device="cpu")
+    predictor = random_predictor(args)
     rng = np.random.default_rng(0)
     plants = [[Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))] for _ in range(args.batch)]
     width = len(predictor.identify_many(plants[:1])[0].features)

@@ -20,8 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from plantml.checkpoint import ModelSpec
-from plantml.predictor import Predictor
+from bench.common import random_model_arguments, random_predictor
 from plantml.references import ReferenceFeatures, save_reference_features
 
 
@@ -36,23 +35,12 @@ def median_ms(run, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tf_efficientnet_lite0")
-    parser.add_argument("--input-size", type=int, default=224)
-    parser.add_argument("--classes", type=int, default=1000)
+    random_model_arguments(parser)
     parser.add_argument("--per-class", type=int, default=12)
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = as set by default)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    spec = ModelSpec(
-        architecture=args.model,
-        class_names=[f"species_{i}" for i in range(args.classes)],
-        input_size=args.input_size,
-    )
-    predictor = Predictor(spec.build_model(), spec, device="cpu")
+    predictor = random_predictor(args)
     photo = Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8))
     answer = predictor.identify_many([[photo]], top_k=args.top_k)[0]  # warm-up, and the features' width
     width = len(answer.features)
@@ -67,7 +55,7 @@ def main() -> None:
         size_mb = os.path.getsize(path) / 1e6
         load = median_ms(lambda: ReferenceFeatures.load(path), 5)
         stored = ReferenceFeatures.load(path)
-        top = [spec.class_names.index(p.label) for p in answer.candidates]
+        top = [predictor.spec.class_names.index(p.label) for p in answer.candidates]
 
         def rank() -> None:
             Path(path).stat()
