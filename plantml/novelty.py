@@ -7,7 +7,8 @@ covariance, minus its distance under one Gaussian of all training photos (Ren et
 Mahalanobis distance") looks along every direction: on flowers5 it told held-out tulips from the known species
 better than any score on the logits (bench/README.md). It is fitted on training photos, so the val photos that
 place its cut are new to it. Each covariance is stored as its top principal directions and one variance for the
-rest (probabilistic PCA), so a model's density is a few hundred kilobytes whatever its feature width. No Django.
+rest (probabilistic PCA): its store grows with the feature width, not with its square (1.8 MB of JSON for
+1,280 features and 4 classes; the class means add 6.8 KB a class). No Django.
 """
 
 from __future__ import annotations
