@@ -23,6 +23,7 @@ from plantml.open_set import (
     open_set_report,
     threshold_rank,
 )
+from plantml.references import spread
 from plantml.transforms import eval_transform
 
 from .runner import Outputs, predict_outputs
@@ -210,12 +211,8 @@ def calibrate_and_store(
 
 
 def per_class(samples: Sequence[Sample], cap: int) -> list[Sample]:
-    """Return at most ``cap`` samples of each label, spread evenly over each label's samples in their order."""
-    by_label: dict[int, list[Sample]] = {}
-    for sample in samples:
-        by_label.setdefault(sample[1], []).append(sample)
-    kept = []
-    for group in by_label.values():
-        step = max(1, -(-len(group) // cap))  # ceil: photos of one class are often sorted by source
-        kept.extend(group[::step][:cap])
-    return kept
+    """Return at most ``cap`` samples of each label, evenly spread over each label's photos (``references.spread``)."""
+    by_label: dict[int, list[Path]] = {}
+    for path, label in samples:
+        by_label.setdefault(label, []).append(path)
+    return [(path, label) for label, paths in by_label.items() for path in spread(paths, cap)[:cap]]
